@@ -1,0 +1,71 @@
+//! The command API's configuration, read once at start from flags or environment variables.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use telemetry::LogFormat;
+
+/// A value kept out of logs and `Debug` output.
+#[derive(Clone)]
+pub struct Secret(pub String);
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"[redacted]\"")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s.len() < 16 {
+            return Err("use at least 16 characters (e.g. `openssl rand -hex 24`)".into());
+        }
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+#[derive(Clone, Debug, clap::Parser)]
+#[command(
+    name = "command-api",
+    version,
+    about = "Ferrule's command API: validates catalog commands and appends their events to the write database.",
+    long_about = "Ferrule's command API: validates catalog commands (categories, attributes, brands, families, \
+                  products) and appends their events, with audit metadata, to the write database. It applies \
+                  the write database's migrations at start. Every option can also be set by the environment \
+                  variable shown."
+)]
+pub struct Config {
+    /// PostgreSQL URL of the write database (events are the source of truth).
+    #[arg(long, env = "FERRULE_WRITE_DATABASE_URL", hide_env_values = true,
+          default_value = "postgres://postgres@127.0.0.1:5432/ferrule_write")]
+    pub database_url: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "FERRULE_COMMAND_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+
+    /// Static bearer token that authorizes admin commands (until real identity lands).
+    #[arg(long, env = "FERRULE_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Secret,
+
+    /// Actor id recorded in the metadata of events made with the admin token.
+    #[arg(long, env = "FERRULE_ADMIN_ACTOR", default_value = "admin")]
+    pub admin_actor: String,
+
+    /// Largest request body accepted, in bytes (larger gets 413).
+    #[arg(long, env = "FERRULE_BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// Connections in the write database pool.
+    #[arg(long, env = "FERRULE_DB_POOL_SIZE", default_value_t = 16)]
+    pub db_pool_size: u32,
+
+    /// Seconds a request may take before it is answered 503.
+    #[arg(long, env = "FERRULE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Log format.
+    #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}

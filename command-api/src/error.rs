@@ -1,0 +1,127 @@
+//! The command API's one error type, mapped once to application/problem+json.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::{DomainError, FieldError};
+use event_store::AppendError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request body is not valid JSON: {0}")]
+    MalformedJson(String),
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("a bearer token is required")]
+    Unauthorized,
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{detail}")]
+    Conflict { detail: String, errors: Vec<FieldError> },
+    #[error("the command has invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn stale_version() -> Self {
+        ApiError::Conflict {
+            detail: "the resource was changed by someone else: reload it and try again".into(),
+            errors: vec![FieldError::new("expected_version", "stale_version", "expected_version is not the current version")],
+        }
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON"),
+            ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
+            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Validation failed"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
+        }
+    }
+}
+
+impl From<DomainError> for ApiError {
+    fn from(error: DomainError) -> Self {
+        match error {
+            DomainError::Invalid(errors) => ApiError::Invalid(errors),
+            DomainError::NotFound { entity, id, field: None } => ApiError::NotFound(format!("{entity} {id} does not exist")),
+            DomainError::NotFound { entity, id, field: Some(field) } => ApiError::NotFound(format!(
+                "{field} names {entity} {id}, which does not exist"
+            )),
+            DomainError::Conflict(detail) => ApiError::Conflict { detail, errors: Vec::new() },
+        }
+    }
+}
+
+impl From<AppendError> for ApiError {
+    fn from(error: AppendError) -> Self {
+        match error {
+            AppendError::StaleVersion(_) => ApiError::stale_version(),
+            AppendError::ClaimTaken(claim) => claim_conflict(&claim),
+            AppendError::SchemaChanged => {
+                ApiError::Internal(anyhow::anyhow!("the schema kept changing while the command was retried"))
+            }
+            AppendError::Database(e) => ApiError::Internal(e.into()),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+/// Says which unique value is taken, in words a catalog admin understands.
+fn claim_conflict(claim: &str) -> ApiError {
+    let (kind, value) = claim.split_once(':').unwrap_or(("", claim));
+    let (field, message) = match kind {
+        "sku" => ("sku", format!("SKU {value} is already used by another product")),
+        "variant" => (
+            "specs",
+            "another product of this family has the same variant-defining values".to_owned(),
+        ),
+        "brand" => ("name", format!("a brand named {value:?} already exists")),
+        "family-code" => ("code", format!("family code {value} is already used")),
+        _ => ("", format!("{claim} is already taken")),
+    };
+    ApiError::Conflict {
+        detail: message.clone(),
+        errors: vec![FieldError::new(field, "duplicate", message)],
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title) = self.parts();
+        let (detail, errors) = match &self {
+            ApiError::Internal(error) => {
+                tracing::error!(error = ?error, "request failed");
+                ("the server could not complete the request; it has been logged".to_owned(), Vec::new())
+            }
+            ApiError::Invalid(errors) => (format!("{} field(s) are invalid", errors.len()), errors.clone()),
+            ApiError::Conflict { detail, errors } => (detail.clone(), errors.clone()),
+            other => (other.to_string(), Vec::new()),
+        };
+        let body = json!({
+            "type": format!("https://ferrule.dev/problems/{slug}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+            "errors": errors,
+        });
+        let mut response = (status, body.to_string()).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}

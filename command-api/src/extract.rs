@@ -1,0 +1,179 @@
+//! Request extractors: JSON bodies that report every bad field, the authenticated actor, and the
+//! request's ids for event metadata.
+
+use axum::body::Bytes;
+use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use domain::FieldError;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// A JSON body. Syntax errors are 400; type errors, unknown and missing fields are 422 with every
+/// offending field listed (each bad field is set aside and the body parsed again, so one bad field
+/// does not hide the next).
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> FromRequest<S> for JsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let bytes = Bytes::from_request(request, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::MalformedJson(rejection.body_text())
+            }
+        })?;
+        let value: Value = serde_json::from_slice(&bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+        parse_reporting_all(value).map(JsonBody).map_err(ApiError::Invalid)
+    }
+}
+
+pub fn parse_reporting_all<T: DeserializeOwned>(mut value: Value) -> Result<T, Vec<FieldError>> {
+    let mut errors: Vec<FieldError> = Vec::new();
+    for _ in 0..32 {
+        let error = match serde_path_to_error::deserialize::<_, T>(&value) {
+            Ok(parsed) if errors.is_empty() => return Ok(parsed),
+            Ok(_) => return Err(errors),
+            Err(error) => error,
+        };
+        let path: Vec<String> = error
+            .path()
+            .iter()
+            .filter_map(|segment| match segment {
+                serde_path_to_error::Segment::Map { key } => Some(key.clone()),
+                serde_path_to_error::Segment::Seq { index } => Some(index.to_string()),
+                serde_path_to_error::Segment::Enum { .. } | serde_path_to_error::Segment::Unknown => None,
+            })
+            .collect();
+        let message = error.inner().to_string();
+        let (code, path) = classify(&message, path);
+        let field = path.join(".");
+        if errors.iter().any(|e| e.field == field) {
+            return Err(errors);
+        }
+        errors.push(FieldError::new(field, code, friendly(&message)));
+        if code == "missing_field" || !remove(&mut value, &path) {
+            return Err(errors);
+        }
+    }
+    Err(errors)
+}
+
+fn backticked(message: &str) -> Option<&str> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(&message[start..end])
+}
+
+fn classify(message: &str, mut path: Vec<String>) -> (&'static str, Vec<String>) {
+    if message.starts_with("unknown field") {
+        if let Some(name) = backticked(message) {
+            if path.last().map(String::as_str) != Some(name) {
+                path.push(name.to_owned());
+            }
+        }
+        ("unknown_field", path)
+    } else if message.starts_with("missing field") {
+        if let Some(name) = backticked(message) {
+            path.push(name.to_owned());
+        }
+        ("missing_field", path)
+    } else {
+        ("invalid_type", path)
+    }
+}
+
+/// serde's messages, without the line/column noise of a parsed Value.
+fn friendly(message: &str) -> String {
+    message.split(" at line ").next().unwrap_or(message).to_owned()
+}
+
+fn remove(value: &mut Value, path: &[String]) -> bool {
+    let Some((last, parents)) = path.split_last() else {
+        return false;
+    };
+    let mut current = value;
+    for key in parents {
+        current = match current {
+            Value::Object(map) => match map.get_mut(key) {
+                Some(next) => next,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match current {
+        Value::Object(map) => map.remove(last).is_some(),
+        _ => false,
+    }
+}
+
+/// Who is acting: the authenticated principal, never a field of the request body.
+#[derive(Clone, Debug)]
+pub struct Actor {
+    pub id: String,
+    pub role: &'static str,
+}
+
+impl<S> FromRequestParts<S> for Actor
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let state = AppState::from_ref(state);
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or(ApiError::Unauthorized)?;
+        if !constant_time_eq(token.trim().as_bytes(), state.admin_token.as_bytes()) {
+            return Err(ApiError::Unauthorized);
+        }
+        Ok(Actor {
+            id: state.admin_actor.clone(),
+            role: "admin",
+        })
+    }
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The ids that tie an event to its request: the request id (set by the request-id layer), a
+/// correlation id (`X-Correlation-Id`, else a new one) and an optional causation id
+/// (`X-Causation-Id`: the event or message that caused this command).
+#[derive(Clone, Debug)]
+pub struct RequestIds {
+    pub request_id: String,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for RequestIds {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let header_text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let uuid_header = |name: &str| header_text(name).and_then(|v| Uuid::parse_str(v.trim()).ok());
+        Ok(RequestIds {
+            request_id: header_text("x-request-id").unwrap_or_default(),
+            correlation_id: uuid_header("x-correlation-id").unwrap_or_else(Uuid::new_v4),
+            causation_id: uuid_header("x-causation-id"),
+        })
+    }
+}

@@ -1,0 +1,169 @@
+//! Categories: create, rename or move, retire, and their attribute definitions.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{patch, post, put};
+use axum::Router;
+use domain::category::{CategoryCommand, CategoryTree};
+use domain::{format_path, Aggregate, DefinitionInput};
+use serde::{Deserialize, Deserializer};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{check_version, context, parse_id, written};
+use crate::error::ApiError;
+use crate::extract::{Actor, JsonBody, RequestIds};
+use crate::service::Committed;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/categories", post(create))
+        .route("/v1/categories/{id}", patch(update))
+        .route("/v1/categories/{id}/retire", post(retire))
+        .route("/v1/categories/{id}/attributes/{key}", put(define_attribute).delete(remove_attribute))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateCategory {
+    name: String,
+    parent_id: Option<Uuid>,
+}
+
+/// Tells `"parent_id": null` (make it a root) from no `parent_id` at all (leave it).
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<Uuid>>, D::Error> {
+    Option::<Uuid>::deserialize(deserializer).map(Some)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateCategory {
+    name: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    parent_id: Option<Option<Uuid>>,
+    expected_version: Option<i64>,
+}
+
+fn category_body(committed: &Committed, id: Uuid) -> Result<serde_json::Value, ApiError> {
+    match committed.head(id) {
+        Some(head) => match &head.state {
+            Aggregate::Category(c) => Ok(json!({
+                "id": c.id,
+                "name": c.name,
+                "parent_id": c.parent_id,
+                "path": format_path(&c.path),
+                "depth": c.depth(),
+                "retired": c.retired,
+                "version": head.version,
+            })),
+            _ => Err(ApiError::NotFound(format!("category {id} does not exist"))),
+        },
+        None => Err(ApiError::NotFound(format!("category {id} does not exist"))),
+    }
+}
+
+async fn create(
+    State(state): State<AppState>,
+    actor: Actor,
+    ids: RequestIds,
+    JsonBody(body): JsonBody<CreateCategory>,
+) -> Result<Response, ApiError> {
+    let id = Uuid::now_v7();
+    let ctx = context(&actor, ids);
+    let mut kind = None;
+    let committed = state
+        .catalog
+        .change_structure(&ctx, &[], |tree, _| {
+            let events = tree.decide(CategoryCommand::Create { id, name: body.name, parent_id: body.parent_id })?;
+            kind = Some(if body.parent_id.is_none() { "cluster" } else { "node" });
+            Ok(events)
+        })
+        .await?;
+    let mut body = category_body(&committed, id)?;
+    body["kind"] = json!(kind);
+    Ok(written(StatusCode::CREATED, committed.position, body))
+}
+
+async fn update(
+    State(state): State<AppState>,
+    actor: Actor,
+    ids: RequestIds,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<UpdateCategory>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "category")?;
+    let ctx = context(&actor, ids);
+    let committed = state
+        .catalog
+        .change_structure(&ctx, &[], |tree, heads| {
+            if let Some(head) = heads.get(&id) {
+                check_version(body.expected_version, head.version)?;
+            }
+            Ok(tree.decide(CategoryCommand::Update { id, name: body.name, parent_id: body.parent_id })?)
+        })
+        .await?;
+    Ok(written(StatusCode::OK, committed.position, category_body(&committed, id)?))
+}
+
+async fn retire(
+    State(state): State<AppState>,
+    actor: Actor,
+    ids: RequestIds,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "category")?;
+    let ctx = context(&actor, ids);
+    let committed = state.catalog.change_structure(&ctx, &[], |tree, _| Ok(tree.decide(CategoryCommand::Retire { id })?)).await?;
+    Ok(written(StatusCode::OK, committed.position, category_body(&committed, id)?))
+}
+
+async fn define_attribute(
+    State(state): State<AppState>,
+    actor: Actor,
+    ids: RequestIds,
+    Path((id, key)): Path<(String, String)>,
+    JsonBody(input): JsonBody<DefinitionInput>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "category")?;
+    let ctx = context(&actor, ids);
+    let mut existed = false;
+    let committed = state
+        .catalog
+        .change_structure(&ctx, &[], |tree: &CategoryTree, _| {
+            existed = tree.get(id).is_some_and(|c| c.attributes.contains_key(key.as_str()));
+            Ok(tree.decide(CategoryCommand::DefineAttribute { id, key: key.clone(), input })?)
+        })
+        .await?;
+    let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
+    attribute_answer(status, &committed, id, &key)
+}
+
+async fn remove_attribute(
+    State(state): State<AppState>,
+    actor: Actor,
+    ids: RequestIds,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "category")?;
+    let ctx = context(&actor, ids);
+    let committed = state
+        .catalog
+        .change_structure(&ctx, &[], |tree, _| Ok(tree.decide(CategoryCommand::RemoveAttribute { id, key: key.clone() })?))
+        .await?;
+    attribute_answer(StatusCode::OK, &committed, id, &key)
+}
+
+/// The answer to an attribute change on a category or family: the owner's new version and the
+/// definition as it now stands there (null once removed).
+pub(super) fn attribute_answer(status: StatusCode, committed: &Committed, owner: Uuid, key: &str) -> Result<Response, ApiError> {
+    let head = committed.head(owner).ok_or_else(|| ApiError::NotFound(format!("{owner} does not exist")))?;
+    let definition = match &head.state {
+        Aggregate::Category(c) => c.attributes.get(key),
+        Aggregate::Family(f) => f.attributes.get(key),
+        _ => None,
+    };
+    let body = json!({ "owner_id": owner, "key": key, "attribute": definition, "version": head.version });
+    Ok(written(status, committed.position, body))
+}

@@ -1,0 +1,71 @@
+//! The HTTP surface: one module per resource, each with its own `router()`.
+
+mod audit;
+mod brands;
+mod categories;
+mod families;
+mod health;
+mod products;
+
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use chrono::Utc;
+use event_store::Metadata;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use crate::extract::{Actor, RequestIds};
+use crate::service::CommandContext;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(categories::router())
+        .merge(brands::router())
+        .merge(families::router())
+        .merge(products::router())
+        .merge(audit::router())
+        .merge(health::router())
+        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+}
+
+/// The command's audit metadata: the authenticated actor and the request's ids.
+fn context(actor: &Actor, ids: RequestIds) -> CommandContext {
+    CommandContext {
+        metadata: Metadata {
+            actor_id: actor.id.clone(),
+            actor_role: actor.role.to_owned(),
+            request_id: ids.request_id,
+            correlation_id: ids.correlation_id,
+            causation_id: ids.causation_id,
+        },
+        now: Utc::now(),
+    }
+}
+
+/// A command's answer: the body with `position` added, and the `X-Position` header.
+fn written(status: StatusCode, position: i64, mut body: Value) -> Response {
+    if let Value::Object(map) = &mut body {
+        map.insert("position".into(), position.into());
+    }
+    let mut response = (status, Json(body)).into_response();
+    if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
+        response.headers_mut().insert("x-position", value);
+    }
+    response
+}
+
+/// Ids in paths: anything that is not a UUID names nothing, so it is a 404.
+fn parse_id(text: &str, entity: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(text).map_err(|_| ApiError::NotFound(format!("{entity} {text} does not exist")))
+}
+
+/// A stale `expected_version` is refused before anything is decided.
+fn check_version(expected: Option<i64>, actual: i64) -> Result<(), ApiError> {
+    match expected {
+        Some(expected) if expected != actual => Err(ApiError::stale_version()),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,309 @@
+//! Runs domain decisions against the event store: load the state a command needs, decide, fold
+//! the new events into the streams' snapshots, and append — all or nothing.
+//!
+//! Consistency guarantee for product writes: a product is validated against the schema (its
+//! family and the family's categories) at the versions named in its append's guards, and
+//! `append_events` checks those versions under the schema lock that every schema change holds
+//! exclusively until it commits. A product can therefore never commit validated against a schema
+//! a concurrent change has replaced; when that race happens the append fails with
+//! `SchemaChanged`, the cached schema is dropped and the command is decided again.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use domain::category::{Category, CategoryTree};
+use domain::family::Family;
+use domain::product::Product;
+use domain::{evolve, Aggregate, DomainError, NewEvent, ResolvedSchema, StreamType};
+use event_store::{Append, AppendError, EventStore, EventToAppend, Metadata, StreamRow, StreamWrite};
+use sqlx::PgConnection;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// A stream's state as loaded: its version and folded state.
+#[derive(Clone, Debug)]
+pub struct Head {
+    pub version: i64,
+    pub state: Aggregate,
+}
+
+impl TryFrom<StreamRow> for Head {
+    type Error = anyhow::Error;
+    fn try_from(row: StreamRow) -> Result<Self, Self::Error> {
+        let state = serde_json::from_value(row.snapshot)
+            .with_context(|| format!("snapshot of stream {} is unreadable", row.stream_id))?;
+        Ok(Head { version: row.version, state })
+    }
+}
+
+/// What a successful command leaves: the global position of its last event and the heads of the
+/// streams it wrote.
+#[derive(Debug)]
+pub struct Committed {
+    pub position: i64,
+    pub heads: HashMap<Uuid, Head>,
+}
+
+impl Committed {
+    pub fn head(&self, id: Uuid) -> Option<&Head> {
+        self.heads.get(&id)
+    }
+}
+
+/// Who and when, for every event a command appends.
+#[derive(Clone, Debug)]
+pub struct CommandContext {
+    pub metadata: Metadata,
+    pub now: DateTime<Utc>,
+}
+
+/// The schema a family's products are checked against, with the stream versions it was built from.
+#[derive(Debug)]
+pub struct FamilySchema {
+    pub family: Family,
+    pub schema: ResolvedSchema,
+    pub guards: Vec<(Uuid, i64)>,
+}
+
+const SCHEMA_CACHE_LIMIT: usize = 10_000;
+const SCHEMA_RETRIES: usize = 5;
+
+#[derive(Clone)]
+pub struct Catalog {
+    store: EventStore,
+    schemas: Arc<Mutex<HashMap<Uuid, Arc<FamilySchema>>>>,
+}
+
+/// Turns decided events into an append: versions after each stream's head, snapshots folded
+/// forward, and the claims each stream takes up or gives up.
+pub fn prepare(heads: &HashMap<Uuid, Head>, events: Vec<NewEvent>) -> Result<(Append, HashMap<Uuid, Head>), ApiError> {
+    let mut append = Append::default();
+    let mut after: HashMap<Uuid, Head> = HashMap::new();
+    let mut order: Vec<(Uuid, StreamType, i64)> = Vec::new();
+    for new in events {
+        let current = after.get(&new.stream_id).or_else(|| heads.get(&new.stream_id));
+        let (version, state) = match current {
+            Some(head) => (head.version, Some(head.state.clone())),
+            None => (0, None),
+        };
+        if !order.iter().any(|(id, _, _)| *id == new.stream_id) {
+            order.push((new.stream_id, new.stream_type, version));
+        }
+        let next = evolve(state, new.stream_id, &new.event).map_err(|e| ApiError::Internal(e.into()))?;
+        append.events.push(EventToAppend {
+            event_id: Uuid::now_v7(),
+            stream_id: new.stream_id,
+            stream_type: new.stream_type.as_str(),
+            version: version + 1,
+            event_type: new.event.type_name(),
+            schema_version: domain::events::SCHEMA_VERSION,
+            payload: new.event.payload(),
+        });
+        after.insert(new.stream_id, Head { version: version + 1, state: next });
+    }
+    for (stream_id, stream_type, expected_version) in order {
+        let Some(head) = after.get(&stream_id) else { continue };
+        let before = heads.get(&stream_id).map(|h| h.state.claims()).unwrap_or_default();
+        let now = head.state.claims();
+        append.claims.extend(now.iter().filter(|c| !before.contains(c)).map(|c| (c.clone(), stream_id)));
+        append.releases.extend(before.into_iter().filter(|c| !now.contains(c)));
+        append.streams.push(StreamWrite {
+            stream_id,
+            stream_type: stream_type.as_str(),
+            expected_version,
+            version: head.version,
+            parent_id: head.state.parent_id(),
+            snapshot: serde_json::to_value(&head.state).map_err(|e| ApiError::Internal(e.into()))?,
+        });
+    }
+    Ok((append, after))
+}
+
+fn expect_kind<T>(head: Option<Head>, pick: impl FnOnce(Aggregate) -> Option<T>) -> Option<(i64, T)> {
+    head.and_then(|h| pick(h.state).map(|state| (h.version, state)))
+}
+
+impl Catalog {
+    pub fn new(store: EventStore) -> Self {
+        Catalog {
+            store,
+            schemas: Default::default(),
+        }
+    }
+
+    pub fn store(&self) -> &EventStore {
+        &self.store
+    }
+
+    /// Runs a command that changes the catalog's structure or schema, under the exclusive schema
+    /// lock: it sees the whole category tree as committed and nothing changes it until commit.
+    pub async fn change_structure(
+        &self,
+        ctx: &CommandContext,
+        extra: &[Uuid],
+        decide: impl FnOnce(&CategoryTree, &HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, ApiError>,
+    ) -> Result<Committed, ApiError> {
+        let mut tx = self.store.begin_schema_change().await?;
+        let (tree, mut heads) = load_tree(&mut tx).await?;
+        for row in EventStore::load_streams(&mut *tx, extra).await? {
+            heads.insert(row.stream_id, Head::try_from(row)?);
+        }
+        let events = decide(&tree, &heads)?;
+        let committed = self.commit(&mut tx, &heads, events, Vec::new(), ctx).await?;
+        tx.commit().await?;
+        // Any family's schema may have changed: cached schemas are checked by their guards anyway,
+        // but dropping them now saves the failed attempt.
+        if let Ok(mut schemas) = self.schemas.lock() {
+            schemas.clear();
+        }
+        Ok(committed)
+    }
+
+    /// Runs a command on streams that no schema depends on (brands), or a product retirement.
+    pub async fn change_streams(
+        &self,
+        ctx: &CommandContext,
+        ids: &[Uuid],
+        decide: impl FnOnce(&HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, DomainError>,
+    ) -> Result<Committed, ApiError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let heads = load_heads(&mut conn, ids).await?;
+        let events = decide(&heads)?;
+        self.commit(&mut conn, &heads, events, Vec::new(), ctx).await
+    }
+
+    async fn commit(
+        &self,
+        conn: &mut PgConnection,
+        heads: &HashMap<Uuid, Head>,
+        events: Vec<NewEvent>,
+        guards: Vec<(Uuid, i64)>,
+        ctx: &CommandContext,
+    ) -> Result<Committed, ApiError> {
+        Ok(self.try_commit(conn, heads, events, guards, ctx).await??)
+    }
+
+    /// As `commit`, with the append's own refusals apart so that callers can retry some.
+    async fn try_commit(
+        &self,
+        conn: &mut PgConnection,
+        heads: &HashMap<Uuid, Head>,
+        events: Vec<NewEvent>,
+        guards: Vec<(Uuid, i64)>,
+        ctx: &CommandContext,
+    ) -> Result<Result<Committed, AppendError>, ApiError> {
+        if events.is_empty() {
+            // Nothing changed: answer with where the streams already are.
+            let mut position = 0;
+            for id in heads.keys() {
+                position = position.max(EventStore::stream_position(&mut *conn, *id).await?.unwrap_or(0));
+            }
+            return Ok(Ok(Committed { position, heads: heads.clone() }));
+        }
+        let (mut append, after) = prepare(heads, events)?;
+        append.guards = guards;
+        Ok(EventStore::append(&mut *conn, &append, &ctx.metadata, ctx.now)
+            .await
+            .map(|position| Committed { position, heads: after }))
+    }
+
+    /// The schema of a family's products, from the cache or the write database.
+    pub async fn family_schema(&self, family_id: Uuid) -> Result<Option<Arc<FamilySchema>>, ApiError> {
+        if let Some(found) = self.schemas.lock().ok().and_then(|s| s.get(&family_id).cloned()) {
+            return Ok(Some(found));
+        }
+        let lineage = EventStore::load_lineage(self.store.pool(), family_id).await?;
+        let guards: Vec<(Uuid, i64)> = lineage.iter().map(|r| (r.stream_id, r.version)).collect();
+        let mut heads = lineage.into_iter().map(Head::try_from);
+        let Some(Aggregate::Family(family)) = heads.next().transpose()?.map(|h| h.state) else {
+            return Ok(None);
+        };
+        let mut chain: Vec<Category> = Vec::new();
+        for head in heads {
+            if let Aggregate::Category(category) = head?.state {
+                chain.push(category);
+            }
+        }
+        chain.reverse();
+        let schema = family.schema_over(chain.iter());
+        let found = Arc::new(FamilySchema { family, schema, guards });
+        if let Ok(mut schemas) = self.schemas.lock() {
+            if schemas.len() >= SCHEMA_CACHE_LIMIT {
+                schemas.clear();
+            }
+            schemas.insert(family_id, found.clone());
+        }
+        Ok(Some(found))
+    }
+
+    fn forget_schema(&self, family_id: Uuid) {
+        if let Ok(mut schemas) = self.schemas.lock() {
+            schemas.remove(&family_id);
+        }
+    }
+
+    /// Runs a product command validated against its family's schema, guarded against concurrent
+    /// schema changes (see the module comment). `product` is the product's head, if it exists.
+    pub async fn change_product(
+        &self,
+        ctx: &CommandContext,
+        family_id: Uuid,
+        product: Option<Head>,
+        decide: impl Fn(&FamilySchema, Option<&Product>) -> Result<Vec<NewEvent>, DomainError>,
+    ) -> Result<Committed, ApiError> {
+        let mut heads = HashMap::new();
+        let current = expect_kind(product.clone(), |a| match a {
+            Aggregate::Product(p) => Some(p),
+            _ => None,
+        });
+        if let (Some(head), Some((_, p))) = (product, &current) {
+            heads.insert(p.id, head);
+        }
+        for _ in 0..SCHEMA_RETRIES {
+            let schema = self
+                .family_schema(family_id)
+                .await?
+                .ok_or(DomainError::referenced("family", family_id, "family_id"))?;
+            let events = decide(&schema, current.as_ref().map(|(_, p)| p))?;
+            let mut conn = self.store.pool().acquire().await?;
+            match self.try_commit(&mut conn, &heads, events, schema.guards.clone(), ctx).await? {
+                Err(AppendError::SchemaChanged) => self.forget_schema(family_id),
+                other => return Ok(other?),
+            }
+        }
+        Err(AppendError::SchemaChanged.into())
+    }
+
+    /// A product's head, if the id names a product.
+    pub async fn product(&self, id: Uuid) -> Result<Option<Head>, ApiError> {
+        let mut conn = self.store.pool().acquire().await?;
+        let mut heads = load_heads(&mut conn, &[id]).await?;
+        Ok(heads.remove(&id).filter(|h| matches!(h.state, Aggregate::Product(_))))
+    }
+}
+
+async fn load_heads(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {
+    let mut heads = HashMap::new();
+    for row in EventStore::load_streams(&mut *conn, ids).await? {
+        heads.insert(row.stream_id, Head::try_from(row)?);
+    }
+    Ok(heads)
+}
+
+/// The whole category tree and which categories hold families.
+async fn load_tree(conn: &mut PgConnection) -> Result<(CategoryTree, HashMap<Uuid, Head>), ApiError> {
+    let mut heads = HashMap::new();
+    let mut categories = Vec::new();
+    for row in EventStore::load_streams_of_type(&mut *conn, StreamType::Category.as_str()).await? {
+        let head = Head::try_from(row)?;
+        if let Aggregate::Category(category) = &head.state {
+            categories.push(category.clone());
+            heads.insert(category.id, head);
+        }
+    }
+    let holding = EventStore::parents_of_type(&mut *conn, StreamType::Family.as_str()).await?;
+    Ok((CategoryTree::new(categories, holding), heads))
+}

@@ -1,0 +1,108 @@
+//! Product families: a group of products in one leaf category, with an optional brand, a short
+//! code for SKUs, and definitions of their own that override the inherited ones.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::attributes::{Definitions, DefinitionInput, Level, ResolvedSchema};
+use crate::brand::Brand;
+use crate::category::{self, CategoryTree};
+use crate::error::{DomainError, Problems};
+use crate::events::{Event, NewEvent, StreamType};
+use crate::names::{parse_name, FamilyCode};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Family {
+    pub id: Uuid,
+    pub category_id: Uuid,
+    pub brand_id: Option<Uuid>,
+    pub name: String,
+    pub code: FamilyCode,
+    #[serde(with = "crate::attributes::ordered")]
+    pub attributes: Definitions,
+}
+
+impl Family {
+    /// The resolved schema of this family's products: its categories' definitions from the root
+    /// down, then its own.
+    pub fn schema(&self, tree: &CategoryTree) -> ResolvedSchema {
+        self.schema_over(tree.chain(self.category_id).into_iter())
+    }
+
+    /// The same, from the category chain (root first) alone, for callers that hold no whole tree.
+    pub fn schema_over<'a>(&self, chain: impl Iterator<Item = &'a category::Category>) -> ResolvedSchema {
+        let categories = chain.map(|c| {
+            (
+                Level::Category {
+                    category_id: c.id,
+                    depth: c.depth(),
+                },
+                &c.attributes,
+            )
+        });
+        let own = std::iter::once((Level::Family { family_id: self.id }, &self.attributes));
+        ResolvedSchema::resolve(categories.chain(own))
+    }
+}
+
+pub struct CreateFamily {
+    pub id: Uuid,
+    pub category_id: Uuid,
+    pub brand_id: Option<Uuid>,
+    pub name: String,
+    pub code: Option<String>,
+}
+
+/// `brand` is the brand named by `brand_id`, when it exists. The code's uniqueness is the event
+/// store's claim on `family-code:<code>`.
+pub fn create(tree: &CategoryTree, brand: Option<&Brand>, command: CreateFamily) -> Result<Vec<NewEvent>, DomainError> {
+    if let (Some(brand_id), None) = (command.brand_id, brand) {
+        return Err(DomainError::referenced("brand", brand_id, "brand_id"));
+    }
+    if tree.get(command.category_id).is_none() {
+        return Err(DomainError::referenced("category", command.category_id, "category_id"));
+    }
+    let mut problems = Problems::default();
+    let name = problems.check(parse_name("name", &command.name, 200));
+    let code = match (&command.code, &name) {
+        (Some(code), _) => problems.check(FamilyCode::parse(code)),
+        (None, Some(name)) => problems.check(FamilyCode::derive(name)),
+        (None, None) => None,
+    };
+    if let Err(DomainError::Invalid(errors)) = tree.is_active_leaf_candidate(command.category_id) {
+        problems.extend(errors);
+    }
+    problems.finish()?;
+    let (Some(name), Some(code)) = (name, code) else {
+        return Err(DomainError::invalid("name", "invalid_name", "name is required"));
+    };
+    Ok(vec![NewEvent {
+        stream_id: command.id,
+        stream_type: StreamType::Family,
+        event: Event::FamilyCreated {
+            category_id: command.category_id,
+            brand_id: command.brand_id,
+            name,
+            code,
+        },
+    }])
+}
+
+pub fn define_attribute(tree: &CategoryTree, family: &Family, key: &str, input: DefinitionInput) -> Result<Vec<NewEvent>, DomainError> {
+    let inherited = tree.schema(family.category_id);
+    let event = category::define_attribute(&family.attributes, &inherited, std::iter::empty(), key, input)?;
+    Ok(vec![NewEvent {
+        stream_id: family.id,
+        stream_type: StreamType::Family,
+        event,
+    }])
+}
+
+pub fn remove_attribute(family: &Family, key: &str) -> Result<Vec<NewEvent>, DomainError> {
+    let event = category::remove_attribute(&family.attributes, key)?;
+    Ok(vec![NewEvent {
+        stream_id: family.id,
+        stream_type: StreamType::Family,
+        event,
+    }])
+}

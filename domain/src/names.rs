@@ -1,0 +1,153 @@
+//! Small checked values: display names, family codes, SKUs.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::FieldError;
+
+/// A display name: trimmed, 1 to `max` characters, no control characters.
+pub fn parse_name(field: &str, text: &str, max: usize) -> Result<String, FieldError> {
+    let trimmed = text.trim();
+    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control) {
+        return Err(FieldError::new(
+            field,
+            "invalid_name",
+            format!("{field} must be 1 to {max} characters, without control characters"),
+        ));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// A family's short code used as the first part of generated SKUs: 1 to 16 of A–Z and 0–9.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct FamilyCode(String);
+
+impl FamilyCode {
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        let ok = (1..=16).contains(&text.len()) && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if ok {
+            Ok(FamilyCode(text.to_owned()))
+        } else {
+            Err(FieldError::new("code", "invalid_code", "a family code is 1 to 16 characters of A-Z and 0-9"))
+        }
+    }
+
+    /// A code derived from a family name when none is given: "DIN 933" → "DIN933".
+    pub fn derive(name: &str) -> Result<Self, FieldError> {
+        let code: String = name
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .take(16)
+            .collect();
+        FamilyCode::parse(&code).map_err(|_| {
+            FieldError::new("code", "invalid_code", "no code can be derived from this name: give a code of A-Z and 0-9")
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for FamilyCode {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        FamilyCode::parse(&value).map_err(|e| e.message)
+    }
+}
+
+impl From<FamilyCode> for String {
+    fn from(code: FamilyCode) -> String {
+        code.0
+    }
+}
+
+impl fmt::Display for FamilyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A stock-keeping unit: 1 to 64 of letters, digits and `- . _ /`, starting with a letter or
+/// digit. Unique across the catalog, compared without case.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Sku(String);
+
+impl Sku {
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        let ok = (1..=64).contains(&text.len())
+            && text.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && text.chars().all(|c| c.is_ascii_alphanumeric() || "-._/".contains(c));
+        if ok {
+            Ok(Sku(text.to_owned()))
+        } else {
+            Err(FieldError::new(
+                "sku",
+                "invalid_sku",
+                "a SKU is 1 to 64 letters, digits, '-', '.', '_' or '/', starting with a letter or digit",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form uniqueness is checked on.
+    pub fn claim(&self) -> String {
+        format!("sku:{}", self.0.to_ascii_uppercase())
+    }
+}
+
+impl TryFrom<String> for Sku {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Sku::parse(&value).map_err(|e| e.message)
+    }
+}
+
+impl From<Sku> for String {
+    fn from(sku: Sku) -> String {
+        sku.0
+    }
+}
+
+impl fmt::Display for Sku {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn family_codes_derive_from_names() {
+        assert_eq!(FamilyCode::derive("DIN 933").map(|c| c.0), Ok("DIN933".to_owned()));
+        assert!(FamilyCode::derive("—").is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn parsed_skus_round_trip_and_never_hold_spaces(text in "\\PC{0,80}") {
+            if let Ok(sku) = Sku::parse(&text) {
+                prop_assert_eq!(sku.as_str(), text.as_str());
+                prop_assert!(!sku.as_str().contains(char::is_whitespace));
+            }
+        }
+
+        #[test]
+        fn names_are_trimmed_and_bounded(text in "\\PC{0,300}") {
+            if let Ok(name) = parse_name("name", &text, 200) {
+                prop_assert_eq!(name.trim(), name.as_str());
+                prop_assert!(!name.is_empty() && name.chars().count() <= 200);
+            }
+        }
+    }
+}

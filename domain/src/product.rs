@@ -1,0 +1,162 @@
+//! Products (the variants of a family): specs checked against the family's resolved schema on
+//! every create and update, SKUs generated from the variant-defining values.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use crate::attributes::ResolvedSchema;
+use crate::error::{DomainError, FieldError, Problems};
+use crate::events::{Change, Diff, Event, NewEvent, StreamType};
+use crate::family::Family;
+use crate::names::{parse_name, Sku};
+use crate::specs::{validate_specs, variant_parts, Specs};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Product {
+    pub id: Uuid,
+    pub family_id: Uuid,
+    pub name: String,
+    pub sku: Sku,
+    pub specs: Specs,
+    /// The canonical variant-defining values; no two live products of a family share one.
+    pub variant_key: Option<String>,
+    pub retired: bool,
+}
+
+pub const NAME_MAX: usize = 300;
+
+pub struct CreateProduct {
+    pub id: Uuid,
+    pub name: String,
+    pub sku: Option<String>,
+    pub specs: Map<String, Value>,
+}
+
+fn new_event(id: Uuid, event: Event) -> NewEvent {
+    NewEvent {
+        stream_id: id,
+        stream_type: StreamType::Product,
+        event,
+    }
+}
+
+/// The variant key and the generated SKU for checked specs. A family without variant-defining
+/// attributes has no variant key; its generated SKUs end in the product id's first eight digits.
+fn variant_identity(family: &Family, schema: &ResolvedSchema, specs: &Specs, id: Uuid) -> (Option<String>, String) {
+    let parts = variant_parts(schema, specs);
+    if parts.is_empty() {
+        let short = id.simple().to_string()[..8].to_ascii_uppercase();
+        return (None, format!("{}-{short}", family.code));
+    }
+    let key = parts.iter().map(|p| p.canonical.as_str()).collect::<Vec<_>>().join("|");
+    let mut sku = family.code.to_string();
+    for part in parts.iter().filter(|p| !p.segment.is_empty()) {
+        sku.push('-');
+        sku.push_str(&part.segment);
+    }
+    (Some(key), sku)
+}
+
+pub fn create(family: &Family, schema: &ResolvedSchema, command: CreateProduct) -> Result<Vec<NewEvent>, DomainError> {
+    let mut problems = Problems::default();
+    let name = problems.check(parse_name("name", &command.name, NAME_MAX));
+    let given_sku = command.sku.as_deref().and_then(|s| problems.check(Sku::parse(s)));
+    let specs = match validate_specs(schema, &command.specs) {
+        Ok(specs) => Some(specs),
+        Err(errors) => {
+            problems.extend(errors);
+            None
+        }
+    };
+    problems.finish()?;
+    let (Some(name), Some(specs)) = (name, specs) else {
+        return Err(DomainError::invalid("name", "invalid_name", "name is required"));
+    };
+    let (variant_key, generated) = variant_identity(family, schema, &specs, command.id);
+    let sku = match given_sku {
+        Some(sku) => sku,
+        None => Sku::parse(&generated).map_err(|e| {
+            DomainError::Invalid(vec![FieldError::new("sku", e.code, format!("the generated SKU {generated:?} is not valid; give a sku"))])
+        })?,
+    };
+    Ok(vec![new_event(
+        command.id,
+        Event::ProductCreated {
+            family_id: family.id,
+            name,
+            sku,
+            specs,
+            variant_key,
+        },
+    )])
+}
+
+pub struct UpdateProduct {
+    pub name: Option<String>,
+    /// Merged into the current specs; a `null` removes the key.
+    pub specs: Option<Map<String, Value>>,
+}
+
+/// The merged specs are checked as a whole against the schema as it is now, so a product made
+/// invalid by a later schema change must be brought in line by its next update.
+pub fn update(product: &Product, family: &Family, schema: &ResolvedSchema, command: UpdateProduct) -> Result<Vec<NewEvent>, DomainError> {
+    if product.retired {
+        return Err(DomainError::Conflict("this product is retired".into()));
+    }
+    let mut problems = Problems::default();
+    let name = command.name.and_then(|n| problems.check(parse_name("name", &n, NAME_MAX)));
+    let mut merged: Map<String, Value> = product.specs.iter().map(|(k, v)| (k.to_string(), v.to_input())).collect();
+    for (key, value) in command.specs.unwrap_or_default() {
+        if value.is_null() {
+            merged.remove(&key);
+        } else {
+            merged.insert(key, value);
+        }
+    }
+    let specs = match validate_specs(schema, &merged) {
+        Ok(specs) => Some(specs),
+        Err(errors) => {
+            problems.extend(errors);
+            None
+        }
+    };
+    problems.finish()?;
+    let specs = specs.unwrap_or_default();
+    let mut changes = Diff::new();
+    if let Some(name) = name.filter(|n| *n != product.name) {
+        changes.insert("name".into(), Change { from: product.name.clone().into(), to: name.into() });
+    }
+    let as_json = |v: Option<&crate::specs::SpecValue>| v.and_then(|v| serde_json::to_value(v).ok()).unwrap_or(Value::Null);
+    let keys: std::collections::BTreeSet<&str> = product.specs.keys().chain(specs.keys()).map(|k| k.as_str()).collect();
+    for key in keys {
+        let (from, to) = (as_json(product.specs.get(key)), as_json(specs.get(key)));
+        if from != to {
+            changes.insert(format!("specs.{key}"), Change { from, to });
+        }
+    }
+    let (variant_key, _) = variant_identity(family, schema, &specs, product.id);
+    if variant_key != product.variant_key {
+        changes.insert(
+            "variant_key".into(),
+            Change {
+                from: product.variant_key.clone().into(),
+                to: variant_key.into(),
+            },
+        );
+    }
+    if changes.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(vec![new_event(product.id, Event::ProductUpdated { changes })])
+}
+
+pub fn retire(product: &Product) -> Result<Vec<NewEvent>, DomainError> {
+    if product.retired {
+        return Err(DomainError::Conflict("this product is already retired".into()));
+    }
+    Ok(vec![new_event(product.id, Event::ProductRetired {})])
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,133 @@
+//! Appending a command's events (see `migrations/write/0003_append_events.sql` for the guarantees).
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+use crate::EventStore;
+
+/// Who did it and within which request; stored with every event of the command.
+#[derive(Clone, Debug, Serialize)]
+pub struct Metadata {
+    pub actor_id: String,
+    pub actor_role: String,
+    pub request_id: String,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+}
+
+#[derive(Clone, Debug)]
+pub struct EventToAppend {
+    pub event_id: Uuid,
+    pub stream_id: Uuid,
+    pub stream_type: &'static str,
+    pub version: i64,
+    pub event_type: &'static str,
+    pub schema_version: i16,
+    pub payload: Value,
+}
+
+/// A stream's head after the append: the version the command saw (0 for a new stream) and the
+/// version and snapshot it leaves.
+#[derive(Clone, Debug, Serialize)]
+pub struct StreamWrite {
+    pub stream_id: Uuid,
+    pub stream_type: &'static str,
+    pub expected_version: i64,
+    pub version: i64,
+    pub parent_id: Option<Uuid>,
+    pub snapshot: Value,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Append {
+    pub events: Vec<EventToAppend>,
+    pub streams: Vec<StreamWrite>,
+    /// `(claim, stream)`: unique values the streams take.
+    pub claims: Vec<(String, Uuid)>,
+    /// Claims the streams give up.
+    pub releases: Vec<String>,
+    /// `(stream, version)`: schema streams the command was validated against.
+    pub guards: Vec<(Uuid, i64)>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    #[error("stream {0} is not at the expected version")]
+    StaleVersion(String),
+    #[error("the schema changed while the command was decided")]
+    SchemaChanged,
+    #[error("{0} is already taken")]
+    ClaimTaken(String),
+    #[error("the event store failed")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for AppendError {
+    fn from(error: sqlx::Error) -> Self {
+        let Some(db) = error.as_database_error() else {
+            return AppendError::Database(error);
+        };
+        let detail = db
+            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
+            .and_then(|e| e.detail())
+            .unwrap_or_default()
+            .to_owned();
+        match (db.code().as_deref(), db.constraint()) {
+            (Some("FR001"), _) => AppendError::SchemaChanged,
+            (Some("FR002"), _) => AppendError::StaleVersion(detail),
+            (Some("23505"), Some("events_stream_version_key")) => AppendError::StaleVersion(detail),
+            (Some("FR003"), _) => AppendError::ClaimTaken(detail),
+            _ => AppendError::Database(error),
+        }
+    }
+}
+
+impl EventStore {
+    /// Appends atomically. On a pool connection this is a transaction of its own; inside an open
+    /// transaction it must come before any other write of that transaction. Returns the global
+    /// position of the last event.
+    pub async fn append(
+        executor: impl PgExecutor<'_>,
+        append: &Append,
+        metadata: &Metadata,
+        recorded_at: DateTime<Utc>,
+    ) -> Result<i64, AppendError> {
+        let events: Vec<Value> = append
+            .events
+            .iter()
+            .map(|e| {
+                json!({
+                    "event_id": e.event_id,
+                    "stream_id": e.stream_id,
+                    "stream_type": e.stream_type,
+                    "version": e.version,
+                    "event_type": e.event_type,
+                    "schema_version": e.schema_version,
+                    "payload": e.payload,
+                    "actor_id": metadata.actor_id,
+                    "actor_role": metadata.actor_role,
+                    "request_id": metadata.request_id,
+                    "correlation_id": metadata.correlation_id,
+                    "causation_id": metadata.causation_id,
+                    "recorded_at": recorded_at,
+                })
+            })
+            .collect();
+        let mut claims: Vec<&(String, Uuid)> = append.claims.iter().collect();
+        claims.sort();
+        let claims: Vec<Value> = claims.iter().map(|(claim, stream_id)| json!({"claim": claim, "stream_id": stream_id})).collect();
+        let guards: Vec<Value> = append.guards.iter().map(|(stream_id, version)| json!({"stream_id": stream_id, "version": version})).collect();
+        let position: i64 = sqlx::query_scalar("SELECT append_events($1, $2, $3, $4, $5)")
+            .bind(Value::Array(events))
+            .bind(serde_json::to_value(&append.streams).unwrap_or(Value::Null))
+            .bind(Value::Array(claims))
+            .bind(&append.releases)
+            .bind(Value::Array(guards))
+            .fetch_one(executor)
+            .await?;
+        Ok(position)
+    }
+}

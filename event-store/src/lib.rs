@@ -1,0 +1,59 @@
+//! Ferrule's event store in the write database: atomic appends with audit metadata, stream heads
+//! with snapshots, uniqueness claims, and a gap-safe reader of the global order.
+//!
+//! The store knows nothing of the catalog: events are typed names with JSON payloads.
+
+mod append;
+mod read;
+pub mod scratch;
+
+pub use append::{Append, AppendError, EventToAppend, Metadata, StreamWrite};
+pub use read::{StoredEvent, StreamRow};
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Postgres, Transaction};
+
+/// The write database's migrations (`migrations/write`).
+pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/write");
+
+/// The key of the catalog's schema lock. Product writes hold it shared (inside `append_events`);
+/// anything that changes categories, families or attribute definitions holds it exclusively
+/// from before it reads until it commits.
+pub const SCHEMA_LOCK: i64 = 7_308_604_897_068_083_200;
+
+/// A handle on the event store.
+#[derive(Clone, Debug)]
+pub struct EventStore {
+    pool: PgPool,
+}
+
+impl EventStore {
+    pub fn new(pool: PgPool) -> Self {
+        EventStore { pool }
+    }
+
+    pub async fn connect(options: PgConnectOptions, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            .connect_with(options)
+            .await?;
+        Ok(EventStore { pool })
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        MIGRATOR.run(&self.pool).await
+    }
+
+    /// Starts a transaction holding the schema lock exclusively: structure commands (categories,
+    /// families, attribute definitions) read and decide inside it, then append and commit.
+    pub async fn begin_schema_change(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCHEMA_LOCK).execute(&mut *tx).await?;
+        Ok(tx)
+    }
+}

@@ -1,0 +1,120 @@
+//! Reading: stream heads and snapshots, one stream's events, and the global order, gap-safe.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sqlx::{FromRow, PgExecutor};
+use uuid::Uuid;
+
+use crate::EventStore;
+
+#[derive(Clone, Debug, PartialEq, Serialize, FromRow)]
+pub struct StoredEvent {
+    pub position: i64,
+    pub event_id: Uuid,
+    pub stream_id: Uuid,
+    pub stream_type: String,
+    pub version: i64,
+    pub event_type: String,
+    pub schema_version: i16,
+    pub payload: Value,
+    pub actor_id: String,
+    pub actor_role: String,
+    pub request_id: String,
+    pub correlation_id: Uuid,
+    pub causation_id: Option<Uuid>,
+    pub recorded_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, FromRow)]
+pub struct StreamRow {
+    pub stream_id: Uuid,
+    pub stream_type: String,
+    pub version: i64,
+    pub parent_id: Option<Uuid>,
+    pub snapshot: Value,
+}
+
+const EVENT_COLUMNS: &str = "position, event_id, stream_id, stream_type, version, event_type, schema_version, payload, \
+     actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at";
+
+impl EventStore {
+    /// Stream heads by id; missing streams are simply absent.
+    pub async fn load_streams(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<StreamRow>, sqlx::Error> {
+        sqlx::query_as("SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_id = ANY($1)")
+            .bind(ids)
+            .fetch_all(executor)
+            .await
+    }
+
+    /// Every stream head of one type, optionally only those under `parent_id`.
+    pub async fn load_streams_of_type(
+        executor: impl PgExecutor<'_>,
+        stream_type: &str,
+    ) -> Result<Vec<StreamRow>, sqlx::Error> {
+        sqlx::query_as("SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_type = $1")
+            .bind(stream_type)
+            .fetch_all(executor)
+            .await
+    }
+
+    /// The distinct parents of the streams of one type (for families: the categories holding them).
+    pub async fn parents_of_type(executor: impl PgExecutor<'_>, stream_type: &str) -> Result<Vec<Uuid>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT DISTINCT parent_id FROM streams WHERE stream_type = $1 AND parent_id IS NOT NULL",
+        )
+        .bind(stream_type)
+        .fetch_all(executor)
+        .await
+    }
+
+    /// A stream head and every ancestor above it through `parent_id`, nearest first.
+    pub async fn load_lineage(executor: impl PgExecutor<'_>, stream_id: Uuid) -> Result<Vec<StreamRow>, sqlx::Error> {
+        sqlx::query_as(
+            "WITH RECURSIVE lineage AS ( \
+                 SELECT stream_id, stream_type, version, parent_id, snapshot, 0 AS depth FROM streams WHERE stream_id = $1 \
+                 UNION ALL \
+                 SELECT s.stream_id, s.stream_type, s.version, s.parent_id, s.snapshot, l.depth + 1 \
+                   FROM streams s JOIN lineage l ON s.stream_id = l.parent_id WHERE l.depth < 64 \
+             ) SELECT stream_id, stream_type, version, parent_id, snapshot FROM lineage ORDER BY depth",
+        )
+        .bind(stream_id)
+        .fetch_all(executor)
+        .await
+    }
+
+    /// One stream's events in version order.
+    pub async fn read_stream(executor: impl PgExecutor<'_>, stream_id: Uuid) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        sqlx::query_as(&format!("SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = $1 ORDER BY version"))
+            .bind(stream_id)
+            .fetch_all(executor)
+            .await
+    }
+
+    /// The position of a stream's latest event.
+    pub async fn stream_position(executor: impl PgExecutor<'_>, stream_id: Uuid) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar("SELECT max(position) FROM events WHERE stream_id = $1").bind(stream_id).fetch_one(executor).await
+    }
+
+    /// Up to `limit` events after `after` in global order, never past an event whose transaction
+    /// may still commit below it. Transactions below the oldest one still running have all ended,
+    /// and append_events gives later-starting appends higher positions, so what this returns is a
+    /// prefix of the final order: nothing can later appear at or below the last position read.
+    /// A long transaction anywhere in the server holds the reader back until it ends.
+    pub async fn read_all(executor: impl PgExecutor<'_>, after: i64, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+              WHERE position > $1 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+              ORDER BY position LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit)
+        .fetch_all(executor)
+        .await
+    }
+
+    /// The highest position committed so far (whether or not it is safe to read yet).
+    pub async fn head_position(executor: impl PgExecutor<'_>) -> Result<i64, sqlx::Error> {
+        sqlx::query_scalar("SELECT coalesce(max(position), 0) FROM events").fetch_one(executor).await
+    }
+}

@@ -1,0 +1,131 @@
+-- append_events: the one way events are written. One call appends a command's events, moves its
+-- streams' heads and snapshots, and takes and releases its uniqueness claims, all or nothing.
+--
+-- Guarantees, in order:
+-- 1. Schema guard. A product write names the schema streams it was validated against (its family
+--    and the family's categories) with the versions it saw. Under a shared transaction-level
+--    advisory lock, which every schema change takes exclusively before it reads, those versions
+--    are compared with the heads; a mismatch raises FR001 and the caller validates again. So no
+--    product commits validated against a schema that a concurrent change has replaced.
+-- 2. Optimistic concurrency. Each stream's expected version must be its head (FR002); the unique
+--    (stream_id, version) on events is the backstop for two appends racing past this check.
+-- 3. Gap-safe order. The event insert must be the transaction's first write, so that its
+--    transaction id is assigned together with its positions inside a session lock held only for
+--    the insert: transaction ids and positions then rise together (see 0001_events.sql).
+-- 4. Claims. Released claims are dropped, new ones taken; a claim another stream holds raises
+--    FR003 with the claim in DETAIL.
+CREATE FUNCTION append_events(
+    p_events   JSONB,
+    p_streams  JSONB,
+    p_claims   JSONB,
+    p_releases TEXT[],
+    p_guards   JSONB
+) RETURNS BIGINT
+LANGUAGE plpgsql AS $$
+DECLARE
+    schema_lock   CONSTANT BIGINT := 7308604897068083200; -- 'ferrule' schema lock
+    position_lock CONSTANT BIGINT := 7308604897068083201; -- 'ferrule' position lock
+    v_count  BIGINT;
+    v_n      BIGINT := jsonb_array_length(p_events);
+    v_first  BIGINT;
+    v_claim  TEXT;
+    v_stream TEXT;
+BEGIN
+    IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
+        RAISE EXCEPTION 'append_events must be the first write of its transaction' USING ERRCODE = 'FR000';
+    END IF;
+    IF v_n = 0 THEN
+        RAISE EXCEPTION 'append_events needs at least one event' USING ERRCODE = 'FR000';
+    END IF;
+
+    PERFORM pg_advisory_xact_lock_shared(schema_lock);
+    IF jsonb_array_length(p_guards) > 0 THEN
+        SELECT count(*) INTO v_count
+          FROM jsonb_to_recordset(p_guards) AS g(stream_id UUID, version BIGINT)
+          JOIN streams s ON s.stream_id = g.stream_id AND s.version = g.version;
+        IF v_count <> jsonb_array_length(p_guards) THEN
+            RAISE EXCEPTION 'the schema changed while the command was decided' USING ERRCODE = 'FR001';
+        END IF;
+    END IF;
+
+    SELECT s.stream_id::TEXT INTO v_stream
+      FROM jsonb_to_recordset(p_streams) AS s(stream_id UUID, expected_version BIGINT)
+      LEFT JOIN streams h ON h.stream_id = s.stream_id
+     WHERE coalesce(h.version, 0) <> s.expected_version
+     LIMIT 1;
+    IF v_stream IS NOT NULL THEN
+        RAISE EXCEPTION 'stream % is not at its expected version', v_stream USING ERRCODE = 'FR002', DETAIL = v_stream;
+    END IF;
+
+    PERFORM pg_advisory_lock(position_lock);
+    BEGIN
+        v_first := nextval('events_position_seq');
+        IF v_n > 1 THEN
+            PERFORM setval('events_position_seq', v_first + v_n - 1);
+        END IF;
+        INSERT INTO events (position, event_id, stream_id, stream_type, version, event_type, schema_version,
+                            payload, actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at)
+        SELECT v_first + x.ord - 1,
+               (x.e->>'event_id')::UUID,
+               (x.e->>'stream_id')::UUID,
+               x.e->>'stream_type',
+               (x.e->>'version')::BIGINT,
+               x.e->>'event_type',
+               (x.e->>'schema_version')::SMALLINT,
+               x.e->'payload',
+               x.e->>'actor_id',
+               x.e->>'actor_role',
+               x.e->>'request_id',
+               (x.e->>'correlation_id')::UUID,
+               (x.e->>'causation_id')::UUID,
+               (x.e->>'recorded_at')::TIMESTAMPTZ
+          FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, ord);
+    EXCEPTION
+        WHEN query_canceled THEN
+            PERFORM pg_advisory_unlock(position_lock);
+            RAISE;
+        WHEN OTHERS THEN
+            PERFORM pg_advisory_unlock(position_lock);
+            RAISE;
+    END;
+    PERFORM pg_advisory_unlock(position_lock);
+
+    INSERT INTO streams (stream_id, stream_type, version, parent_id, snapshot, updated_at)
+    SELECT s.stream_id, s.stream_type, s.version, s.parent_id, s.snapshot, now()
+      FROM jsonb_to_recordset(p_streams)
+           AS s(stream_id UUID, stream_type TEXT, expected_version BIGINT, version BIGINT, parent_id UUID, snapshot JSONB)
+     WHERE s.expected_version = 0;
+    UPDATE streams h
+       SET version = s.version, parent_id = s.parent_id, snapshot = s.snapshot, updated_at = now()
+      FROM jsonb_to_recordset(p_streams)
+           AS s(stream_id UUID, expected_version BIGINT, version BIGINT, parent_id UUID, snapshot JSONB)
+     WHERE h.stream_id = s.stream_id AND s.expected_version > 0 AND h.version = s.expected_version;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    IF v_count <> (SELECT count(*) FROM jsonb_to_recordset(p_streams) AS s(expected_version BIGINT) WHERE s.expected_version > 0) THEN
+        RAISE EXCEPTION 'a stream moved on during the append' USING ERRCODE = 'FR002';
+    END IF;
+
+    IF cardinality(p_releases) > 0 THEN
+        DELETE FROM claims c
+         USING jsonb_to_recordset(p_streams) AS s(stream_id UUID)
+         WHERE c.claim = ANY (p_releases) AND c.stream_id = s.stream_id;
+    END IF;
+    IF jsonb_array_length(p_claims) > 0 THEN
+        INSERT INTO claims (claim, stream_id)
+        SELECT c.claim, c.stream_id FROM jsonb_to_recordset(p_claims) AS c(claim TEXT, stream_id UUID)
+        ORDER BY c.claim
+        ON CONFLICT (claim) DO NOTHING;
+        GET DIAGNOSTICS v_count = ROW_COUNT;
+        IF v_count <> jsonb_array_length(p_claims) THEN
+            SELECT c.claim INTO v_claim
+              FROM jsonb_to_recordset(p_claims) AS c(claim TEXT, stream_id UUID)
+              JOIN claims k ON k.claim = c.claim AND k.stream_id <> c.stream_id
+             ORDER BY c.claim LIKE 'variant:%' DESC
+             LIMIT 1;
+            RAISE EXCEPTION 'claim % is held by another stream', v_claim USING ERRCODE = 'FR003', DETAIL = coalesce(v_claim, '');
+        END IF;
+    END IF;
+
+    RETURN v_first + v_n - 1;
+END;
+$$;

@@ -1,0 +1,205 @@
+//! Test harness: a real command API on a random port over its own freshly cloned write database.
+
+use std::str::FromStr;
+
+use command_api::config::{Config, Secret};
+use command_api::Application;
+use event_store::EventStore;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+pub const TOKEN: &str = "test-admin-token-0123456789";
+
+pub fn admin_url() -> String {
+    std::env::var("FERRULE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// A running command API and a pool on its database, for looking behind the API.
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub db: PgPool,
+    pub store: EventStore,
+}
+
+/// A response: status, headers and the JSON body (Null when there is none).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Answer {
+    pub fn id(&self) -> Uuid {
+        self.body["id"].as_str().and_then(|s| Uuid::from_str(s).ok()).unwrap_or_else(|| panic!("no id in {self:?}"))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The error codes by field, from a problem+json body.
+    pub fn field_errors(&self) -> Vec<(String, String)> {
+        let mut found: Vec<(String, String)> = self.body["errors"]
+            .as_array()
+            .map(|errors| {
+                errors
+                    .iter()
+                    .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        found
+    }
+}
+
+pub fn test_config() -> Config {
+    Config {
+        database_url: String::new(),
+        addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        admin_token: Secret(TOKEN.into()),
+        admin_actor: "test-admin".into(),
+        body_limit_bytes: 64 * 1024,
+        db_pool_size: 8,
+        request_timeout_secs: 30,
+        log_format: Default::default(),
+    }
+}
+
+impl TestApp {
+    /// A fresh database and a command API over it.
+    pub async fn spawn() -> TestApp {
+        let options = event_store::scratch::fresh_database(&admin_url(), "ft_write")
+            .await
+            .unwrap_or_else(|e| panic!("cannot create a test database (is PostgreSQL running?): {e}"));
+        let store = EventStore::connect(options, 8).await.unwrap_or_else(|e| panic!("{e}"));
+        Self::over(store).await
+    }
+
+    /// Another command API over the same database, as a second replica would be.
+    pub async fn replica(&self) -> TestApp {
+        Self::over(self.store.clone()).await
+    }
+
+    async fn over(store: EventStore) -> TestApp {
+        let app = Application::with_store(&test_config(), store.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+        let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(app.run_until(std::future::pending()));
+        TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            db: store.pool().clone(),
+            store,
+        }
+    }
+
+    pub async fn send(&self, method: Method, path: &str, body: Option<Value>, token: Option<&str>) -> Answer {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        Self::answer(request).await
+    }
+
+    pub async fn answer(request: reqwest::RequestBuilder) -> Answer {
+        let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let status = response.status();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Answer { status, headers, body }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::POST, path, Some(body), Some(TOKEN)).await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::PUT, path, Some(body), Some(TOKEN)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> Answer {
+        self.send(Method::PATCH, path, Some(body), Some(TOKEN)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> Answer {
+        self.send(Method::DELETE, path, None, Some(TOKEN)).await
+    }
+
+    pub async fn get(&self, path: &str) -> Answer {
+        self.send(Method::GET, path, None, Some(TOKEN)).await
+    }
+
+    /// How many events the store holds.
+    pub async fn event_count(&self) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.db).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Creates a category and returns its id, asserting 201.
+    pub async fn category(&self, name: &str, parent: Option<Uuid>) -> Uuid {
+        let answer = self.post("/v1/categories", serde_json::json!({ "name": name, "parent_id": parent })).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        answer.id()
+    }
+
+    /// Defines an attribute on a category, asserting success.
+    pub async fn attribute(&self, category: Uuid, key: &str, definition: Value) {
+        let answer = self.put(&format!("/v1/categories/{category}/attributes/{key}"), definition).await;
+        assert!(answer.status.is_success(), "{answer:?}");
+    }
+}
+
+/// The walk-through's catalog: Fasteners > Bolts > Hex bolts with thread_size, length and
+/// material, and family DIN 933 (code HB933) overriding material's options and making it
+/// variant-defining.
+pub struct HexBolts {
+    pub fasteners: Uuid,
+    pub bolts: Uuid,
+    pub hex_bolts: Uuid,
+    pub family: Uuid,
+}
+
+pub async fn hex_bolts(app: &TestApp) -> HexBolts {
+    use serde_json::json;
+    let fasteners = app.category("Fasteners", None).await;
+    let bolts = app.category("Bolts", Some(fasteners)).await;
+    let hex_bolts = app.category("Hex bolts", Some(bolts)).await;
+    app.attribute(
+        hex_bolts,
+        "thread_size",
+        json!({"label": "Thread size", "type": "select", "options": ["M6", "M8", "M10", "M12", "M16"],
+               "required": true, "variant_defining": true, "filterable": true, "searchable": true}),
+    )
+    .await;
+    app.attribute(
+        hex_bolts,
+        "length",
+        json!({"label": "Length", "type": "number", "unit": "mm", "min": 1, "max": 1000,
+               "variant_defining": true, "filterable": true}),
+    )
+    .await;
+    app.attribute(
+        hex_bolts,
+        "material",
+        json!({"label": "Material", "type": "select", "options": ["steel 8.8", "steel 10.9", "A2", "A4"], "filterable": true}),
+    )
+    .await;
+    let family = app.post("/v1/families", json!({"category_id": hex_bolts, "name": "DIN 933", "code": "HB933"})).await;
+    assert_eq!(family.status, StatusCode::CREATED, "{family:?}");
+    let family = family.id();
+    let override_answer = app
+        .put(
+            &format!("/v1/families/{family}/attributes/material"),
+            json!({"label": "Material", "type": "select", "options": ["A2", "A4"], "variant_defining": true, "filterable": true}),
+        )
+        .await;
+    assert_eq!(override_answer.status, StatusCode::CREATED, "{override_answer:?}");
+    HexBolts { fasteners, bolts, hex_bolts, family }
+}

@@ -1,0 +1,161 @@
+//! The event store on its own: atomic appends, optimistic versions, the schema guard, claims, and
+//! the gap-safe global reader with transactions that commit out of order.
+
+use event_store::{Append, AppendError, EventStore, EventToAppend, Metadata, StreamWrite};
+use integration_tests::admin_url;
+use serde_json::json;
+use sqlx::Connection;
+use uuid::Uuid;
+
+async fn store() -> EventStore {
+    let options = event_store::scratch::fresh_database(&admin_url(), "ft_store").await.unwrap_or_else(|e| panic!("{e}"));
+    EventStore::connect(options, 8).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn metadata() -> Metadata {
+    Metadata {
+        actor_id: "tester".into(),
+        actor_role: "admin".into(),
+        request_id: "req".into(),
+        correlation_id: Uuid::new_v4(),
+        causation_id: None,
+    }
+}
+
+/// One event on `stream`, moving it from `version - 1` to `version`.
+fn one(stream: Uuid, version: i64, claims: &[&str]) -> Append {
+    Append {
+        events: vec![EventToAppend {
+            event_id: Uuid::new_v4(),
+            stream_id: stream,
+            stream_type: "brand",
+            version,
+            event_type: "Probe",
+            schema_version: 1,
+            payload: json!({ "n": version }),
+        }],
+        streams: vec![StreamWrite {
+            stream_id: stream,
+            stream_type: "brand",
+            expected_version: version - 1,
+            version,
+            parent_id: None,
+            snapshot: json!({ "n": version }),
+        }],
+        claims: claims.iter().map(|c| ((*c).to_owned(), stream)).collect(),
+        ..Append::default()
+    }
+}
+
+async fn append(store: &EventStore, batch: &Append) -> Result<i64, AppendError> {
+    EventStore::append(store.pool(), batch, &metadata(), chrono::Utc::now()).await
+}
+
+async fn positions_read(store: &EventStore, after: i64) -> Vec<i64> {
+    EventStore::read_all(store.pool(), after, 1000)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"))
+        .into_iter()
+        .map(|e| e.position)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_reader_never_passes_a_transaction_that_commits_late() {
+    let store = store().await;
+    let first = append(&store, &one(Uuid::new_v4(), 1, &[])).await.unwrap_or_else(|e| panic!("{e}"));
+
+    // A writer appends and holds its transaction open...
+    let mut slow = store.pool().begin().await.unwrap_or_else(|e| panic!("{e}"));
+    let held = EventStore::append(&mut *slow, &one(Uuid::new_v4(), 1, &[]), &metadata(), chrono::Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // ...while later writers commit above it.
+    let mut later = Vec::new();
+    for _ in 0..3 {
+        later.push(append(&store, &one(Uuid::new_v4(), 1, &[])).await.unwrap_or_else(|e| panic!("{e}")));
+    }
+    assert!(later.iter().all(|p| *p > held));
+
+    // The reader stops before the open transaction's position: nothing is skipped.
+    assert_eq!(positions_read(&store, 0).await, [first]);
+    slow.commit().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut all = vec![first, held];
+    all.extend(&later);
+    assert_eq!(positions_read(&store, 0).await, all);
+    assert_eq!(positions_read(&store, held).await, later);
+}
+
+#[tokio::test]
+async fn a_transaction_that_dies_mid_command_leaves_nothing() {
+    let store = store().await;
+    let stream = Uuid::new_v4();
+    let mut conn = store.pool().acquire().await.unwrap_or_else(|e| panic!("{e}")).detach();
+    let mut tx = conn.begin().await.unwrap_or_else(|e| panic!("{e}"));
+    EventStore::append(&mut *tx, &one(stream, 1, &["brand:ghost"]), &metadata(), chrono::Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The process dies: the connection goes away without a commit.
+    drop(tx);
+    drop(conn);
+    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(store.pool()).await.unwrap_or_default();
+    let heads: i64 = sqlx::query_scalar("SELECT count(*) FROM streams").fetch_one(store.pool()).await.unwrap_or_default();
+    let claims: i64 = sqlx::query_scalar("SELECT count(*) FROM claims").fetch_one(store.pool()).await.unwrap_or_default();
+    assert_eq!((events, heads, claims), (0, 0, 0));
+    // And the position lock was not left behind: the next append goes through.
+    append(&store, &one(stream, 1, &["brand:ghost"])).await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[tokio::test]
+async fn a_refused_append_writes_nothing_at_all() {
+    let store = store().await;
+    let a = Uuid::new_v4();
+    append(&store, &one(a, 1, &["sku:X1"])).await.unwrap_or_else(|e| panic!("{e}"));
+
+    // A claim another stream holds: the events before it in the same call are not kept.
+    let b = Uuid::new_v4();
+    let taken = append(&store, &one(b, 1, &["sku:X1"])).await;
+    assert!(matches!(taken, Err(AppendError::ClaimTaken(ref c)) if c == "sku:X1"), "{taken:?}");
+
+    // A stale version.
+    let stale = append(&store, &one(a, 1, &[])).await;
+    assert!(matches!(stale, Err(AppendError::StaleVersion(_))), "{stale:?}");
+
+    let events: Vec<Uuid> = sqlx::query_scalar("SELECT stream_id FROM events").fetch_all(store.pool()).await.unwrap_or_default();
+    assert_eq!(events, [a]);
+    let version: i64 = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = $1")
+        .bind(a)
+        .fetch_one(store.pool())
+        .await
+        .unwrap_or_default();
+    assert_eq!(version, 1);
+}
+
+#[tokio::test]
+async fn an_append_validated_against_an_old_schema_version_is_refused() {
+    let store = store().await;
+    let schema = Uuid::new_v4();
+    append(&store, &one(schema, 1, &[])).await.unwrap_or_else(|e| panic!("{e}"));
+    append(&store, &one(schema, 2, &[])).await.unwrap_or_else(|e| panic!("{e}"));
+    let mut product = one(Uuid::new_v4(), 1, &[]);
+    product.guards = vec![(schema, 1)];
+    assert!(matches!(append(&store, &product).await, Err(AppendError::SchemaChanged)));
+    product.guards = vec![(schema, 2)];
+    append(&store, &product).await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[tokio::test]
+async fn positions_follow_versions_within_a_command() {
+    let store = store().await;
+    let stream = Uuid::new_v4();
+    let mut batch = one(stream, 1, &[]);
+    let mut second = one(stream, 2, &[]).events;
+    batch.events.append(&mut second);
+    batch.streams[0].version = 2;
+    let last = append(&store, &batch).await.unwrap_or_else(|e| panic!("{e}"));
+    let rows: Vec<(i64, i64)> = sqlx::query_as("SELECT position, version FROM events ORDER BY position")
+        .fetch_all(store.pool())
+        .await
+        .unwrap_or_default();
+    assert_eq!(rows, [(last - 1, 1), (last, 2)]);
+}

@@ -152,7 +152,7 @@ impl Catalog {
             heads.insert(row.stream_id, Head::try_from(row)?);
         }
         let events = decide(&tree, &heads)?;
-        let committed = self.commit(&mut tx, &heads, events, Vec::new(), ctx).await?;
+        let committed = self.commit(&mut tx, &heads, events, Vec::new(), ctx).await??;
         tx.commit().await?;
         // Any family's schema may have changed: cached schemas are checked by their guards anyway,
         // but dropping them now saves the failed attempt.
@@ -172,22 +172,12 @@ impl Catalog {
         let mut conn = self.store.pool().acquire().await?;
         let heads = load_heads(&mut conn, ids).await?;
         let events = decide(&heads)?;
-        self.commit(&mut conn, &heads, events, Vec::new(), ctx).await
+        Ok(self.commit(&mut conn, &heads, events, Vec::new(), ctx).await??)
     }
 
+    /// Folds and appends decided events. The append's own refusals come back apart (inner
+    /// result), so that callers can retry some of them.
     async fn commit(
-        &self,
-        conn: &mut PgConnection,
-        heads: &HashMap<Uuid, Head>,
-        events: Vec<NewEvent>,
-        guards: Vec<(Uuid, i64)>,
-        ctx: &CommandContext,
-    ) -> Result<Committed, ApiError> {
-        Ok(self.try_commit(conn, heads, events, guards, ctx).await??)
-    }
-
-    /// As `commit`, with the append's own refusals apart so that callers can retry some.
-    async fn try_commit(
         &self,
         conn: &mut PgConnection,
         heads: &HashMap<Uuid, Head>,
@@ -269,7 +259,7 @@ impl Catalog {
                 .ok_or(DomainError::referenced("family", family_id, "family_id"))?;
             let events = decide(&schema, current.as_ref().map(|(_, p)| p))?;
             let mut conn = self.store.pool().acquire().await?;
-            match self.try_commit(&mut conn, &heads, events, schema.guards.clone(), ctx).await? {
+            match self.commit(&mut conn, &heads, events, schema.guards.clone(), ctx).await? {
                 Err(AppendError::SchemaChanged) => self.forget_schema(family_id),
                 other => return Ok(other?),
             }

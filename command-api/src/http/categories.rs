@@ -3,10 +3,10 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{patch, post, put};
+use axum::routing::{patch, post};
 use axum::Router;
-use domain::category::{CategoryCommand, CategoryTree};
-use domain::{format_path, Aggregate, DefinitionInput};
+use domain::category::CategoryCommand;
+use domain::{format_path, Aggregate};
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
 use uuid::Uuid;
@@ -22,7 +22,6 @@ pub fn router() -> Router<AppState> {
         .route("/v1/categories", post(create))
         .route("/v1/categories/{id}", patch(update))
         .route("/v1/categories/{id}/retire", post(retire))
-        .route("/v1/categories/{id}/attributes/{key}", put(define_attribute).delete(remove_attribute))
 }
 
 #[derive(Deserialize)]
@@ -117,53 +116,4 @@ async fn retire(
     let ctx = context(&actor, ids);
     let committed = state.catalog.change_structure(&ctx, &[], |tree, _| Ok(tree.decide(CategoryCommand::Retire { id })?)).await?;
     Ok(written(StatusCode::OK, committed.position, category_body(&committed, id)?))
-}
-
-async fn define_attribute(
-    State(state): State<AppState>,
-    actor: Actor,
-    ids: RequestIds,
-    Path((id, key)): Path<(String, String)>,
-    JsonBody(input): JsonBody<DefinitionInput>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "category")?;
-    let ctx = context(&actor, ids);
-    let mut existed = false;
-    let committed = state
-        .catalog
-        .change_structure(&ctx, &[], |tree: &CategoryTree, _| {
-            existed = tree.get(id).is_some_and(|c| c.attributes.contains_key(key.as_str()));
-            Ok(tree.decide(CategoryCommand::DefineAttribute { id, key: key.clone(), input })?)
-        })
-        .await?;
-    let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
-    attribute_answer(status, &committed, id, &key)
-}
-
-async fn remove_attribute(
-    State(state): State<AppState>,
-    actor: Actor,
-    ids: RequestIds,
-    Path((id, key)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "category")?;
-    let ctx = context(&actor, ids);
-    let committed = state
-        .catalog
-        .change_structure(&ctx, &[], |tree, _| Ok(tree.decide(CategoryCommand::RemoveAttribute { id, key: key.clone() })?))
-        .await?;
-    attribute_answer(StatusCode::OK, &committed, id, &key)
-}
-
-/// The answer to an attribute change on a category or family: the owner's new version and the
-/// definition as it now stands there (null once removed).
-pub(super) fn attribute_answer(status: StatusCode, committed: &Committed, owner: Uuid, key: &str) -> Result<Response, ApiError> {
-    let head = committed.head(owner).ok_or_else(|| ApiError::NotFound(format!("{owner} does not exist")))?;
-    let definition = match &head.state {
-        Aggregate::Category(c) => c.attributes.get(key),
-        Aggregate::Family(f) => f.attributes.get(key),
-        _ => None,
-    };
-    let body = json!({ "owner_id": owner, "key": key, "attribute": definition, "version": head.version });
-    Ok(written(status, committed.position, body))
 }

@@ -1,18 +1,17 @@
 //! Product families and their own attribute definitions.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{post, put};
+use axum::routing::post;
 use axum::Router;
 use domain::family::{self, CreateFamily, Family};
-use domain::{Aggregate, DefinitionInput};
+use domain::Aggregate;
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::categories::attribute_answer;
-use super::{context, parse_id, written};
+use super::{context, written};
 use crate::error::ApiError;
 use crate::extract::{Actor, JsonBody, RequestIds};
 use crate::service::Head;
@@ -21,7 +20,6 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/families", post(create))
-        .route("/v1/families/{id}/attributes/{key}", put(define_attribute).delete(remove_attribute))
 }
 
 #[derive(Deserialize)]
@@ -77,41 +75,4 @@ fn family_of(head: Option<&Head>, id: Uuid) -> Result<&Family, ApiError> {
         Some(Aggregate::Family(family)) => Ok(family),
         _ => Err(ApiError::NotFound(format!("family {id} does not exist"))),
     }
-}
-
-async fn define_attribute(
-    State(state): State<AppState>,
-    actor: Actor,
-    ids: RequestIds,
-    Path((id, key)): Path<(String, String)>,
-    JsonBody(input): JsonBody<DefinitionInput>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "family")?;
-    let ctx = context(&actor, ids);
-    let mut existed = false;
-    let committed = state
-        .catalog
-        .change_structure(&ctx, &[id], |tree, heads| {
-            let family = family_of(heads.get(&id), id)?;
-            existed = family.attributes.contains_key(key.as_str());
-            Ok(family::define_attribute(tree, family, &key, input)?)
-        })
-        .await?;
-    let status = if existed { StatusCode::OK } else { StatusCode::CREATED };
-    attribute_answer(status, &committed, id, &key)
-}
-
-async fn remove_attribute(
-    State(state): State<AppState>,
-    actor: Actor,
-    ids: RequestIds,
-    Path((id, key)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "family")?;
-    let ctx = context(&actor, ids);
-    let committed = state
-        .catalog
-        .change_structure(&ctx, &[id], |_, heads| Ok(family::remove_attribute(family_of(heads.get(&id), id)?, &key)?))
-        .await?;
-    attribute_answer(StatusCode::OK, &committed, id, &key)
 }

@@ -1,5 +1,6 @@
 //! The HTTP surface: one module per resource, each with its own `router()`.
 
+mod attributes;
 mod audit;
 mod brands;
 mod categories;
@@ -23,6 +24,7 @@ use crate::state::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(categories::router())
+        .merge(attributes::router())
         .merge(brands::router())
         .merge(families::router())
         .merge(products::router())

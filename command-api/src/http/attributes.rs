@@ -1,0 +1,122 @@
+//! Attribute definitions on categories and families: define or replace (PUT), remove (DELETE).
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::put;
+use axum::Router;
+use domain::category::CategoryCommand;
+use domain::{family, Aggregate, DefinitionInput};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{context, parse_id, written};
+use crate::error::ApiError;
+use crate::extract::{Actor, JsonBody, RequestIds};
+use crate::service::{Committed, Head};
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/v1/categories/{id}/attributes/{key}",
+            put(|s, a, i, Path((id, key)), b| define(s, a, i, Owner::Category, id, key, b))
+                .delete(|s, a, i, Path((id, key))| remove(s, a, i, Owner::Category, id, key)),
+        )
+        .route(
+            "/v1/families/{id}/attributes/{key}",
+            put(|s, a, i, Path((id, key)), b| define(s, a, i, Owner::Family, id, key, b))
+                .delete(|s, a, i, Path((id, key))| remove(s, a, i, Owner::Family, id, key)),
+        )
+}
+
+/// Where a definition lives.
+#[derive(Clone, Copy)]
+enum Owner {
+    Category,
+    Family,
+}
+
+impl Owner {
+    fn name(self) -> &'static str {
+        match self {
+            Owner::Category => "category",
+            Owner::Family => "family",
+        }
+    }
+
+    /// The streams to load besides the category tree.
+    fn extra(self, id: Uuid) -> Vec<Uuid> {
+        match self {
+            Owner::Category => Vec::new(),
+            Owner::Family => vec![id],
+        }
+    }
+}
+
+fn family_of(head: Option<&Head>, id: Uuid) -> Result<&domain::family::Family, ApiError> {
+    match head.map(|h| &h.state) {
+        Some(Aggregate::Family(family)) => Ok(family),
+        _ => Err(ApiError::NotFound(format!("family {id} does not exist"))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn define(
+    State(state): State<AppState>,
+    actor: Actor,
+    ids: RequestIds,
+    owner: Owner,
+    id: String,
+    key: String,
+    JsonBody(input): JsonBody<DefinitionInput>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, owner.name())?;
+    let mut existed = false;
+    let committed = state
+        .catalog
+        .change_structure(&context(&actor, ids), &owner.extra(id), |tree, heads| match owner {
+            Owner::Category => {
+                existed = tree.get(id).is_some_and(|c| c.attributes.contains_key(key.as_str()));
+                Ok(tree.decide(CategoryCommand::DefineAttribute { id, key: key.clone(), input })?)
+            }
+            Owner::Family => {
+                let family = family_of(heads.get(&id), id)?;
+                existed = family.attributes.contains_key(key.as_str());
+                Ok(family::define_attribute(tree, family, &key, input)?)
+            }
+        })
+        .await?;
+    answer(if existed { StatusCode::OK } else { StatusCode::CREATED }, &committed, id, &key)
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    actor: Actor,
+    ids: RequestIds,
+    owner: Owner,
+    id: String,
+    key: String,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, owner.name())?;
+    let committed = state
+        .catalog
+        .change_structure(&context(&actor, ids), &owner.extra(id), |tree, heads| match owner {
+            Owner::Category => Ok(tree.decide(CategoryCommand::RemoveAttribute { id, key: key.clone() })?),
+            Owner::Family => Ok(family::remove_attribute(family_of(heads.get(&id), id)?, &key)?),
+        })
+        .await?;
+    answer(StatusCode::OK, &committed, id, &key)
+}
+
+/// The owner's new version and the definition as it now stands there (null once removed).
+fn answer(status: StatusCode, committed: &Committed, owner: Uuid, key: &str) -> Result<Response, ApiError> {
+    let head = committed.head(owner).ok_or_else(|| ApiError::NotFound(format!("{owner} does not exist")))?;
+    let definition = match &head.state {
+        Aggregate::Category(c) => c.attributes.get(key),
+        Aggregate::Family(f) => f.attributes.get(key),
+        _ => None,
+    };
+    let body = json!({ "owner_id": owner, "key": key, "attribute": definition, "version": head.version });
+    Ok(written(status, committed.position, body))
+}

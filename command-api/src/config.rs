@@ -37,8 +37,12 @@ impl std::str::FromStr for Secret {
 )]
 pub struct Config {
     /// PostgreSQL URL of the write database (events are the source of truth).
-    #[arg(long, env = "FERRULE_WRITE_DATABASE_URL", hide_env_values = true,
-          default_value = "postgres://postgres@127.0.0.1:5432/ferrule_write")]
+    #[arg(
+        long,
+        env = "FERRULE_WRITE_DATABASE_URL",
+        hide_env_values = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/ferrule_write"
+    )]
     pub database_url: String,
 
     /// Address to listen on.

@@ -28,7 +28,11 @@ impl ApiError {
     pub fn stale_version() -> Self {
         ApiError::Conflict {
             detail: "the resource was changed by someone else: reload it and try again".into(),
-            errors: vec![FieldError::new("expected_version", "stale_version", "expected_version is not the current version")],
+            errors: vec![FieldError::new(
+                "expected_version",
+                "stale_version",
+                "expected_version is not the current version",
+            )],
         }
     }
 
@@ -49,10 +53,12 @@ impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         match error {
             DomainError::Invalid(errors) => ApiError::Invalid(errors),
-            DomainError::NotFound { entity, id, field: None } => ApiError::NotFound(format!("{entity} {id} does not exist")),
-            DomainError::NotFound { entity, id, field: Some(field) } => ApiError::NotFound(format!(
-                "{field} names {entity} {id}, which does not exist"
-            )),
+            DomainError::NotFound { entity, id, field: None } => {
+                ApiError::NotFound(format!("{entity} {id} does not exist"))
+            }
+            DomainError::NotFound { entity, id, field: Some(field) } => {
+                ApiError::NotFound(format!("{field} names {entity} {id}, which does not exist"))
+            }
             DomainError::Conflict(detail) => ApiError::Conflict { detail, errors: Vec::new() },
         }
     }
@@ -82,18 +88,12 @@ fn claim_conflict(claim: &str) -> ApiError {
     let (kind, value) = claim.split_once(':').unwrap_or(("", claim));
     let (field, message) = match kind {
         "sku" => ("sku", format!("SKU {value} is already used by another product")),
-        "variant" => (
-            "specs",
-            "another product of this family has the same variant-defining values".to_owned(),
-        ),
+        "variant" => ("specs", "another product of this family has the same variant-defining values".to_owned()),
         "brand" => ("name", format!("a brand named {value:?} already exists")),
         "family-code" => ("code", format!("family code {value} is already used")),
         _ => ("", format!("{claim} is already taken")),
     };
-    ApiError::Conflict {
-        detail: message.clone(),
-        errors: vec![FieldError::new(field, "duplicate", message)],
-    }
+    ApiError::Conflict { detail: message.clone(), errors: vec![FieldError::new(field, "duplicate", message)] }
 }
 
 impl IntoResponse for ApiError {
@@ -116,9 +116,7 @@ impl IntoResponse for ApiError {
             "errors": errors,
         });
         let mut response = (status, body.to_string()).into_response();
-        response
-            .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

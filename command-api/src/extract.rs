@@ -143,10 +143,7 @@ where
         if !constant_time_eq(token.trim().as_bytes(), state.admin_token.as_bytes()) {
             return Err(ApiError::Unauthorized);
         }
-        Ok(Actor {
-            id: state.admin_actor.clone(),
-            role: "admin",
-        })
+        Ok(Actor { id: state.admin_actor.clone(), role: "admin" })
     }
 }
 

@@ -38,10 +38,11 @@ pub struct Application {
 impl Application {
     /// Connects to the write database, applies its migrations and binds the listener.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let options = PgConnectOptions::from_str(&config.database_url).context("FERRULE_WRITE_DATABASE_URL is not a valid PostgreSQL URL")?;
-        let store = EventStore::connect(options, config.db_pool_size)
-            .await
-            .context("cannot connect to the write database: is PostgreSQL running and FERRULE_WRITE_DATABASE_URL right?")?;
+        let options = PgConnectOptions::from_str(&config.database_url)
+            .context("FERRULE_WRITE_DATABASE_URL is not a valid PostgreSQL URL")?;
+        let store = EventStore::connect(options, config.db_pool_size).await.context(
+            "cannot connect to the write database: is PostgreSQL running and FERRULE_WRITE_DATABASE_URL right?",
+        )?;
         store.migrate().await.context("applying the write database migrations failed")?;
         Self::with_store(config, store).await
     }
@@ -53,7 +54,8 @@ impl Application {
             admin_token: Arc::from(config.admin_token.0.as_str()),
             admin_actor: config.admin_actor.clone(),
         };
-        let listener = TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
+        let listener =
+            TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, config) })
     }
 
@@ -77,7 +79,10 @@ pub fn router(state: AppState, config: &Config) -> Router {
     http::router()
         .with_state(state)
         .layer(DefaultBodyLimit::max(config.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(axum::http::StatusCode::SERVICE_UNAVAILABLE, Duration::from_secs(config.request_timeout_secs)))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(config.request_timeout_secs),
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
             tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)

@@ -128,10 +128,7 @@ fn expect_kind<T>(head: Option<Head>, pick: impl FnOnce(Aggregate) -> Option<T>)
 
 impl Catalog {
     pub fn new(store: EventStore) -> Self {
-        Catalog {
-            store,
-            schemas: Default::default(),
-        }
+        Catalog { store, schemas: Default::default() }
     }
 
     pub fn store(&self) -> &EventStore {
@@ -253,10 +250,11 @@ impl Catalog {
             heads.insert(p.id, head);
         }
         for _ in 0..SCHEMA_RETRIES {
-            let schema = self
-                .family_schema(family_id)
-                .await?
-                .ok_or(DomainError::referenced("family", family_id, "family_id"))?;
+            let schema = self.family_schema(family_id).await?.ok_or(DomainError::referenced(
+                "family",
+                family_id,
+                "family_id",
+            ))?;
             let events = decide(&schema, current.as_ref().map(|(_, p)| p))?;
             let mut conn = self.store.pool().acquire().await?;
             match self.commit(&mut conn, &heads, events, schema.guards.clone(), ctx).await? {

@@ -118,8 +118,13 @@ impl EventStore {
             .collect();
         let mut claims: Vec<&(String, Uuid)> = append.claims.iter().collect();
         claims.sort();
-        let claims: Vec<Value> = claims.iter().map(|(claim, stream_id)| json!({"claim": claim, "stream_id": stream_id})).collect();
-        let guards: Vec<Value> = append.guards.iter().map(|(stream_id, version)| json!({"stream_id": stream_id, "version": version})).collect();
+        let claims: Vec<Value> =
+            claims.iter().map(|(claim, stream_id)| json!({"claim": claim, "stream_id": stream_id})).collect();
+        let guards: Vec<Value> = append
+            .guards
+            .iter()
+            .map(|(stream_id, version)| json!({"stream_id": stream_id, "version": version}))
+            .collect();
         let position: i64 = sqlx::query_scalar("SELECT append_events($1, $2, $3, $4, $5)")
             .bind(Value::Array(events))
             .bind(serde_json::to_value(&append.streams).unwrap_or(Value::Null))

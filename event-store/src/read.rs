@@ -35,16 +35,19 @@ pub struct StreamRow {
     pub snapshot: Value,
 }
 
-const EVENT_COLUMNS: &str = "position, event_id, stream_id, stream_type, version, event_type, schema_version, payload, \
+const EVENT_COLUMNS: &str =
+    "position, event_id, stream_id, stream_type, version, event_type, schema_version, payload, \
      actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at";
 
 impl EventStore {
     /// Stream heads by id; missing streams are simply absent.
     pub async fn load_streams(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<StreamRow>, sqlx::Error> {
-        sqlx::query_as("SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_id = ANY($1)")
-            .bind(ids)
-            .fetch_all(executor)
-            .await
+        sqlx::query_as(
+            "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_id = ANY($1)",
+        )
+        .bind(ids)
+        .fetch_all(executor)
+        .await
     }
 
     /// Every stream head of one type, optionally only those under `parent_id`.
@@ -52,20 +55,20 @@ impl EventStore {
         executor: impl PgExecutor<'_>,
         stream_type: &str,
     ) -> Result<Vec<StreamRow>, sqlx::Error> {
-        sqlx::query_as("SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_type = $1")
-            .bind(stream_type)
-            .fetch_all(executor)
-            .await
-    }
-
-    /// The distinct parents of the streams of one type (for families: the categories holding them).
-    pub async fn parents_of_type(executor: impl PgExecutor<'_>, stream_type: &str) -> Result<Vec<Uuid>, sqlx::Error> {
-        sqlx::query_scalar(
-            "SELECT DISTINCT parent_id FROM streams WHERE stream_type = $1 AND parent_id IS NOT NULL",
+        sqlx::query_as(
+            "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_type = $1",
         )
         .bind(stream_type)
         .fetch_all(executor)
         .await
+    }
+
+    /// The distinct parents of the streams of one type (for families: the categories holding them).
+    pub async fn parents_of_type(executor: impl PgExecutor<'_>, stream_type: &str) -> Result<Vec<Uuid>, sqlx::Error> {
+        sqlx::query_scalar("SELECT DISTINCT parent_id FROM streams WHERE stream_type = $1 AND parent_id IS NOT NULL")
+            .bind(stream_type)
+            .fetch_all(executor)
+            .await
     }
 
     /// A stream head and every ancestor above it through `parent_id`, nearest first.
@@ -93,7 +96,10 @@ impl EventStore {
 
     /// The position of a stream's latest event.
     pub async fn stream_position(executor: impl PgExecutor<'_>, stream_id: Uuid) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar("SELECT max(position) FROM events WHERE stream_id = $1").bind(stream_id).fetch_one(executor).await
+        sqlx::query_scalar("SELECT max(position) FROM events WHERE stream_id = $1")
+            .bind(stream_id)
+            .fetch_one(executor)
+            .await
     }
 
     /// Up to `limit` events after `after` in global order, never past an event whose transaction
@@ -101,7 +107,11 @@ impl EventStore {
     /// and append_events gives later-starting appends higher positions, so what this returns is a
     /// prefix of the final order: nothing can later appear at or below the last position read.
     /// A long transaction anywhere in the server holds the reader back until it ends.
-    pub async fn read_all(executor: impl PgExecutor<'_>, after: i64, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    pub async fn read_all(
+        executor: impl PgExecutor<'_>,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM events \
               WHERE position > $1 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \

@@ -20,8 +20,12 @@ pub static READ_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migration
 )]
 pub struct Config {
     /// PostgreSQL URL of the read database.
-    #[arg(long, env = "FERRULE_READ_DATABASE_URL", hide_env_values = true,
-          default_value = "postgres://postgres@127.0.0.1:5432/ferrule_read")]
+    #[arg(
+        long,
+        env = "FERRULE_READ_DATABASE_URL",
+        hide_env_values = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/ferrule_read"
+    )]
     pub read_database_url: String,
 
     /// Log format.
@@ -32,11 +36,10 @@ pub struct Config {
 /// Connects to the read database and applies its migrations.
 pub async fn prepare_read_database(url: &str) -> anyhow::Result<PgPool> {
     let options = PgConnectOptions::from_str(url).context("FERRULE_READ_DATABASE_URL is not a valid PostgreSQL URL")?;
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options)
-        .await
-        .context("cannot connect to the read database: is PostgreSQL running and FERRULE_READ_DATABASE_URL right?")?;
+    let pool =
+        PgPoolOptions::new().max_connections(4).connect_with(options).await.context(
+            "cannot connect to the read database: is PostgreSQL running and FERRULE_READ_DATABASE_URL right?",
+        )?;
     READ_MIGRATOR.run(&pool).await.context("applying the read database migrations failed")?;
     Ok(pool)
 }

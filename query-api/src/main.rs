@@ -16,8 +16,12 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 #[command(name = "query-api", version, about = "Ferrule's query API: browse and search from the read database.")]
 struct Config {
     /// PostgreSQL URL of the read database.
-    #[arg(long, env = "FERRULE_READ_DATABASE_URL", hide_env_values = true,
-          default_value = "postgres://postgres@127.0.0.1:5432/ferrule_read")]
+    #[arg(
+        long,
+        env = "FERRULE_READ_DATABASE_URL",
+        hide_env_values = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/ferrule_read"
+    )]
     read_database_url: String,
 
     /// Address to listen on.
@@ -33,7 +37,9 @@ async fn health(State(pool): State<PgPool>) -> (StatusCode, Json<Value>) {
     let checkpoint: Result<Option<i64>, _> =
         sqlx::query_scalar("SELECT max(position) FROM projection_checkpoints").fetch_one(&pool).await;
     match checkpoint {
-        Ok(position) => (StatusCode::OK, Json(json!({ "status": "ok", "database": "ok", "checkpoint": position.unwrap_or(0) }))),
+        Ok(position) => {
+            (StatusCode::OK, Json(json!({ "status": "ok", "database": "ok", "checkpoint": position.unwrap_or(0) })))
+        }
         Err(error) => {
             tracing::warn!(error = %error, "health check: read database unreachable");
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "database": "unreachable" })))

@@ -48,7 +48,9 @@ impl Answer {
             .map(|errors| {
                 errors
                     .iter()
-                    .map(|e| (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned()))
+                    .map(|e| {
+                        (e["field"].as_str().unwrap_or("").to_owned(), e["code"].as_str().unwrap_or("").to_owned())
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -89,12 +91,7 @@ impl TestApp {
         let app = Application::with_store(&test_config(), store.clone()).await.unwrap_or_else(|e| panic!("{e}"));
         let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
         tokio::spawn(app.run_until(std::future::pending()));
-        TestApp {
-            base: format!("http://{addr}"),
-            client: reqwest::Client::new(),
-            db: store.pool().clone(),
-            store,
-        }
+        TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), db: store.pool().clone(), store }
     }
 
     pub async fn send(&self, method: Method, path: &str, body: Option<Value>, token: Option<&str>) -> Answer {

@@ -91,7 +91,10 @@ async fn updates_carry_their_diff_and_null_removes_a_spec() {
     assert_eq!(changes["specs.length"]["from"]["value"], 10.0);
     assert_eq!(changes["specs.length"]["to"]["value"], 12.0);
     assert_eq!(changes["specs.material"], json!({"from": "A2", "to": null}));
-    assert_eq!(changes["variant_key"], json!({"from": "thread_size=m8|length=10|material=a2", "to": "thread_size=m8|length=12|material=-"}));
+    assert_eq!(
+        changes["variant_key"],
+        json!({"from": "thread_size=m8|length=10|material=a2", "to": "thread_size=m8|length=12|material=-"})
+    );
 
     // An update that changes nothing appends nothing and answers where the product stands.
     let count = app.event_count().await;
@@ -106,7 +109,10 @@ async fn a_product_made_invalid_by_a_schema_change_stays_until_its_next_update()
     let app = TestApp::spawn().await;
     let cat = hex_bolts(&app).await;
     let created = app
-        .post("/v1/products", json!({"family_id": cat.family, "name": "Old", "specs": {"thread_size": "M8", "length": 10}}))
+        .post(
+            "/v1/products",
+            json!({"family_id": cat.family, "name": "Old", "specs": {"thread_size": "M8", "length": 10}}),
+        )
         .await;
     let id = created.id();
     app.attribute(cat.hex_bolts, "grade", json!({"label": "Grade", "type": "text", "required": true})).await;

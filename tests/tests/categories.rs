@@ -113,19 +113,32 @@ async fn attribute_definitions_inherit_and_can_be_replaced_and_removed() {
     let app = TestApp::spawn().await;
     let cat = hex_bolts(&app).await;
     // A definition on the cluster reaches the family's products.
-    app.attribute(cat.fasteners, "finish", json!({"label": "Finish", "type": "select", "options": ["zinc", "plain"], "required": true}))
-        .await;
+    app.attribute(
+        cat.fasteners,
+        "finish",
+        json!({"label": "Finish", "type": "select", "options": ["zinc", "plain"], "required": true}),
+    )
+    .await;
     let missing = app
-        .post("/v1/products", json!({"family_id": cat.family, "name": "B", "specs": {"thread_size": "M6", "length": 10}}))
+        .post(
+            "/v1/products",
+            json!({"family_id": cat.family, "name": "B", "specs": {"thread_size": "M6", "length": 10}}),
+        )
         .await;
     assert_eq!(missing.field_errors(), [("specs.finish".to_owned(), "required".to_owned())]);
 
     let replaced = app
-        .put(&format!("/v1/categories/{}/attributes/finish", cat.fasteners), json!({"label": "Finish", "type": "select", "options": ["zinc", "plain"]}))
+        .put(
+            &format!("/v1/categories/{}/attributes/finish", cat.fasteners),
+            json!({"label": "Finish", "type": "select", "options": ["zinc", "plain"]}),
+        )
         .await;
     assert_eq!(replaced.status, StatusCode::OK, "replacing answers 200: {replaced:?}");
     let ok = app
-        .post("/v1/products", json!({"family_id": cat.family, "name": "B", "specs": {"thread_size": "M6", "length": 10}}))
+        .post(
+            "/v1/products",
+            json!({"family_id": cat.family, "name": "B", "specs": {"thread_size": "M6", "length": 10}}),
+        )
         .await;
     assert_eq!(ok.status, StatusCode::CREATED, "{ok:?}");
 

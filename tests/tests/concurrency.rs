@@ -42,7 +42,10 @@ async fn many_clients_updating_one_product_never_lose_a_write() {
     let app = TestApp::spawn().await;
     let cat = hex_bolts(&app).await;
     let created = app
-        .post("/v1/products", json!({"family_id": cat.family, "name": "Shared", "specs": {"thread_size": "M8", "length": 10}}))
+        .post(
+            "/v1/products",
+            json!({"family_id": cat.family, "name": "Shared", "specs": {"thread_size": "M8", "length": 10}}),
+        )
         .await;
     let path = format!("/v1/products/{}", created.id());
     let answers = join_all((0..16).map(|i| app.patch(&path, json!({"name": format!("Writer {i}")})))).await;
@@ -65,13 +68,23 @@ async fn a_schema_change_on_another_replica_is_not_missed_by_a_cached_schema() {
     let b = a.replica().await;
     let cat = hex_bolts(&a).await;
     let warm = a
-        .post("/v1/products", json!({"family_id": cat.family, "name": "Warm", "specs": {"thread_size": "M8", "length": 10}}))
+        .post(
+            "/v1/products",
+            json!({"family_id": cat.family, "name": "Warm", "specs": {"thread_size": "M8", "length": 10}}),
+        )
         .await;
     assert_eq!(warm.status, StatusCode::CREATED);
-    b.attribute(cat.hex_bolts, "head_height", json!({"label": "Head height", "type": "number", "unit": "mm", "required": true}))
-        .await;
+    b.attribute(
+        cat.hex_bolts,
+        "head_height",
+        json!({"label": "Head height", "type": "number", "unit": "mm", "required": true}),
+    )
+    .await;
     let stale = a
-        .post("/v1/products", json!({"family_id": cat.family, "name": "Late", "specs": {"thread_size": "M8", "length": 12}}))
+        .post(
+            "/v1/products",
+            json!({"family_id": cat.family, "name": "Late", "specs": {"thread_size": "M8", "length": 12}}),
+        )
         .await;
     assert_eq!(stale.status, StatusCode::UNPROCESSABLE_ENTITY, "{stale:?}");
     assert_eq!(stale.field_errors(), [("specs.head_height".to_owned(), "required".to_owned())]);
@@ -96,10 +109,7 @@ async fn products_racing_a_schema_change_are_validated_against_the_schema_they_c
         }
     });
     let finish = format!("/v1/categories/{}/attributes/finish", cat.bolts);
-    let change = b.put(
-        &finish,
-        json!({"label": "Finish", "type": "text", "required": true}),
-    );
+    let change = b.put(&finish, json!({"label": "Finish", "type": "text", "required": true}));
     let (answers, changed) = tokio::join!(join_all(writers), change);
     assert_eq!(changed.status, StatusCode::CREATED);
     let change_position = changed.body["position"].as_i64().unwrap_or_default();

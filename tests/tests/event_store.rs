@@ -8,7 +8,8 @@ use sqlx::Connection;
 use uuid::Uuid;
 
 async fn store() -> EventStore {
-    let options = event_store::scratch::fresh_database(&admin_url(), "ft_store").await.unwrap_or_else(|e| panic!("{e}"));
+    let options =
+        event_store::scratch::fresh_database(&admin_url(), "ft_store").await.unwrap_or_else(|e| panic!("{e}"));
     EventStore::connect(options, 8).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
@@ -98,9 +99,12 @@ async fn a_transaction_that_dies_mid_command_leaves_nothing() {
     // The process dies: the connection goes away without a commit.
     drop(tx);
     drop(conn);
-    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(store.pool()).await.unwrap_or_default();
-    let heads: i64 = sqlx::query_scalar("SELECT count(*) FROM streams").fetch_one(store.pool()).await.unwrap_or_default();
-    let claims: i64 = sqlx::query_scalar("SELECT count(*) FROM claims").fetch_one(store.pool()).await.unwrap_or_default();
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(store.pool()).await.unwrap_or_default();
+    let heads: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM streams").fetch_one(store.pool()).await.unwrap_or_default();
+    let claims: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM claims").fetch_one(store.pool()).await.unwrap_or_default();
     assert_eq!((events, heads, claims), (0, 0, 0));
     // And the position lock was not left behind: the next append goes through.
     append(&store, &one(stream, 1, &["brand:ghost"])).await.unwrap_or_else(|e| panic!("{e}"));
@@ -121,7 +125,8 @@ async fn a_refused_append_writes_nothing_at_all() {
     let stale = append(&store, &one(a, 1, &[])).await;
     assert!(matches!(stale, Err(AppendError::StaleVersion(_))), "{stale:?}");
 
-    let events: Vec<Uuid> = sqlx::query_scalar("SELECT stream_id FROM events").fetch_all(store.pool()).await.unwrap_or_default();
+    let events: Vec<Uuid> =
+        sqlx::query_scalar("SELECT stream_id FROM events").fetch_all(store.pool()).await.unwrap_or_default();
     assert_eq!(events, [a]);
     let version: i64 = sqlx::query_scalar("SELECT version FROM streams WHERE stream_id = $1")
         .bind(a)

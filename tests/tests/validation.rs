@@ -22,12 +22,8 @@ fn codes(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 async fn product_specs_are_checked_against_every_rule() {
     let app = TestApp::spawn().await;
     let cat = hex_bolts(&app).await;
-    app.attribute(
-        cat.hex_bolts,
-        "drive",
-        json!({"label": "Drive", "type": "text", "regex": "[A-Z]{2}[0-9]{1,2}"}),
-    )
-    .await;
+    app.attribute(cat.hex_bolts, "drive", json!({"label": "Drive", "type": "text", "regex": "[A-Z]{2}[0-9]{1,2}"}))
+        .await;
     app.attribute(cat.hex_bolts, "coated", json!({"label": "Coated", "type": "boolean"})).await;
     app.attribute(
         cat.hex_bolts,
@@ -129,10 +125,7 @@ async fn bad_requests_get_the_documented_statuses() {
     assert_eq!(wrong_token.status, StatusCode::UNAUTHORIZED);
 
     let bad_definition = app
-        .put(
-            &format!("/v1/categories/{}/attributes/Bad-Key", cat.hex_bolts),
-            json!({"label": "x", "type": "select"}),
-        )
+        .put(&format!("/v1/categories/{}/attributes/Bad-Key", cat.hex_bolts), json!({"label": "x", "type": "select"}))
         .await;
     assert_eq!(bad_definition.status, StatusCode::UNPROCESSABLE_ENTITY);
     let override_type = app

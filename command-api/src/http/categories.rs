@@ -114,6 +114,7 @@ async fn retire(
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id, "category")?;
     let ctx = context(&actor, ids);
-    let committed = state.catalog.change_structure(&ctx, &[], |tree, _| Ok(tree.decide(CategoryCommand::Retire { id })?)).await?;
+    let committed =
+        state.catalog.change_structure(&ctx, &[], |tree, _| Ok(tree.decide(CategoryCommand::Retire { id })?)).await?;
     Ok(written(StatusCode::OK, committed.position, category_body(&committed, id)?))
 }

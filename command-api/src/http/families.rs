@@ -18,8 +18,7 @@ use crate::service::Head;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/families", post(create))
+    Router::new().route("/v1/families", post(create))
 }
 
 #[derive(Deserialize)]

@@ -74,7 +74,8 @@ async fn create(
     let committed = state
         .catalog
         .change_product(&ctx, body.family_id, None, |schema, _| {
-            let command = CreateProduct { id, name: body.name.clone(), sku: body.sku.clone(), specs: body.specs.clone() };
+            let command =
+                CreateProduct { id, name: body.name.clone(), sku: body.sku.clone(), specs: body.specs.clone() };
             product::create(&schema.family, &schema.schema, command)
         })
         .await?;
@@ -84,7 +85,8 @@ async fn create(
 /// The product's head and state, or 404.
 async fn existing(state: &AppState, id: &str) -> Result<(Uuid, Head, Product), ApiError> {
     let id = parse_id(id, "product")?;
-    let head = state.catalog.product(id).await?.ok_or_else(|| ApiError::NotFound(format!("product {id} does not exist")))?;
+    let head =
+        state.catalog.product(id).await?.ok_or_else(|| ApiError::NotFound(format!("product {id} does not exist")))?;
     match &head.state {
         Aggregate::Product(p) => Ok((id, head.clone(), p.clone())),
         _ => Err(ApiError::NotFound(format!("product {id} does not exist"))),

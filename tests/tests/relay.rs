@@ -1,0 +1,162 @@
+//! The outbox relay against the real PostgreSQL and NATS JetStream, on a stream of its own.
+
+use async_nats::jetstream;
+use event_store::{Append, EventStore, EventToAppend, Metadata, StreamWrite};
+use futures::StreamExt;
+use integration_tests::admin_url;
+use relay::{Names, Relay, RelayConfig, Round};
+use serde_json::json;
+use sqlx::{Connection, PgConnection};
+use uuid::Uuid;
+
+fn nats_url() -> String {
+    std::env::var("FERRULE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+async fn appended(store: &EventStore, n: usize) {
+    for _ in 0..n {
+        let stream = Uuid::new_v4();
+        let batch = Append {
+            events: vec![EventToAppend {
+                event_id: Uuid::new_v4(),
+                stream_id: stream,
+                stream_type: "brand",
+                version: 1,
+                event_type: "BrandCreated",
+                schema_version: 1,
+                payload: json!({"name": stream.to_string()}),
+            }],
+            streams: vec![StreamWrite {
+                stream_id: stream,
+                stream_type: "brand",
+                expected_version: 0,
+                version: 1,
+                parent_id: None,
+                snapshot: json!({}),
+            }],
+            ..Append::default()
+        };
+        let metadata = Metadata {
+            actor_id: "t".into(),
+            actor_role: "admin".into(),
+            request_id: "r".into(),
+            correlation_id: Uuid::new_v4(),
+            causation_id: None,
+        };
+        EventStore::append(store.pool(), &batch, &metadata, chrono::Utc::now()).await.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+struct Setup {
+    store: EventStore,
+    relay: Relay,
+    js: jetstream::Context,
+    names: Names,
+    leader: PgConnection,
+}
+
+async fn setup() -> Setup {
+    let options = event_store::scratch::fresh_database(&admin_url(), "ft_relay").await.unwrap_or_else(|e| panic!("{e}"));
+    let store = EventStore::connect(options.clone(), 4).await.unwrap_or_else(|e| panic!("{e}"));
+    let client = async_nats::connect(nats_url()).await.unwrap_or_else(|e| panic!("is NATS running? {e}"));
+    let js = jetstream::new(client);
+    let names = Names::isolated(&Uuid::new_v4().simple().to_string()[..10]);
+    relay::jetstream::ensure_stream(&js, &names).await.unwrap_or_else(|e| panic!("{e}"));
+    let config = RelayConfig { names: names.clone(), ..RelayConfig::default() };
+    let relay = Relay::new(options.clone(), js.clone(), config);
+    let mut leader = PgConnection::connect_with(&options).await.unwrap_or_else(|e| panic!("{e}"));
+    let locked: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)")
+        .bind(relay::RELAY_LOCK)
+        .fetch_one(&mut leader)
+        .await
+        .unwrap_or_default();
+    assert!(locked);
+    Setup { store, relay, js, names, leader }
+}
+
+impl Setup {
+    /// Removes the test's stream from the shared NATS server.
+    async fn finish(self) {
+        let _ = self.js.delete_stream(&self.names.stream).await;
+    }
+}
+
+/// (position, previous position) of every message in the stream, in stream order.
+async fn published(setup: &Setup) -> Vec<(i64, i64)> {
+    let stream = setup.js.get_stream(&setup.names.stream).await.unwrap_or_else(|e| panic!("{e}"));
+    let consumer = stream
+        .create_consumer(jetstream::consumer::pull::Config {
+            deliver_policy: jetstream::consumer::DeliverPolicy::All,
+            ..Default::default()
+        })
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let count = stream.cached_info().state.messages as usize;
+    let mut messages = consumer.fetch().max_messages(count.max(1)).messages().await.unwrap_or_else(|e| panic!("{e}"));
+    let mut found = Vec::new();
+    while found.len() < count {
+        let Some(Ok(message)) = messages.next().await else { break };
+        let header = |name: &str| {
+            message.headers.as_ref().and_then(|h| h.get(name)).and_then(|v| v.as_str().parse::<i64>().ok()).unwrap_or(-1)
+        };
+        found.push((header(relay::POSITION_HEADER), header(relay::PREVIOUS_HEADER)));
+    }
+    found
+}
+
+#[tokio::test]
+async fn the_relay_publishes_in_global_order_and_records_its_progress() {
+    let mut setup = setup().await;
+    appended(&setup.store, 5).await;
+    let round = setup.relay.round(&mut setup.leader).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(round, Round { published: 5, duplicates: 0, position: 5 });
+    assert_eq!(relay::progress(setup.store.pool()).await.unwrap_or_default(), 5);
+    assert_eq!(published(&setup).await, [(1, 0), (2, 1), (3, 2), (4, 3), (5, 4)]);
+    let idle = setup.relay.round(&mut setup.leader).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(idle.published, 0);
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn a_relay_killed_after_publishing_but_before_recording_publishes_nothing_twice() {
+    let mut setup = setup().await;
+    appended(&setup.store, 3).await;
+    // The first relay publishes and dies before it records its progress.
+    let events = EventStore::read_all(setup.store.pool(), 0, 100).await.unwrap_or_else(|e| panic!("{e}"));
+    setup.relay.publish(&events, 0).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(relay::progress(setup.store.pool()).await.unwrap_or_default(), 0);
+    // Its successor starts from the recorded progress: JetStream drops the republished copies.
+    appended(&setup.store, 1).await;
+    let round = setup.relay.round(&mut setup.leader).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(round, Round { published: 4, duplicates: 3, position: 4 });
+    assert_eq!(published(&setup).await, [(1, 0), (2, 1), (3, 2), (4, 3)]);
+    setup.finish().await;
+}
+
+#[tokio::test]
+async fn only_one_relay_is_active_per_database() {
+    let setup = setup().await;
+    // The test holds the relay lock: a second relay stands by and publishes nothing.
+    appended(&setup.store, 2).await;
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let standby = tokio::spawn(setup.relay.run(async {
+        let _ = stop_rx.await;
+    }));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_millis(1500);
+    while tokio::time::Instant::now() < deadline {
+        assert_eq!(relay::progress(setup.store.pool()).await.unwrap_or_default(), 0, "a standby relay published");
+        tokio::task::yield_now().await;
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // The active relay's connection goes away: the standby takes over and drains the backlog.
+    let Setup { store, js, names, leader, .. } = setup;
+    leader.close().await.unwrap_or_else(|e| panic!("{e}"));
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while relay::progress(store.pool()).await.unwrap_or_default() < 2 {
+        assert!(tokio::time::Instant::now() < deadline, "the standby never took over");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let _ = stop_tx.send(());
+    let _ = standby.await;
+    let _ = js.delete_stream(&names.stream).await;
+}

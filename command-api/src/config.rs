@@ -69,6 +69,11 @@ pub struct Config {
     #[arg(long, env = "FERRULE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
 
+    /// NATS server the relay publishes committed events to (JetStream). Without it no relay runs
+    /// here: commands still succeed and another replica, or a later start, publishes the backlog.
+    #[arg(long, env = "FERRULE_NATS_URL")]
+    pub nats_url: Option<String>,
+
     /// Log format.
     #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

@@ -68,6 +68,7 @@ pub fn test_config() -> Config {
         body_limit_bytes: 64 * 1024,
         db_pool_size: 8,
         request_timeout_secs: 30,
+        nats_url: None,
         log_format: Default::default(),
     }
 }

@@ -98,10 +98,11 @@ impl CategoryTree {
         self.categories.values().filter(move |c| c.parent_id == Some(id))
     }
 
-    /// Everything below `id`, parents before children.
+    /// Everything below `id`, parents before children; one depth in path order, so that the same
+    /// tree always decides the same events (the map's own order changes from run to run).
     fn descendants(&self, id: Uuid) -> Vec<&Category> {
         let mut found: Vec<&Category> = self.categories.values().filter(|c| c.id != id && c.path.contains(&id)).collect();
-        found.sort_by_key(|c| c.path.len());
+        found.sort_by(|a, b| a.path.len().cmp(&b.path.len()).then_with(|| a.path.cmp(&b.path)));
         found
     }
 
@@ -300,7 +301,27 @@ impl CategoryTree {
                 format!("{:?} is below {:?}: moving there would make a cycle", parent.name, category.name),
             ));
         }
+        self.check_overrides_under(category, parent)?;
         Ok(Some(parent))
+    }
+
+    /// After a move, the subtree's own definitions override what the new parent resolves, so they
+    /// must keep its kinds and unit families, as `define_attribute` requires.
+    fn check_overrides_under(&self, category: &Category, parent: &Category) -> Result<(), DomainError> {
+        let inherited = self.schema(parent.id);
+        for below in std::iter::once(category).chain(self.descendants(category.id)) {
+            for (key, definition) in &below.attributes {
+                let Some(above) = inherited.get(key.as_str()) else { continue };
+                definition.check_override_of(&above.definition).map_err(|e| {
+                    DomainError::invalid(
+                        "parent_id",
+                        e.code,
+                        format!("{:?} defines {key} differently from what {:?} passes down: {}", below.name, parent.name, e.message),
+                    )
+                })?;
+            }
+        }
+        Ok(())
     }
 
     fn retire(&self, id: Uuid) -> Result<Vec<NewEvent>, DomainError> {

@@ -268,13 +268,18 @@ pub fn format_number(value: f64) -> String {
     }
 }
 
-/// Upper case; letters, digits and '.' kept; anything else dropped ("stainless A4" → "STAINLESSA4").
+/// Upper case; letters, digits and '.' kept; every run of anything else becomes one '-', so that
+/// distinct values stay distinct ("stainless A4" → "STAINLESS-A4", "6205-2RS" → "6205-2RS").
 fn sku_segment(text: &str) -> String {
-    text.chars()
-        .filter(|c| c.is_ascii_alphanumeric() || *c == '.')
-        .map(|c| c.to_ascii_uppercase())
-        .take(24)
-        .collect()
+    let mut segment = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            segment.push(c.to_ascii_uppercase());
+        } else if !segment.is_empty() && !segment.ends_with('-') {
+            segment.push('-');
+        }
+    }
+    segment.trim_end_matches('-').chars().take(24).collect()
 }
 
 #[cfg(test)]

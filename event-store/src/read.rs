@@ -103,8 +103,8 @@ impl EventStore {
     }
 
     /// Up to `limit` events after `after` in global order, never past an event whose transaction
-    /// may still commit below it. Transactions below the oldest one still running have all ended,
-    /// and append_events gives later-starting appends higher positions, so what this returns is a
+    /// may still commit below it. Positions follow transaction ids (see migrations/write/0001), and
+    /// every transaction below the oldest one still running has ended, so what this returns is a
     /// prefix of the final order: nothing can later appear at or below the last position read.
     /// A long transaction anywhere in the server holds the reader back until it ends.
     pub async fn read_all(
@@ -114,7 +114,7 @@ impl EventStore {
     ) -> Result<Vec<StoredEvent>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM events \
-              WHERE position > $1 AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+              WHERE position > $1 AND position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536 \
               ORDER BY position LIMIT $2"
         ))
         .bind(after)

@@ -1,11 +1,11 @@
 -- The event store: the single source of truth and the audit trail.
 --
--- `position` is the global order. Positions and transaction ids are handed out together, inside a
--- short lock taken by append_events(), so that a higher position always belongs to a transaction
--- that started its append later. A reader that reads only events whose transaction id is below the
--- oldest transaction still running (pg_snapshot_xmin) therefore reads a prefix of the final order:
--- no event can later appear below a position it has already read.
-CREATE SEQUENCE events_position_seq AS BIGINT;
+-- `position` is the global order: the appending transaction's 64-bit id times 65536, plus the
+-- event's ordinal within the append (append_events() sets it). Transaction ids are handed out in
+-- increasing order and never wrap (xid8), so a reader that reads only the events of transactions
+-- below the oldest one still running (pg_snapshot_xmin) reads a prefix of the final order: no
+-- event can later appear at or below a position it has already read, however late its
+-- transaction commits. No lock serializes writers: positions are sparse, and strictly increasing.
 
 CREATE TABLE events (
     position        BIGINT      NOT NULL,
@@ -28,6 +28,5 @@ CREATE TABLE events (
     CONSTRAINT events_stream_version_key UNIQUE (stream_id, version),
     CONSTRAINT events_version_positive CHECK (version > 0)
 );
-ALTER SEQUENCE events_position_seq OWNED BY events.position;
 
 COMMENT ON TABLE events IS 'Every change to the catalog, in global order; never updated or deleted.';

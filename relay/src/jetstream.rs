@@ -16,6 +16,8 @@ pub struct Names {
     pub consumer: String,
     /// Overrides the definition's duplicate window (tests make it short).
     pub duplicate_window: Option<Duration>,
+    /// Overrides the definition's size limit (JetStream reserves it up front; tests keep it small).
+    pub max_bytes: Option<i64>,
 }
 
 impl Default for Names {
@@ -25,6 +27,7 @@ impl Default for Names {
             subject_prefix: "ferrule.events".into(),
             consumer: "projector".into(),
             duplicate_window: None,
+            max_bytes: None,
         }
     }
 }
@@ -38,6 +41,7 @@ impl Names {
             subject_prefix: format!("ft.{tag}.events"),
             consumer: "projector".into(),
             duplicate_window: None,
+            max_bytes: Some(64 * 1024 * 1024),
         }
     }
 
@@ -56,6 +60,9 @@ impl Names {
         config.subjects = vec![self.all_subjects()];
         if let Some(window) = self.duplicate_window {
             config.duplicate_window = window;
+        }
+        if let Some(max_bytes) = self.max_bytes {
+            config.max_bytes = max_bytes;
         }
         Ok(config)
     }

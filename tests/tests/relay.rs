@@ -74,6 +74,16 @@ async fn setup() -> Setup {
     Setup { store, relay, js, names, leader }
 }
 
+/// Every committed event's position, in order.
+async fn committed(store: &EventStore) -> Vec<i64> {
+    sqlx::query_scalar("SELECT position FROM events ORDER BY position").fetch_all(store.pool()).await.unwrap_or_default()
+}
+
+/// Each position with the one before it (0 for the first): what the relay's headers must say.
+fn chained(positions: &[i64]) -> Vec<(i64, i64)> {
+    positions.iter().enumerate().map(|(i, p)| (*p, if i == 0 { 0 } else { positions[i - 1] })).collect()
+}
+
 impl Setup {
     /// Removes the test's stream from the shared NATS server.
     async fn finish(self) {
@@ -108,10 +118,11 @@ async fn published(setup: &Setup) -> Vec<(i64, i64)> {
 async fn the_relay_publishes_in_global_order_and_records_its_progress() {
     let mut setup = setup().await;
     appended(&setup.store, 5).await;
+    let positions = committed(&setup.store).await;
     let round = setup.relay.round(&mut setup.leader).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(round, Round { published: 5, duplicates: 0, position: 5 });
-    assert_eq!(relay::progress(setup.store.pool()).await.unwrap_or_default(), 5);
-    assert_eq!(published(&setup).await, [(1, 0), (2, 1), (3, 2), (4, 3), (5, 4)]);
+    assert_eq!(round, Round { published: 5, duplicates: 0, position: positions[4] });
+    assert_eq!(relay::progress(setup.store.pool()).await.unwrap_or_default(), positions[4]);
+    assert_eq!(published(&setup).await, chained(&positions));
     let idle = setup.relay.round(&mut setup.leader).await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(idle.published, 0);
     setup.finish().await;
@@ -127,9 +138,10 @@ async fn a_relay_killed_after_publishing_but_before_recording_publishes_nothing_
     assert_eq!(relay::progress(setup.store.pool()).await.unwrap_or_default(), 0);
     // Its successor starts from the recorded progress: JetStream drops the republished copies.
     appended(&setup.store, 1).await;
+    let positions = committed(&setup.store).await;
     let round = setup.relay.round(&mut setup.leader).await.unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(round, Round { published: 4, duplicates: 3, position: 4 });
-    assert_eq!(published(&setup).await, [(1, 0), (2, 1), (3, 2), (4, 3)]);
+    assert_eq!(round, Round { published: 4, duplicates: 3, position: positions[3] });
+    assert_eq!(published(&setup).await, chained(&positions));
     setup.finish().await;
 }
 
@@ -152,7 +164,8 @@ async fn only_one_relay_is_active_per_database() {
     let Setup { store, js, names, leader, .. } = setup;
     leader.close().await.unwrap_or_else(|e| panic!("{e}"));
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    while relay::progress(store.pool()).await.unwrap_or_default() < 2 {
+    let last = *committed(&store).await.last().unwrap_or(&0);
+    while relay::progress(store.pool()).await.unwrap_or_default() < last {
         assert!(tokio::time::Instant::now() < deadline, "the standby never took over");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }

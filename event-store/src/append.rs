@@ -78,7 +78,7 @@ impl From<sqlx::Error> for AppendError {
         match (db.code().as_deref(), db.constraint()) {
             (Some("FR001"), _) => AppendError::SchemaChanged,
             (Some("FR002"), _) => AppendError::StaleVersion(detail),
-            (Some("23505"), Some("events_stream_version_key")) => AppendError::StaleVersion(detail),
+            (Some("23505"), Some("events_stream_version_key" | "streams_pkey")) => AppendError::StaleVersion(detail),
             (Some("FR003"), _) => AppendError::ClaimTaken(detail),
             _ => AppendError::Database(error),
         }

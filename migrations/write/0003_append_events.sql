@@ -7,8 +7,9 @@
 --    advisory lock, which every schema change takes exclusively before it reads, those versions
 --    are compared with the heads; a mismatch raises FR001 and the caller validates again. So no
 --    product commits validated against a schema that a concurrent change has replaced.
--- 2. Optimistic concurrency. Each stream's expected version must be its head (FR002); the unique
---    (stream_id, version) on events is the backstop for two appends racing past this check.
+-- 2. Optimistic concurrency. Each stream moves from the version the command saw: the unique
+--    (stream_id, version) on events, the streams primary key and the head update (FR002) refuse
+--    an append that another one overtook.
 -- 3. Gap-safe order. Positions are the transaction id times 65536 plus the event's ordinal (see
 --    0001_events.sql), so one transaction appends once, at most 65535 events.
 -- 4. Claims. Released claims are dropped, new ones taken; a claim another stream holds raises
@@ -34,7 +35,7 @@ DECLARE
     v_n      BIGINT := jsonb_array_length(p_events);
     v_base   BIGINT;
     v_claim  TEXT;
-    v_stream TEXT;
+    v_stream RECORD;
 BEGIN
     IF v_n = 0 OR v_n > 65535 THEN
         RAISE EXCEPTION 'append_events takes 1 to 65535 events, not %', v_n USING ERRCODE = 'FR000';
@@ -50,15 +51,7 @@ BEGIN
         END IF;
     END IF;
 
-    SELECT s.stream_id::TEXT INTO v_stream
-      FROM jsonb_to_recordset(p_streams) AS s(stream_id UUID, expected_version BIGINT)
-      LEFT JOIN streams h ON h.stream_id = s.stream_id
-     WHERE coalesce(h.version, 0) <> s.expected_version
-     LIMIT 1;
-    IF v_stream IS NOT NULL THEN
-        RAISE EXCEPTION 'stream % is not at its expected version', v_stream USING ERRCODE = 'FR002', DETAIL = v_stream;
-    END IF;
-
+    -- The unique (stream_id, version) refuses an event for a version another append took.
     v_base := pg_current_xact_id()::TEXT::BIGINT * 65536;
     INSERT INTO events (position, event_id, stream_id, stream_type, version, event_type, schema_version,
                         payload, actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at)
@@ -78,20 +71,25 @@ BEGIN
            (x.e->>'recorded_at')::TIMESTAMPTZ
       FROM jsonb_array_elements(p_events) WITH ORDINALITY AS x(e, ord);
 
-    INSERT INTO streams (stream_id, stream_type, version, parent_id, snapshot, updated_at)
-    SELECT s.stream_id, s.stream_type, s.version, s.parent_id, s.snapshot, now()
-      FROM jsonb_to_recordset(p_streams)
-           AS s(stream_id UUID, stream_type TEXT, expected_version BIGINT, version BIGINT, parent_id UUID, snapshot JSONB)
-     WHERE s.expected_version = 0;
-    UPDATE streams h
-       SET version = s.version, parent_id = s.parent_id, snapshot = s.snapshot, updated_at = now()
-      FROM jsonb_to_recordset(p_streams)
-           AS s(stream_id UUID, expected_version BIGINT, version BIGINT, parent_id UUID, snapshot JSONB)
-     WHERE h.stream_id = s.stream_id AND s.expected_version > 0 AND h.version = s.expected_version;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
-    IF v_count <> (SELECT count(*) FROM jsonb_to_recordset(p_streams) AS s(expected_version BIGINT) WHERE s.expected_version > 0) THEN
-        RAISE EXCEPTION 'a stream moved on during the append' USING ERRCODE = 'FR002';
-    END IF;
+    -- Heads move only from the version the command saw: a new stream's insert meets the primary
+    -- key of one created meanwhile, an existing stream's update finds no row at that version.
+    FOR v_stream IN
+        SELECT * FROM jsonb_to_recordset(p_streams)
+            AS s(stream_id UUID, stream_type TEXT, expected_version BIGINT, version BIGINT, parent_id UUID, snapshot JSONB)
+    LOOP
+        IF v_stream.expected_version = 0 THEN
+            INSERT INTO streams (stream_id, stream_type, version, parent_id, snapshot, updated_at)
+            VALUES (v_stream.stream_id, v_stream.stream_type, v_stream.version, v_stream.parent_id, v_stream.snapshot, now());
+        ELSE
+            UPDATE streams
+               SET version = v_stream.version, parent_id = v_stream.parent_id, snapshot = v_stream.snapshot, updated_at = now()
+             WHERE stream_id = v_stream.stream_id AND version = v_stream.expected_version;
+            IF NOT FOUND THEN
+                RAISE EXCEPTION 'stream % is not at version %', v_stream.stream_id, v_stream.expected_version
+                    USING ERRCODE = 'FR002', DETAIL = v_stream.stream_id::TEXT;
+            END IF;
+        END IF;
+    END LOOP;
 
     IF cardinality(p_releases) > 0 THEN
         DELETE FROM claims c

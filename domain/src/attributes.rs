@@ -19,9 +19,7 @@ impl AttributeKey {
     pub fn parse(text: &str) -> Result<Self, FieldError> {
         let ok = (1..=64).contains(&text.len())
             && text.starts_with(|c: char| c.is_ascii_lowercase())
-            && text
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && text.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if ok {
             Ok(AttributeKey(text.to_owned()))
         } else {
@@ -161,9 +159,15 @@ impl DefinitionInput {
             match value {
                 Some(v) if kind != AttributeType::Number => {
                     let _ = v;
-                    errors.push(FieldError::new(field, "not_allowed", format!("{field} applies to number attributes only")));
+                    errors.push(FieldError::new(
+                        field,
+                        "not_allowed",
+                        format!("{field} applies to number attributes only"),
+                    ));
                 }
-                Some(v) if !v.is_finite() => errors.push(FieldError::new(field, "invalid_number", format!("{field} must be finite"))),
+                Some(v) if !v.is_finite() => {
+                    errors.push(FieldError::new(field, "invalid_number", format!("{field} must be finite")))
+                }
                 _ => {}
             }
         }
@@ -192,11 +196,19 @@ impl DefinitionInput {
                         "options are 1 to 200 characters without surrounding spaces",
                     ));
                 } else if !seen.insert(option.to_lowercase()) {
-                    errors.push(FieldError::new(format!("options[{i}]"), "duplicate_option", format!("{option:?} is listed twice")));
+                    errors.push(FieldError::new(
+                        format!("options[{i}]"),
+                        "duplicate_option",
+                        format!("{option:?} is listed twice"),
+                    ));
                 }
             }
         } else if !options.is_empty() {
-            errors.push(FieldError::new("options", "not_allowed", "only select and multi_select attributes take options"));
+            errors.push(FieldError::new(
+                "options",
+                "not_allowed",
+                "only select and multi_select attributes take options",
+            ));
         }
         if let Some(pattern) = &self.regex {
             if kind != AttributeType::Text {
@@ -234,9 +246,7 @@ impl DefinitionInput {
 /// Regexes match the whole value: `^(?:…)$`, with a size limit so that no definition can make
 /// validation slow.
 pub fn compile_anchored(pattern: &str) -> Result<regex::Regex, regex::Error> {
-    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
-        .size_limit(1 << 20)
-        .build()
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$")).size_limit(1 << 20).build()
 }
 
 impl AttributeDefinition {
@@ -307,11 +317,7 @@ impl ResolvedSchema {
         let mut attributes: IndexMap<AttributeKey, ResolvedAttribute> = IndexMap::new();
         for (level, definitions) in levels {
             for (key, definition) in definitions {
-                let resolved = ResolvedAttribute {
-                    key: key.clone(),
-                    definition: definition.clone(),
-                    source: level,
-                };
+                let resolved = ResolvedAttribute { key: key.clone(), definition: definition.clone(), source: level };
                 // IndexMap::insert keeps an existing key's position: overrides stay in place.
                 attributes.insert(key.clone(), resolved);
             }
@@ -390,10 +396,7 @@ mod tests {
         let found = codes(serde_json::json!({
             "label": "", "type": "text", "unit": "mm", "min": 1, "options": ["a"], "regex": "("
         }));
-        assert_eq!(
-            found,
-            ["invalid_label", "unit_not_allowed", "not_allowed", "not_allowed", "invalid_regex"]
-        );
+        assert_eq!(found, ["invalid_label", "unit_not_allowed", "not_allowed", "not_allowed", "invalid_regex"]);
     }
 
     #[test]
@@ -409,9 +412,11 @@ mod tests {
         let leaf = Uuid::from_u128(2);
         let family = Uuid::from_u128(3);
         let key = |k: &str| AttributeKey::parse(k).unwrap_or_else(|e| panic!("{e:?}"));
-        let material = def(serde_json::json!({"label": "Material", "type": "select", "options": ["steel", "A2", "A4"]}));
+        let material =
+            def(serde_json::json!({"label": "Material", "type": "select", "options": ["steel", "A2", "A4"]}));
         let a4_only = def(serde_json::json!({"label": "Material", "type": "select", "options": ["A4"]}));
-        let thread = def(serde_json::json!({"label": "Thread", "type": "select", "options": ["M12"], "variant_defining": true}));
+        let thread =
+            def(serde_json::json!({"label": "Thread", "type": "select", "options": ["M12"], "variant_defining": true}));
         let root_defs: Definitions = [(key("material"), material.clone())].into_iter().collect();
         let leaf_defs: Definitions = [(key("thread_size"), thread)].into_iter().collect();
         let family_defs: Definitions = [(key("material"), a4_only.clone())].into_iter().collect();

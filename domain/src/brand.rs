@@ -16,9 +16,5 @@ pub struct Brand {
 /// Uniqueness of the name is the event store's claim on `brand:<name>`.
 pub fn create(id: Uuid, name: &str) -> Result<Vec<NewEvent>, DomainError> {
     let name = parse_name("name", name, 200).map_err(|e| DomainError::Invalid(vec![e]))?;
-    Ok(vec![NewEvent {
-        stream_id: id,
-        stream_type: StreamType::Brand,
-        event: Event::BrandCreated { name },
-    }])
+    Ok(vec![NewEvent { stream_id: id, stream_type: StreamType::Brand, event: Event::BrandCreated { name } }])
 }

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::attributes::{AttributeKey, Definitions, DefinitionInput, Level, ResolvedSchema};
+use crate::attributes::{AttributeKey, DefinitionInput, Definitions, Level, ResolvedSchema};
 use crate::error::{DomainError, FieldError, Problems};
 use crate::events::{Change, Event, NewEvent, StreamType};
 use crate::names::parse_name;
@@ -44,12 +44,29 @@ pub const NAME_MAX: usize = 200;
 
 #[derive(Clone, Debug)]
 pub enum CategoryCommand {
-    Create { id: Uuid, name: String, parent_id: Option<Uuid> },
+    Create {
+        id: Uuid,
+        name: String,
+        parent_id: Option<Uuid>,
+    },
     /// Rename and/or move; `parent_id: Some(None)` makes it a root.
-    Update { id: Uuid, name: Option<String>, parent_id: Option<Option<Uuid>> },
-    Retire { id: Uuid },
-    DefineAttribute { id: Uuid, key: String, input: DefinitionInput },
-    RemoveAttribute { id: Uuid, key: String },
+    Update {
+        id: Uuid,
+        name: Option<String>,
+        parent_id: Option<Option<Uuid>>,
+    },
+    Retire {
+        id: Uuid,
+    },
+    DefineAttribute {
+        id: Uuid,
+        key: String,
+        input: DefinitionInput,
+    },
+    RemoveAttribute {
+        id: Uuid,
+        key: String,
+    },
 }
 
 /// The whole category tree, and which categories hold families.
@@ -60,15 +77,14 @@ pub struct CategoryTree {
 }
 
 fn event(id: Uuid, event: Event) -> NewEvent {
-    NewEvent {
-        stream_id: id,
-        stream_type: StreamType::Category,
-        event,
-    }
+    NewEvent { stream_id: id, stream_type: StreamType::Category, event }
 }
 
 impl CategoryTree {
-    pub fn new(categories: impl IntoIterator<Item = Category>, holding_families: impl IntoIterator<Item = Uuid>) -> Self {
+    pub fn new(
+        categories: impl IntoIterator<Item = Category>,
+        holding_families: impl IntoIterator<Item = Uuid>,
+    ) -> Self {
         CategoryTree {
             categories: categories.into_iter().map(|c| (c.id, c)).collect(),
             holding_families: holding_families.into_iter().collect(),
@@ -101,29 +117,24 @@ impl CategoryTree {
     /// Everything below `id`, parents before children; one depth in path order, so that the same
     /// tree always decides the same events (the map's own order changes from run to run).
     fn descendants(&self, id: Uuid) -> Vec<&Category> {
-        let mut found: Vec<&Category> = self.categories.values().filter(|c| c.id != id && c.path.contains(&id)).collect();
+        let mut found: Vec<&Category> =
+            self.categories.values().filter(|c| c.id != id && c.path.contains(&id)).collect();
         found.sort_by(|a, b| a.path.len().cmp(&b.path.len()).then_with(|| a.path.cmp(&b.path)));
         found
     }
 
     /// The chain from the root down to `id`, inclusive.
     pub fn chain(&self, id: Uuid) -> Vec<&Category> {
-        self.get(id)
-            .map(|c| c.path.iter().filter_map(|a| self.get(*a)).collect())
-            .unwrap_or_default()
+        self.get(id).map(|c| c.path.iter().filter_map(|a| self.get(*a)).collect()).unwrap_or_default()
     }
 
     /// The definitions that apply at `id` (from its ancestors and itself).
     pub fn schema(&self, id: Uuid) -> ResolvedSchema {
-        ResolvedSchema::resolve(self.chain(id).into_iter().map(|c| {
-            (
-                Level::Category {
-                    category_id: c.id,
-                    depth: c.depth(),
-                },
-                &c.attributes,
-            )
-        }))
+        ResolvedSchema::resolve(
+            self.chain(id)
+                .into_iter()
+                .map(|c| (Level::Category { category_id: c.id, depth: c.depth() }, &c.attributes)),
+        )
     }
 
     pub fn is_active_leaf_candidate(&self, id: Uuid) -> Result<&Category, DomainError> {
@@ -149,12 +160,16 @@ impl CategoryTree {
     }
 
     fn check_sibling_name(&self, parent_id: Option<Uuid>, name: &str, except: Option<Uuid>) -> Result<(), DomainError> {
-        let taken = self
-            .categories
-            .values()
-            .any(|c| c.parent_id == parent_id && !c.retired && Some(c.id) != except && c.name.to_lowercase() == name.to_lowercase());
+        let taken = self.categories.values().any(|c| {
+            c.parent_id == parent_id
+                && !c.retired
+                && Some(c.id) != except
+                && c.name.to_lowercase() == name.to_lowercase()
+        });
         if taken {
-            return Err(DomainError::Conflict(format!("a category named {name:?} already exists at this place in the tree")));
+            return Err(DomainError::Conflict(format!(
+                "a category named {name:?} already exists at this place in the tree"
+            )));
         }
         Ok(())
     }
@@ -210,7 +225,12 @@ impl CategoryTree {
         Ok(vec![event(id, Event::CategoryCreated { name, parent_id, path })])
     }
 
-    fn update(&self, id: Uuid, name: Option<String>, parent_id: Option<Option<Uuid>>) -> Result<Vec<NewEvent>, DomainError> {
+    fn update(
+        &self,
+        id: Uuid,
+        name: Option<String>,
+        parent_id: Option<Option<Uuid>>,
+    ) -> Result<Vec<NewEvent>, DomainError> {
         let category = self.existing(id)?;
         if category.retired {
             return Err(DomainError::Conflict("this category is retired".into()));
@@ -233,15 +253,7 @@ impl CategoryTree {
         }
         let mut events = Vec::new();
         if let Some(name) = new_name.filter(|n| *n != category.name) {
-            events.push(event(
-                id,
-                Event::CategoryRenamed {
-                    name: Change {
-                        from: category.name.clone(),
-                        to: name,
-                    },
-                },
-            ));
+            events.push(event(id, Event::CategoryRenamed { name: Change { from: category.name.clone(), to: name } }));
         }
         if let Some((target, parent)) = new_parent {
             let mut path = parent.map(|p| p.path.clone()).unwrap_or_default();
@@ -249,14 +261,8 @@ impl CategoryTree {
             events.push(event(
                 id,
                 Event::CategoryMoved {
-                    parent_id: Change {
-                        from: category.parent_id,
-                        to: target,
-                    },
-                    path: Change {
-                        from: category.path.clone(),
-                        to: path.clone(),
-                    },
+                    parent_id: Change { from: category.parent_id, to: target },
+                    path: Change { from: category.path.clone(), to: path.clone() },
                 },
             ));
             // Every descendant's path starts with the moved category's: swap that prefix.
@@ -265,13 +271,7 @@ impl CategoryTree {
                 let to: Vec<Uuid> = path.iter().chain(suffix).copied().collect();
                 events.push(event(
                     descendant.id,
-                    Event::CategoryPathChanged {
-                        path: Change {
-                            from: descendant.path.clone(),
-                            to,
-                        },
-                        moved: id,
-                    },
+                    Event::CategoryPathChanged { path: Change { from: descendant.path.clone(), to }, moved: id },
                 ));
             }
         }
@@ -316,7 +316,10 @@ impl CategoryTree {
                     DomainError::invalid(
                         "parent_id",
                         e.code,
-                        format!("{:?} defines {key} differently from what {:?} passes down: {}", below.name, parent.name, e.message),
+                        format!(
+                            "{:?} defines {key} differently from what {:?} passes down: {}",
+                            below.name, parent.name, e.message
+                        ),
                     )
                 })?;
             }
@@ -362,9 +365,7 @@ pub(crate) fn define_attribute<'a>(
     let key = AttributeKey::parse(key).map_err(|e| DomainError::Invalid(vec![e]))?;
     let definition = input.parse().map_err(DomainError::Invalid)?;
     if let Some(parent) = inherited.get(key.as_str()) {
-        definition
-            .check_override_of(&parent.definition)
-            .map_err(|e| DomainError::Invalid(vec![e]))?;
+        definition.check_override_of(&parent.definition).map_err(|e| DomainError::Invalid(vec![e]))?;
     }
     for overrides in below {
         if let Some(lower) = overrides.get(key.as_str()) {

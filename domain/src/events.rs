@@ -50,20 +50,54 @@ impl StreamType {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data")]
 pub enum Event {
-    CategoryCreated { name: String, parent_id: Option<Uuid>, path: Vec<Uuid> },
-    CategoryRenamed { name: Change<String> },
-    CategoryMoved { parent_id: Change<Option<Uuid>>, path: Change<Vec<Uuid>> },
+    CategoryCreated {
+        name: String,
+        parent_id: Option<Uuid>,
+        path: Vec<Uuid>,
+    },
+    CategoryRenamed {
+        name: Change<String>,
+    },
+    CategoryMoved {
+        parent_id: Change<Option<Uuid>>,
+        path: Change<Vec<Uuid>>,
+    },
     /// A descendant's path after one of its ancestors (`moved`) was moved.
-    CategoryPathChanged { path: Change<Vec<Uuid>>, moved: Uuid },
+    CategoryPathChanged {
+        path: Change<Vec<Uuid>>,
+        moved: Uuid,
+    },
     CategoryRetired {},
     /// On a category or family stream: a definition added or replaced.
-    AttributeDefined { key: AttributeKey, definition: AttributeDefinition, changes: Diff },
-    AttributeRemoved { key: AttributeKey, changes: Diff },
-    BrandCreated { name: String },
-    FamilyCreated { category_id: Uuid, brand_id: Option<Uuid>, name: String, code: FamilyCode },
-    ProductCreated { family_id: Uuid, name: String, sku: Sku, specs: Specs, variant_key: Option<String> },
+    AttributeDefined {
+        key: AttributeKey,
+        definition: AttributeDefinition,
+        changes: Diff,
+    },
+    AttributeRemoved {
+        key: AttributeKey,
+        changes: Diff,
+    },
+    BrandCreated {
+        name: String,
+    },
+    FamilyCreated {
+        category_id: Uuid,
+        brand_id: Option<Uuid>,
+        name: String,
+        code: FamilyCode,
+    },
+    ProductCreated {
+        family_id: Uuid,
+        name: String,
+        sku: Sku,
+        specs: Specs,
+        variant_key: Option<String>,
+    },
     /// `changes` holds `name`, `specs.<key>` (null when removed) and `variant_key` as they changed.
-    ProductUpdated { changes: Diff },
+    ProductUpdated {
+        changes: Diff,
+    },
     ProductRetired {},
 }
 
@@ -267,8 +301,9 @@ fn apply_product_change(product: &mut Product, field: &str, to: &Value) -> Resul
 }
 
 /// Folds a whole stream from its first event.
-pub fn replay<'a>(stream_id: Uuid, events: impl IntoIterator<Item = &'a Event>) -> Result<Option<Aggregate>, EvolveError> {
-    events
-        .into_iter()
-        .try_fold(None, |state, event| evolve(state, stream_id, event).map(Some))
+pub fn replay<'a>(
+    stream_id: Uuid,
+    events: impl IntoIterator<Item = &'a Event>,
+) -> Result<Option<Aggregate>, EvolveError> {
+    events.into_iter().try_fold(None, |state, event| evolve(state, stream_id, event).map(Some))
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::attributes::{Definitions, DefinitionInput, Level, ResolvedSchema};
+use crate::attributes::{DefinitionInput, Definitions, Level, ResolvedSchema};
 use crate::brand::Brand;
 use crate::category::{self, CategoryTree};
 use crate::error::{DomainError, Problems};
@@ -31,15 +31,7 @@ impl Family {
 
     /// The same, from the category chain (root first) alone, for callers that hold no whole tree.
     pub fn schema_over<'a>(&self, chain: impl Iterator<Item = &'a category::Category>) -> ResolvedSchema {
-        let categories = chain.map(|c| {
-            (
-                Level::Category {
-                    category_id: c.id,
-                    depth: c.depth(),
-                },
-                &c.attributes,
-            )
-        });
+        let categories = chain.map(|c| (Level::Category { category_id: c.id, depth: c.depth() }, &c.attributes));
         let own = std::iter::once((Level::Family { family_id: self.id }, &self.attributes));
         ResolvedSchema::resolve(categories.chain(own))
     }
@@ -79,30 +71,22 @@ pub fn create(tree: &CategoryTree, brand: Option<&Brand>, command: CreateFamily)
     Ok(vec![NewEvent {
         stream_id: command.id,
         stream_type: StreamType::Family,
-        event: Event::FamilyCreated {
-            category_id: command.category_id,
-            brand_id: command.brand_id,
-            name,
-            code,
-        },
+        event: Event::FamilyCreated { category_id: command.category_id, brand_id: command.brand_id, name, code },
     }])
 }
 
-pub fn define_attribute(tree: &CategoryTree, family: &Family, key: &str, input: DefinitionInput) -> Result<Vec<NewEvent>, DomainError> {
+pub fn define_attribute(
+    tree: &CategoryTree,
+    family: &Family,
+    key: &str,
+    input: DefinitionInput,
+) -> Result<Vec<NewEvent>, DomainError> {
     let inherited = tree.schema(family.category_id);
     let event = category::define_attribute(&family.attributes, &inherited, std::iter::empty(), key, input)?;
-    Ok(vec![NewEvent {
-        stream_id: family.id,
-        stream_type: StreamType::Family,
-        event,
-    }])
+    Ok(vec![NewEvent { stream_id: family.id, stream_type: StreamType::Family, event }])
 }
 
 pub fn remove_attribute(family: &Family, key: &str) -> Result<Vec<NewEvent>, DomainError> {
     let event = category::remove_attribute(&family.attributes, key)?;
-    Ok(vec![NewEvent {
-        stream_id: family.id,
-        stream_type: StreamType::Family,
-        event,
-    }])
+    Ok(vec![NewEvent { stream_id: family.id, stream_type: StreamType::Family, event }])
 }

@@ -36,12 +36,8 @@ impl FamilyCode {
 
     /// A code derived from a family name when none is given: "DIN 933" → "DIN933".
     pub fn derive(name: &str) -> Result<Self, FieldError> {
-        let code: String = name
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .map(|c| c.to_ascii_uppercase())
-            .take(16)
-            .collect();
+        let code: String =
+            name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).take(16).collect();
         FamilyCode::parse(&code).map_err(|_| {
             FieldError::new("code", "invalid_code", "no code can be derived from this name: give a code of A-Z and 0-9")
         })

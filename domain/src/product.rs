@@ -34,11 +34,7 @@ pub struct CreateProduct {
 }
 
 fn new_event(id: Uuid, event: Event) -> NewEvent {
-    NewEvent {
-        stream_id: id,
-        stream_type: StreamType::Product,
-        event,
-    }
+    NewEvent { stream_id: id, stream_type: StreamType::Product, event }
 }
 
 /// The variant key and the generated SKU for checked specs. A family without variant-defining
@@ -77,19 +73,14 @@ pub fn create(family: &Family, schema: &ResolvedSchema, command: CreateProduct) 
     let sku = match given_sku {
         Some(sku) => sku,
         None => Sku::parse(&generated).map_err(|e| {
-            DomainError::Invalid(vec![FieldError::new("sku", e.code, format!("the generated SKU {generated:?} is not valid; give a sku"))])
+            DomainError::Invalid(vec![FieldError::new(
+                "sku",
+                e.code,
+                format!("the generated SKU {generated:?} is not valid; give a sku"),
+            )])
         })?,
     };
-    Ok(vec![new_event(
-        command.id,
-        Event::ProductCreated {
-            family_id: family.id,
-            name,
-            sku,
-            specs,
-            variant_key,
-        },
-    )])
+    Ok(vec![new_event(command.id, Event::ProductCreated { family_id: family.id, name, sku, specs, variant_key })])
 }
 
 pub struct UpdateProduct {
@@ -100,7 +91,12 @@ pub struct UpdateProduct {
 
 /// The merged specs are checked as a whole against the schema as it is now, so a product made
 /// invalid by a later schema change must be brought in line by its next update.
-pub fn update(product: &Product, family: &Family, schema: &ResolvedSchema, command: UpdateProduct) -> Result<Vec<NewEvent>, DomainError> {
+pub fn update(
+    product: &Product,
+    family: &Family,
+    schema: &ResolvedSchema,
+    command: UpdateProduct,
+) -> Result<Vec<NewEvent>, DomainError> {
     if product.retired {
         return Err(DomainError::Conflict("this product is retired".into()));
     }
@@ -127,7 +123,8 @@ pub fn update(product: &Product, family: &Family, schema: &ResolvedSchema, comma
     if let Some(name) = name.filter(|n| *n != product.name) {
         changes.insert("name".into(), Change { from: product.name.clone().into(), to: name.into() });
     }
-    let as_json = |v: Option<&crate::specs::SpecValue>| v.and_then(|v| serde_json::to_value(v).ok()).unwrap_or(Value::Null);
+    let as_json =
+        |v: Option<&crate::specs::SpecValue>| v.and_then(|v| serde_json::to_value(v).ok()).unwrap_or(Value::Null);
     let keys: std::collections::BTreeSet<&str> = product.specs.keys().chain(specs.keys()).map(|k| k.as_str()).collect();
     for key in keys {
         let (from, to) = (as_json(product.specs.get(key)), as_json(specs.get(key)));
@@ -137,13 +134,8 @@ pub fn update(product: &Product, family: &Family, schema: &ResolvedSchema, comma
     }
     let (variant_key, _) = variant_identity(family, schema, &specs, product.id);
     if variant_key != product.variant_key {
-        changes.insert(
-            "variant_key".into(),
-            Change {
-                from: product.variant_key.clone().into(),
-                to: variant_key.into(),
-            },
-        );
+        changes
+            .insert("variant_key".into(), Change { from: product.variant_key.clone().into(), to: variant_key.into() });
     }
     if changes.is_empty() {
         return Ok(Vec::new());

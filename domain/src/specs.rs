@@ -49,7 +49,10 @@ pub type Specs = IndexMap<AttributeKey, SpecValue>;
 
 /// Checks every given spec and every required attribute; all failures are reported together,
 /// each under `specs.<key>`. The result follows the schema's order.
-pub fn validate_specs(schema: &ResolvedSchema, input: &serde_json::Map<String, Value>) -> Result<Specs, Vec<FieldError>> {
+pub fn validate_specs(
+    schema: &ResolvedSchema,
+    input: &serde_json::Map<String, Value>,
+) -> Result<Specs, Vec<FieldError>> {
     let mut errors = Vec::new();
     for key in input.keys() {
         if schema.get(key).is_none() {
@@ -89,21 +92,23 @@ pub fn validate_specs(schema: &ResolvedSchema, input: &serde_json::Map<String, V
 }
 
 fn type_error(definition: &AttributeDefinition, expected: &str) -> FieldError {
-    FieldError::new(
-        "",
-        "invalid_type",
-        format!("{} must be {expected}", definition.label),
-    )
+    FieldError::new("", "invalid_type", format!("{} must be {expected}", definition.label))
 }
 
 /// Checks one raw value against one definition.
 pub fn check_value(definition: &AttributeDefinition, raw: &Value) -> Result<SpecValue, FieldError> {
     match definition.kind {
-        AttributeType::Boolean => raw.as_bool().map(SpecValue::Boolean).ok_or_else(|| type_error(definition, "true or false")),
+        AttributeType::Boolean => {
+            raw.as_bool().map(SpecValue::Boolean).ok_or_else(|| type_error(definition, "true or false"))
+        }
         AttributeType::Text => {
             let text = raw.as_str().ok_or_else(|| type_error(definition, "text"))?.trim();
             if text.is_empty() || text.chars().count() > 1000 {
-                return Err(FieldError::new("", "invalid_length", format!("{} must be 1 to 1000 characters", definition.label)));
+                return Err(FieldError::new(
+                    "",
+                    "invalid_length",
+                    format!("{} must be 1 to 1000 characters", definition.label),
+                ));
             }
             if let Some(pattern) = &definition.regex {
                 let matches = compile_anchored(pattern).map(|re| re.is_match(text)).unwrap_or(false);
@@ -162,7 +167,9 @@ fn find_option(definition: &AttributeDefinition, text: &str) -> Result<String, F
 
 fn check_number(definition: &AttributeDefinition, raw: &Value) -> Result<Quantity, FieldError> {
     let expected = match definition.unit {
-        Some(unit) => format!("a number, or {{\"value\": n, \"unit\": \"{unit}\"}} in any {} unit", unit.dimension().name()),
+        Some(unit) => {
+            format!("a number, or {{\"value\": n, \"unit\": \"{unit}\"}} in any {} unit", unit.dimension().name())
+        }
         None => "a number".to_owned(),
     };
     let (value, given_unit) = match raw {
@@ -181,12 +188,20 @@ fn check_number(definition: &AttributeDefinition, raw: &Value) -> Result<Quantit
     let unit = match (definition.unit, given_unit) {
         (None, None) => None,
         (None, Some(text)) => {
-            return Err(FieldError::new("", "unexpected_unit", format!("{} takes a plain number, not {text:?}", definition.label)))
+            return Err(FieldError::new(
+                "",
+                "unexpected_unit",
+                format!("{} takes a plain number, not {text:?}", definition.label),
+            ))
         }
         (Some(own), None) => Some(own),
         (Some(own), Some(text)) => {
             let unit = Unit::parse(text).ok_or_else(|| {
-                FieldError::new("", "unknown_unit", format!("{text:?} is not a known unit; {} is measured in {}", definition.label, own))
+                FieldError::new(
+                    "",
+                    "unknown_unit",
+                    format!("{text:?} is not a known unit; {} is measured in {}", definition.label, own),
+                )
             })?;
             if unit.dimension() != own.dimension() {
                 return Err(FieldError::new(
@@ -212,17 +227,20 @@ fn check_number(definition: &AttributeDefinition, raw: &Value) -> Result<Quantit
         None => v.to_string(),
     };
     if let Some(min) = definition.min.filter(|&m| base_value < bound(m)) {
-        return Err(FieldError::new("", "below_minimum", format!("{} must be at least {}", definition.label, shown(min))));
+        return Err(FieldError::new(
+            "",
+            "below_minimum",
+            format!("{} must be at least {}", definition.label, shown(min)),
+        ));
     }
     if let Some(max) = definition.max.filter(|&m| base_value > bound(m)) {
-        return Err(FieldError::new("", "above_maximum", format!("{} must be at most {}", definition.label, shown(max))));
+        return Err(FieldError::new(
+            "",
+            "above_maximum",
+            format!("{} must be at most {}", definition.label, shown(max)),
+        ));
     }
-    Ok(Quantity {
-        value,
-        unit,
-        base_value,
-        base_unit: unit.map(|u| u.dimension().base_unit()),
-    })
+    Ok(Quantity { value, unit, base_value, base_unit: unit.map(|u| u.dimension().base_unit()) })
 }
 
 /// One variant-defining value: its canonical form (for the uniqueness of a family's variants) and
@@ -239,7 +257,9 @@ pub fn variant_parts(schema: &ResolvedSchema, specs: &Specs) -> Vec<VariantPart>
             let value = specs.get(attribute.key.as_str());
             let (canonical, segment) = match value {
                 None => ("-".to_owned(), String::new()),
-                Some(SpecValue::Boolean(b)) => (b.to_string(), if *b { attribute.key.to_string() } else { String::new() }),
+                Some(SpecValue::Boolean(b)) => {
+                    (b.to_string(), if *b { attribute.key.to_string() } else { String::new() })
+                }
                 Some(SpecValue::Number(q)) => {
                     let own = match (q.unit, attribute.definition.unit) {
                         (Some(given), Some(own)) => given.convert(q.value, own).map(tidy).unwrap_or(q.value),
@@ -250,10 +270,7 @@ pub fn variant_parts(schema: &ResolvedSchema, specs: &Specs) -> Vec<VariantPart>
                 Some(SpecValue::Text(text)) => (text.to_lowercase(), text.clone()),
                 Some(SpecValue::List(items)) => (items.join(",").to_lowercase(), items.join("-")),
             };
-            VariantPart {
-                canonical: format!("{}={canonical}", attribute.key),
-                segment: sku_segment(&segment),
-            }
+            VariantPart { canonical: format!("{}={canonical}", attribute.key), segment: sku_segment(&segment) }
         })
         .collect()
 }

@@ -42,17 +42,11 @@ impl Dimension {
     /// The unit every value of this family is normalized to.
     pub fn base_unit(self) -> Unit {
         // Invariant of UNITS: the first unit listed for each dimension is its base (factor 1, offset 0).
-        self.units()
-            .next()
-            .unwrap_or_else(|| unreachable!("every dimension has units"))
+        self.units().next().unwrap_or_else(|| unreachable!("every dimension has units"))
     }
 
     pub fn units(self) -> impl Iterator<Item = Unit> {
-        UNITS
-            .iter()
-            .enumerate()
-            .filter(move |(_, u)| u.dimension == self)
-            .map(|(i, _)| Unit(i as u8))
+        UNITS.iter().enumerate().filter(move |(_, u)| u.dimension == self).map(|(i, _)| Unit(i as u8))
     }
 }
 
@@ -64,19 +58,8 @@ struct UnitDef {
     offset: f64,
 }
 
-const fn unit(
-    symbol: &'static str,
-    aliases: &'static [&'static str],
-    dimension: Dimension,
-    factor: f64,
-) -> UnitDef {
-    UnitDef {
-        symbol,
-        aliases,
-        dimension,
-        factor,
-        offset: 0.0,
-    }
+const fn unit(symbol: &'static str, aliases: &'static [&'static str], dimension: Dimension, factor: f64) -> UnitDef {
+    UnitDef { symbol, aliases, dimension, factor, offset: 0.0 }
 }
 
 use Dimension::*;
@@ -115,13 +98,7 @@ static UNITS: &[UnitDef] = &[
         factor: 5.0 / 9.0,
         offset: -32.0 * 5.0 / 9.0,
     },
-    UnitDef {
-        symbol: "K",
-        aliases: &["kelvin"],
-        dimension: Temperature,
-        factor: 1.0,
-        offset: -273.15,
-    },
+    UnitDef { symbol: "K", aliases: &["kelvin"], dimension: Temperature, factor: 1.0, offset: -273.15 },
     unit("N·m", &["Nm", "N.m", "N*m", "N-m", "newton metre", "newton meter"], Torque, 1.0),
     unit("l/min", &["L/min", "lpm", "l/m"], Flow, 1.0),
     unit("m³/h", &["m3/h", "m^3/h", "cbm/h"], Flow, 1000.0 / 60.0),
@@ -136,9 +113,7 @@ impl Unit {
     /// ("mpa" is not guessed: mPa and MPa differ by 10⁹).
     pub fn parse(text: &str) -> Option<Unit> {
         let text = text.trim();
-        let exact = UNITS
-            .iter()
-            .position(|u| u.symbol == text || u.aliases.contains(&text));
+        let exact = UNITS.iter().position(|u| u.symbol == text || u.aliases.contains(&text));
         if let Some(i) = exact {
             return Some(Unit(i as u8));
         }
@@ -236,9 +211,9 @@ mod tests {
 
     #[test]
     fn every_dimension_has_a_base_unit_with_identity_conversion() {
-        for d in [
-            Length, Mass, Voltage, Current, Power, Frequency, RotationalSpeed, Pressure, Temperature, Torque, Flow,
-        ] {
+        for d in
+            [Length, Mass, Voltage, Current, Power, Frequency, RotationalSpeed, Pressure, Temperature, Torque, Flow]
+        {
             let base = d.base_unit();
             assert_eq!(base.dimension(), d);
             assert_eq!(base.to_base(42.5), 42.5, "{d:?}");

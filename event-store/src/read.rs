@@ -50,7 +50,7 @@ impl EventStore {
         .await
     }
 
-    /// Every stream head of one type, optionally only those under `parent_id`.
+    /// Every category or family stream head of one type (indexed for those two types only).
     pub async fn load_streams_of_type(
         executor: impl PgExecutor<'_>,
         stream_type: &str,

@@ -8,7 +8,9 @@ CREATE TABLE streams (
     snapshot     JSONB       NOT NULL,
     updated_at   TIMESTAMPTZ NOT NULL
 );
-CREATE INDEX streams_type_parent_idx ON streams (stream_type, parent_id);
+-- Only categories and families are looked up by type and parent (the tree, the leaves holding
+-- families); products, by far the most rows, stay out of this index.
+CREATE INDEX streams_type_parent_idx ON streams (stream_type, parent_id) WHERE stream_type IN ('category', 'family');
 
 -- Values unique across the catalog (SKUs, a family's variant combinations, brand names, family
 -- codes), each held by one stream. Also derived from the events.
@@ -16,4 +18,3 @@ CREATE TABLE claims (
     claim      TEXT NOT NULL PRIMARY KEY,
     stream_id  UUID NOT NULL
 );
-CREATE INDEX claims_stream_idx ON claims (stream_id);

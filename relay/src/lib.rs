@@ -99,12 +99,15 @@ impl Relay {
     /// Takes the relay lock (or returns when another relay has it) and publishes until an error.
     async fn lead(&self) -> Result<(), RelayError> {
         let mut conn = PgConnection::connect_with(&self.options).await?;
-        let leader: bool = sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(RELAY_LOCK).fetch_one(&mut conn).await?;
+        let leader: bool =
+            sqlx::query_scalar("SELECT pg_try_advisory_lock($1)").bind(RELAY_LOCK).fetch_one(&mut conn).await?;
         if !leader {
             return Ok(());
         }
         tracing::info!("this replica is the active relay");
-        jetstream::ensure_stream(&self.jetstream, &self.config.names).await.map_err(|e| RelayError::Publish(e.to_string()))?;
+        jetstream::ensure_stream(&self.jetstream, &self.config.names)
+            .await
+            .map_err(|e| RelayError::Publish(e.to_string()))?;
         loop {
             let round = self.round(&mut conn).await?;
             if round.published == 0 {
@@ -116,7 +119,8 @@ impl Relay {
     /// One round on a connection that holds the relay lock: read the next events after the
     /// recorded progress, publish them, wait for their PubAcks, record the new progress.
     pub async fn round(&self, conn: &mut PgConnection) -> Result<Round, RelayError> {
-        let from: i64 = sqlx::query_scalar("SELECT position FROM relay_progress WHERE id = 1").fetch_one(&mut *conn).await?;
+        let from: i64 =
+            sqlx::query_scalar("SELECT position FROM relay_progress WHERE id = 1").fetch_one(&mut *conn).await?;
         let events = EventStore::read_all(&mut *conn, from, self.config.batch_size).await?;
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(Round { position: from, ..Round::default() });

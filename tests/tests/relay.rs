@@ -56,7 +56,8 @@ struct Setup {
 }
 
 async fn setup() -> Setup {
-    let options = event_store::scratch::fresh_database(&admin_url(), "ft_relay").await.unwrap_or_else(|e| panic!("{e}"));
+    let options =
+        event_store::scratch::fresh_database(&admin_url(), "ft_relay").await.unwrap_or_else(|e| panic!("{e}"));
     let store = EventStore::connect(options.clone(), 4).await.unwrap_or_else(|e| panic!("{e}"));
     let client = async_nats::connect(nats_url()).await.unwrap_or_else(|e| panic!("is NATS running? {e}"));
     let js = jetstream::new(client);
@@ -76,7 +77,10 @@ async fn setup() -> Setup {
 
 /// Every committed event's position, in order.
 async fn committed(store: &EventStore) -> Vec<i64> {
-    sqlx::query_scalar("SELECT position FROM events ORDER BY position").fetch_all(store.pool()).await.unwrap_or_default()
+    sqlx::query_scalar("SELECT position FROM events ORDER BY position")
+        .fetch_all(store.pool())
+        .await
+        .unwrap_or_default()
 }
 
 /// Each position with the one before it (0 for the first): what the relay's headers must say.
@@ -107,7 +111,12 @@ async fn published(setup: &Setup) -> Vec<(i64, i64)> {
     while found.len() < count {
         let Some(Ok(message)) = messages.next().await else { break };
         let header = |name: &str| {
-            message.headers.as_ref().and_then(|h| h.get(name)).and_then(|v| v.as_str().parse::<i64>().ok()).unwrap_or(-1)
+            message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(name))
+                .and_then(|v| v.as_str().parse::<i64>().ok())
+                .unwrap_or(-1)
         };
         found.push((header(relay::POSITION_HEADER), header(relay::PREVIOUS_HEADER)));
     }

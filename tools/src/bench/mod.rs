@@ -67,7 +67,10 @@ impl Phase {
 /// A spinner that shows a phase's live rate.
 pub fn spinner(name: &str) -> ProgressBar {
     let bar = ProgressBar::new_spinner();
-    bar.set_style(ProgressStyle::with_template("{spinner} {prefix:<28} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {prefix:<28} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
     bar.set_prefix(name.to_owned());
     bar.enable_steady_tick(Duration::from_millis(120));
     bar
@@ -75,7 +78,13 @@ pub fn spinner(name: &str) -> ProgressBar {
 
 /// Runs `clients` workers calling `op` until `duration` has passed (after `warmup`, whose
 /// operations are not counted), and measures them.
-pub async fn measure<F, Fut>(name: &str, clients: usize, warmup: Duration, duration: Duration, op: F) -> anyhow::Result<Phase>
+pub async fn measure<F, Fut>(
+    name: &str,
+    clients: usize,
+    warmup: Duration,
+    duration: Duration,
+    op: F,
+) -> anyhow::Result<Phase>
 where
     F: Fn(usize, u64) -> Fut + Clone + Send + Sync + 'static,
     Fut: std::future::Future<Output = anyhow::Result<()>> + Send,

@@ -67,7 +67,12 @@ pub async fn run(args: Args) -> anyhow::Result<()> {
 
 type Phases = (Phase, Phase, Phase);
 
-async fn phases(args: &Args, warmup: Duration, duration: Duration, scratch: &mut Vec<String>) -> anyhow::Result<Phases> {
+async fn phases(
+    args: &Args,
+    warmup: Duration,
+    duration: Duration,
+    scratch: &mut Vec<String>,
+) -> anyhow::Result<Phases> {
     let raw_before = raw_phase(args, "raw INSERT (before)", warmup, duration, scratch).await?;
     let http = http_phase(args, warmup, duration, scratch).await?;
     let raw_after = raw_phase(args, "raw INSERT (after)", warmup, duration, scratch).await?;
@@ -82,9 +87,10 @@ fn redact(url: &str) -> String {
 }
 
 async fn fresh(args: &Args, scratch: &mut Vec<String>) -> anyhow::Result<PgConnectOptions> {
-    let options = event_store::scratch::fresh_database(&args.database_url, "ferrule_bench")
-        .await
-        .with_context(|| format!("cannot create a scratch database on {}: is PostgreSQL running?", redact(&args.database_url)))?;
+    let options =
+        event_store::scratch::fresh_database(&args.database_url, "ferrule_bench").await.with_context(|| {
+            format!("cannot create a scratch database on {}: is PostgreSQL running?", redact(&args.database_url))
+        })?;
     scratch.push(options.get_database().unwrap_or_default().to_owned());
     Ok(options)
 }
@@ -105,7 +111,13 @@ fn product_payload(n: u64) -> Value {
     })
 }
 
-async fn raw_phase(args: &Args, name: &str, warmup: Duration, duration: Duration, scratch: &mut Vec<String>) -> anyhow::Result<Phase> {
+async fn raw_phase(
+    args: &Args,
+    name: &str,
+    warmup: Duration,
+    duration: Duration,
+    scratch: &mut Vec<String>,
+) -> anyhow::Result<Phase> {
     let options = fresh(args, scratch).await?;
     let pool = PgPoolOptions::new().max_connections(args.clients as u32).connect_with(options).await?;
     measure(name, args.clients, warmup, duration, move |client, n| {
@@ -129,7 +141,12 @@ async fn raw_phase(args: &Args, name: &str, warmup: Duration, duration: Duration
     .await
 }
 
-async fn http_phase(args: &Args, warmup: Duration, duration: Duration, scratch: &mut Vec<String>) -> anyhow::Result<Phase> {
+async fn http_phase(
+    args: &Args,
+    warmup: Duration,
+    duration: Duration,
+    scratch: &mut Vec<String>,
+) -> anyhow::Result<Phase> {
     let options = fresh(args, scratch).await?;
     let store = EventStore::connect(options, (args.clients as u32 + 8).min(60)).await?;
     let config = Config {
@@ -203,9 +220,18 @@ async fn catalog(client: &reqwest::Client, base: &str) -> anyhow::Result<Uuid> {
         .await?
         .context("no category id")?;
     let attributes = [
-        ("thread_size", json!({"label": "Thread size", "type": "select", "options": ["M6", "M8", "M10", "M12", "M16"], "required": true, "variant_defining": true, "filterable": true})),
-        ("length", json!({"label": "Length", "type": "number", "unit": "mm", "min": 1, "max": 1000, "variant_defining": true, "filterable": true})),
-        ("material", json!({"label": "Material", "type": "select", "options": ["steel 8.8", "A2", "A4"], "filterable": true})),
+        (
+            "thread_size",
+            json!({"label": "Thread size", "type": "select", "options": ["M6", "M8", "M10", "M12", "M16"], "required": true, "variant_defining": true, "filterable": true}),
+        ),
+        (
+            "length",
+            json!({"label": "Length", "type": "number", "unit": "mm", "min": 1, "max": 1000, "variant_defining": true, "filterable": true}),
+        ),
+        (
+            "material",
+            json!({"label": "Material", "type": "select", "options": ["steel 8.8", "A2", "A4"], "filterable": true}),
+        ),
         ("batch", json!({"label": "Batch", "type": "text", "variant_defining": true})),
     ];
     for (key, definition) in attributes {

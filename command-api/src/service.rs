@@ -16,7 +16,7 @@ use chrono::{DateTime, Utc};
 use domain::category::{Category, CategoryTree};
 use domain::family::Family;
 use domain::product::Product;
-use domain::{evolve, Aggregate, DomainError, NewEvent, ResolvedSchema, StreamType};
+use domain::{evolve, Aggregate, DomainError, Event, NewEvent, ResolvedSchema, StreamType};
 use event_store::{Append, AppendError, EventStore, EventToAppend, Metadata, StreamRow, StreamWrite};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -110,6 +110,9 @@ pub fn prepare(heads: &HashMap<Uuid, Head>, events: Vec<NewEvent>) -> Result<(Ap
         let now = head.state.claims();
         append.claims.extend(now.iter().filter(|c| !before.contains(c)).map(|c| (c.clone(), stream_id)));
         append.releases.extend(before.into_iter().filter(|c| !now.contains(c)));
+        if !keeps_head(stream_type) {
+            continue;
+        }
         append.streams.push(StreamWrite {
             stream_id,
             stream_type: stream_type.as_str(),
@@ -120,6 +123,14 @@ pub fn prepare(heads: &HashMap<Uuid, Head>, events: Vec<NewEvent>) -> Result<(Ap
         });
     }
     Ok((append, after))
+}
+
+/// Streams other commands read without their own events keep a head row (version and snapshot):
+/// categories, families and brands. Products are by far the most numerous and the shortest
+/// streams: they are folded from their events when loaded, and the unique (stream_id, version)
+/// on events alone keeps their writes in order.
+fn keeps_head(stream_type: StreamType) -> bool {
+    !matches!(stream_type, StreamType::Product)
 }
 
 fn expect_kind<T>(head: Option<Head>, pick: impl FnOnce(Aggregate) -> Option<T>) -> Option<(i64, T)> {
@@ -265,11 +276,33 @@ impl Catalog {
         Err(AppendError::SchemaChanged.into())
     }
 
-    /// A product's head, if the id names a product.
+    /// A product's head, folded from its events, if the id names a product.
     pub async fn product(&self, id: Uuid) -> Result<Option<Head>, ApiError> {
+        let stored = EventStore::read_stream(self.store.pool(), id).await?;
+        if stored.first().is_none_or(|e| e.stream_type != StreamType::Product.as_str()) {
+            return Ok(None);
+        }
+        let mut state = None;
+        let mut version = 0;
+        for event in stored {
+            let decoded = Event::from_stored(&event.event_type, event.schema_version, event.payload)
+                .map_err(|e| ApiError::Internal(e.into()))?;
+            state = Some(evolve(state, id, &decoded).map_err(|e| ApiError::Internal(e.into()))?);
+            version = event.version;
+        }
+        Ok(state.map(|state| Head { version, state }))
+    }
+
+    /// Runs a command on streams already loaded (a product retirement).
+    pub async fn change_loaded(
+        &self,
+        ctx: &CommandContext,
+        heads: HashMap<Uuid, Head>,
+        decide: impl FnOnce(&HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, DomainError>,
+    ) -> Result<Committed, ApiError> {
+        let events = decide(&heads)?;
         let mut conn = self.store.pool().acquire().await?;
-        let mut heads = load_heads(&mut conn, &[id]).await?;
-        Ok(heads.remove(&id).filter(|h| matches!(h.state, Aggregate::Product(_))))
+        Ok(self.commit(&mut conn, &heads, events, Vec::new(), ctx).await??)
     }
 }
 

@@ -1,5 +1,7 @@
--- Stream heads: each stream's current version and a snapshot of its folded state, written in the
--- same transaction as its events. Derived data: a replay of the events gives the same rows.
+-- Stream heads: the current version and a snapshot of the folded state of the streams that other
+-- commands read (categories, families, brands), written in the same transaction as their events.
+-- Derived data: a replay of the events gives the same rows. Products have no head row: their
+-- streams are short and folded from their events.
 CREATE TABLE streams (
     stream_id    UUID        NOT NULL PRIMARY KEY,
     stream_type  TEXT        NOT NULL,

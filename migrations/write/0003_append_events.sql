@@ -92,9 +92,7 @@ BEGIN
     END LOOP;
 
     IF cardinality(p_releases) > 0 THEN
-        DELETE FROM claims c
-         USING jsonb_to_recordset(p_streams) AS s(stream_id UUID)
-         WHERE c.claim = ANY (p_releases) AND c.stream_id = s.stream_id;
+        DELETE FROM claims WHERE claim = ANY (p_releases);
     END IF;
     IF jsonb_array_length(p_claims) > 0 THEN
         INSERT INTO claims (claim, stream_id)

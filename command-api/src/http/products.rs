@@ -132,7 +132,7 @@ async fn retire(
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
-        .change_streams(&ctx, &[id], |heads| match heads.get(&id).map(|h| &h.state) {
+        .change_loaded(&ctx, [(id, head)].into_iter().collect(), |heads| match heads.get(&id).map(|h| &h.state) {
             Some(Aggregate::Product(p)) => product::retire(p),
             _ => Err(DomainError::not_found("product", id)),
         })

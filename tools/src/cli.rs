@@ -1,0 +1,104 @@
+//! The command line: every subcommand, option and environment variable, with its help text.
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "ferrule",
+    version,
+    about = "Ferrule's command-line tool: demo data and benchmarks.",
+    long_about = "Ferrule's command-line tool.\n\n\
+                  `ferrule demo-data` loads a small industrial catalog through a running command API;\n\
+                  `ferrule bench write` measures the write path against raw PostgreSQL in the same run.\n\
+                  Every option can also be set by the environment variable shown in its help."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Load a small industrial demo catalog (fasteners, bearings, motors, power transmission)
+    /// through the command API.
+    #[command(long_about = "Load a small industrial demo catalog through the command API, as an admin would build it:\n\
+        clusters, nodes and leaf categories with attribute definitions inherited down the tree (real spec \
+        names and units), brands, product families (one with family-level overrides) and about fifty \
+        products, a few of them with specs given in other units (inches, hp, W).\n\n\
+        It is idempotent: when the catalog already holds the demo's first brand, it says so and exits 0. \
+        It expects a catalog without the demo's names; load it into an empty write database.")]
+    DemoData(DemoArgs),
+
+    /// Benchmarks, each printed as a ratio to a baseline measured in the same run.
+    #[command(
+        subcommand,
+        long_about = "Benchmarks. Each one measures Ferrule next to a baseline measured in the same run, on the \
+                      same machine and database server, and reports the ratio of the two. Absolute rates on a \
+                      shared or small machine swing with whatever else runs there; that noise slows both \
+                      measurements alike, so the ratio stays comparable between runs and machines."
+    )]
+    Bench(BenchCommand),
+}
+
+#[derive(Args)]
+pub struct DemoArgs {
+    /// Base URL of the command API.
+    #[arg(long, env = "FERRULE_API_URL", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+
+    /// Admin bearer token (deploy/local/up keeps it in .local/admin-token).
+    #[arg(long, env = "FERRULE_ADMIN_TOKEN", hide_env_values = true)]
+    pub token: String,
+}
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Product creates/s over HTTP at N clients against raw INSERTs of equivalent event rows.
+    #[command(long_about = "Product creates per second through the command API over HTTP, at N concurrent clients, \
+        next to the raw PostgreSQL INSERT rate of equivalent event rows at the same N, measured in the same \
+        run; the result is their ratio (target ≥ 0.50).\n\n\
+        What is measured:\n\
+        • HTTP: the command API runs in this process on 127.0.0.1 over a fresh scratch database holding a \
+        small category tree (cluster > node > leaf) with inherited attributes and one family. N clients POST \
+        /v1/products in a loop, each product a new variant with four specs, one of them given in inches. \
+        Each create validates the specs against the resolved schema and appends the event, the stream head \
+        and the SKU and variant claims in one transaction. Only 201s count; anything else is an error, \
+        reported with its body.\n\
+        • raw: N connections each INSERT one event row per autocommit transaction, with a ProductCreated \
+        payload captured from the HTTP database, into another fresh scratch database. This is the cost of \
+        writing the event alone, with nothing decided or checked.\n\n\
+        Why a ratio: the machine's speed, other load on it and the server's configuration move both rates \
+        together. The raw phase runs before and after the HTTP phase and its mean is the baseline, so a \
+        drift during the run cancels out too.\n\n\
+        The scratch databases are cloned from a migrated template and dropped at the end.")]
+    Write(WriteArgs),
+}
+
+#[derive(Args)]
+pub struct WriteArgs {
+    /// Concurrent clients: HTTP clients in the HTTP phase, INSERTing connections in the raw phases.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub clients: u32,
+
+    /// Seconds each phase is measured.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration_secs: u64,
+
+    /// Seconds each phase runs before measuring starts (connections open, caches warm).
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub warmup_secs: u64,
+
+    /// Connections in the in-process command API's write database pool.
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub api_pool_size: u32,
+
+    /// PostgreSQL URL of any database on the server to benchmark, as a role that may create
+    /// databases: the scratch databases are created beside it and dropped at the end.
+    #[arg(
+        long,
+        env = "FERRULE_TEST_DATABASE_URL",
+        hide_env_values = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub database_url: String,
+}

@@ -21,12 +21,14 @@ pub struct Cli {
 pub enum Command {
     /// Load a small industrial demo catalog (fasteners, bearings, motors, power transmission)
     /// through the command API.
-    #[command(long_about = "Load a small industrial demo catalog through the command API, as an admin would build it:\n\
+    #[command(
+        long_about = "Load a small industrial demo catalog through the command API, as an admin would build it:\n\
         clusters, nodes and leaf categories with attribute definitions inherited down the tree (real spec \
-        names and units), brands, product families (one with family-level overrides) and about fifty \
+        names and units), brands, product families (two with family-level overrides) and about fifty \
         products, a few of them with specs given in other units (inches, hp, W).\n\n\
         It is idempotent: when the catalog already holds the demo's first brand, it says so and exits 0. \
-        It expects a catalog without the demo's names; load it into an empty write database.")]
+        It expects a catalog without the demo's names; load it into an empty write database."
+    )]
     DemoData(DemoArgs),
 
     /// Benchmarks, each printed as a ratio to a baseline measured in the same run.
@@ -61,11 +63,12 @@ pub enum BenchCommand {
         • HTTP: the command API runs in this process on 127.0.0.1 over a fresh scratch database holding a \
         small category tree (cluster > node > leaf) with inherited attributes and one family. N clients POST \
         /v1/products in a loop, each product a new variant with four specs, one of them given in inches. \
-        Each create validates the specs against the resolved schema and appends the event, the stream head \
-        and the SKU and variant claims in one transaction. Only 201s count; anything else is an error, \
+        Each create validates the specs against the resolved schema, then appends the event and takes \
+        the SKU and variant claims in one transaction. Only 201s count; anything else is an error, \
         reported with its body.\n\
         • raw: N connections each INSERT one event row per autocommit transaction, with a ProductCreated \
-        payload captured from the HTTP database, into another fresh scratch database. This is the cost of \
+        payload captured from the HTTP database, into another fresh scratch database, over a pool with the \
+        event store's settings. This is the cost of \
         writing the event alone, with nothing decided or checked.\n\n\
         Why a ratio: the machine's speed, other load on it and the server's configuration move both rates \
         together. The raw phase runs before and after the HTTP phase and its mean is the baseline, so a \

@@ -1,263 +1,201 @@
-//! `ferrule demo-data`: a small industrial catalog loaded through the command API, as an admin
-//! would build it — categories with inherited attributes, brands, families and products.
+//! `ferrule demo-data`: loads the demo catalog (planned in `catalog`) through the command API, one
+//! command at a time, as an admin would build it.
+
+mod catalog;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use indicatif::ProgressBar;
+use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Base URL of the command API.
-    #[arg(long, env = "FERRULE_API_URL", default_value = "http://127.0.0.1:8080")]
-    api: String,
-    /// Admin bearer token (deploy/local/up keeps it in .local/admin-token).
-    #[arg(long, env = "FERRULE_ADMIN_TOKEN", hide_env_values = true)]
-    token: String,
+use crate::api::{describe, Api};
+use crate::cli::DemoArgs;
+use catalog::{Owner, Plan, Step, MARKER_BRAND};
+
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let api = Api::new(&args.api, &args.token, 1)?;
+    let plan = catalog::plan();
+    let started = Instant::now();
+    let mut loader = Loader { api, ids: HashMap::new(), answers: Vec::with_capacity(plan.steps.len()) };
+    if loader.marker(&plan).await? == Marker::Found {
+        println!(
+            "demo data already loaded: the catalog at {} has a brand named {MARKER_BRAND:?}; nothing to do",
+            loader.api.base()
+        );
+        return Ok(());
+    }
+    let bar = progress(plan.steps.len());
+    bar.inc(1);
+    for (i, step) in plan.steps.iter().enumerate().skip(1) {
+        bar.set_message(describe_step(step));
+        let answer = loader.apply(step).await.with_context(|| {
+            format!(
+                "loading the demo catalog stopped at command {} of {} ({}). The catalog now holds part of the demo: \
+                 fix the cause, then load the demo into an empty write database (stop the services with \
+                 deploy/local/down, drop the write and read databases, run deploy/local/up)",
+                i + 1,
+                plan.steps.len(),
+                describe_step(step)
+            )
+        })?;
+        loader.answers.push(answer);
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    summary(&plan, &loader, started.elapsed());
+    Ok(())
 }
 
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    token: String,
-    calls: usize,
+/// Whether the marker brand was there before this run.
+#[derive(PartialEq, Eq)]
+enum Marker {
+    Created,
+    Found,
 }
 
-impl Api {
-    async fn call(&mut self, method: Method, path: &str, body: Value) -> anyhow::Result<(StatusCode, Value)> {
-        self.calls += 1;
-        let response = self
-            .client
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(&body)
-            .send()
-            .await
-            .with_context(|| {
-                format!("cannot reach the command API at {}: is it running? start it with deploy/local/up", self.base)
-            })?;
-        let status = response.status();
-        Ok((status, response.json().await.unwrap_or(Value::Null)))
+struct Loader {
+    api: Api,
+    /// Plan keys → the ids the command API gave them.
+    ids: HashMap<&'static str, String>,
+    /// Each applied step's answer body, in plan order.
+    answers: Vec<Value>,
+}
+
+impl Loader {
+    /// Creates the plan's first step, the marker brand; a 409 means the demo is already there.
+    async fn marker(&mut self, plan: &Plan) -> anyhow::Result<Marker> {
+        let Some(Step::Brand { key, name }) = plan.steps.first() else {
+            bail!("the demo plan must start with its marker brand");
+        };
+        let answer = self.api.call(Method::POST, "/v1/brands", &json!({ "name": name })).await?;
+        match answer.status {
+            StatusCode::CREATED => {
+                self.remember(key, &answer.body)?;
+                self.answers.push(answer.body);
+                Ok(Marker::Created)
+            }
+            StatusCode::CONFLICT => Ok(Marker::Found),
+            _ => bail!("POST /v1/brands answered {}", describe(&answer)),
+        }
     }
 
-    async fn create(&mut self, path: &str, body: Value) -> anyhow::Result<String> {
-        let (status, answer) = self.call(Method::POST, path, body.clone()).await?;
-        if status == StatusCode::UNAUTHORIZED {
-            bail!("the command API refused the token: pass the admin token with --token or FERRULE_ADMIN_TOKEN");
-        }
-        if status != StatusCode::CREATED {
-            bail!("POST {path} {body} answered {status}: {answer}");
-        }
-        answer["id"].as_str().map(str::to_owned).context("the answer has no id")
+    fn id(&self, key: &str) -> anyhow::Result<&str> {
+        self.ids.get(key).map(String::as_str).with_context(|| format!("the demo plan names {key} before creating it"))
     }
 
-    async fn define(&mut self, owner: &str, id: &str, key: &str, definition: Value) -> anyhow::Result<()> {
-        let path = format!("/v1/{owner}/{id}/attributes/{key}");
-        let (status, answer) = self.call(Method::PUT, &path, definition).await?;
-        if !status.is_success() {
-            bail!("PUT {path} answered {status}: {answer}");
-        }
+    fn remember(&mut self, key: &'static str, body: &Value) -> anyhow::Result<()> {
+        let id = body["id"].as_str().with_context(|| format!("the answer for {key} has no id: {body}"))?;
+        self.ids.insert(key, id.to_owned());
         Ok(())
     }
-}
 
-fn select(label: &str, options: &[&str]) -> Value {
-    json!({"label": label, "type": "select", "options": options, "filterable": true, "searchable": true})
-}
-
-fn number(label: &str, unit: &str, min: f64, max: f64) -> Value {
-    json!({"label": label, "type": "number", "unit": unit, "min": min, "max": max, "filterable": true, "searchable": true})
-}
-
-fn variant(mut definition: Value) -> Value {
-    definition["variant_defining"] = json!(true);
-    definition["required"] = json!(true);
-    definition
-}
-
-pub async fn run(args: Args) -> anyhow::Result<()> {
-    let mut api = Api {
-        client: reqwest::Client::new(),
-        base: args.api.trim_end_matches('/').to_owned(),
-        token: args.token,
-        calls: 0,
-    };
-    // Brands are unique by name: the first one tells whether the demo is already there.
-    let (status, answer) = api.call(Method::POST, "/v1/brands", json!({"name": "Bossard"})).await?;
-    match status {
-        StatusCode::CREATED => {}
-        StatusCode::CONFLICT => {
-            println!("demo data already loaded (brand Bossard exists); nothing to do");
-            return Ok(());
-        }
-        StatusCode::UNAUTHORIZED => {
-            bail!("the command API refused the token: pass the admin token with --token or FERRULE_ADMIN_TOKEN")
-        }
-        other => bail!("POST /v1/brands answered {other}: {answer}"),
-    }
-    let bossard = answer["id"].as_str().context("no brand id")?.to_owned();
-    let bar = ProgressBar::new_spinner();
-    bar.set_message("loading the demo catalog…");
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let mut products = 0;
-
-    // Fasteners: thread and material on the cluster, shapes below.
-    let fasteners = api.create("/v1/categories", json!({"name": "Fasteners"})).await?;
-    api.define(
-        "categories",
-        &fasteners,
-        "thread_size",
-        variant(select("Thread size", &["M6", "M8", "M10", "M12", "M16", "M20", "M24"])),
-    )
-    .await?;
-    api.define(
-        "categories",
-        &fasteners,
-        "material",
-        select("Material", &["steel 8.8", "steel 10.9", "stainless A2", "stainless A4"]),
-    )
-    .await?;
-    api.define("categories", &fasteners, "thread_pitch", number("Thread pitch", "mm", 0.2, 6.0)).await?;
-    let bolts = api.create("/v1/categories", json!({"name": "Bolts", "parent_id": fasteners})).await?;
-    api.define("categories", &bolts, "length", variant(number("Length", "mm", 1.0, 1000.0))).await?;
-    api.define("categories", &bolts, "head_type", select("Head type", &["hex", "socket", "carriage"])).await?;
-    let hex_bolts = api.create("/v1/categories", json!({"name": "Hex bolts", "parent_id": bolts})).await?;
-    let screws = api.create("/v1/categories", json!({"name": "Socket head cap screws", "parent_id": bolts})).await?;
-    let nuts = api.create("/v1/categories", json!({"name": "Nuts", "parent_id": fasteners})).await?;
-    let hex_nuts = api.create("/v1/categories", json!({"name": "Hex nuts", "parent_id": nuts})).await?;
-
-    let din933 = api
-        .create(
-            "/v1/families",
-            json!({"category_id": hex_bolts, "brand_id": bossard, "name": "DIN 933 hex bolt", "code": "HB933"}),
-        )
-        .await?;
-    api.define(
-        "families",
-        &din933,
-        "material",
-        variant(select("Material", &["steel 8.8", "stainless A2", "stainless A4"])),
-    )
-    .await?;
-    let iso4762 = api.create("/v1/families", json!({"category_id": screws, "brand_id": bossard, "name": "ISO 4762 socket head cap screw", "code": "SHCS4762"})).await?;
-    let din934 = api
-        .create(
-            "/v1/families",
-            json!({"category_id": hex_nuts, "brand_id": bossard, "name": "DIN 934 hex nut", "code": "HN934"}),
-        )
-        .await?;
-    let pitches = [("M6", 1.0), ("M8", 1.25), ("M10", 1.5), ("M12", 1.75), ("M16", 2.0)];
-    for (thread, pitch) in pitches {
-        for (length, material) in
-            [(json!(30), "steel 8.8"), (json!(50), "stainless A4"), (json!({"value": 2, "unit": "in"}), "stainless A2")]
-        {
-            let name = format!("Hex bolt DIN 933 {thread} {material}");
-            api.create("/v1/products", json!({"family_id": din933, "name": name,
-                "specs": {"thread_size": thread, "length": length, "material": material, "thread_pitch": pitch, "head_type": "hex"}})).await?;
-            products += 1;
-        }
-        api.create("/v1/products", json!({"family_id": iso4762, "name": format!("Socket head cap screw ISO 4762 {thread}x40 10.9"),
-            "specs": {"thread_size": thread, "length": 40, "material": "steel 10.9", "thread_pitch": pitch, "head_type": "socket"}})).await?;
-        api.create(
-            "/v1/products",
-            json!({"family_id": din934, "name": format!("Hex nut DIN 934 {thread} A2"),
-            "specs": {"thread_size": thread, "material": "stainless A2", "thread_pitch": pitch}}),
-        )
-        .await?;
-        products += 2;
-    }
-
-    // Bearings.
-    let skf = api.create("/v1/brands", json!({"name": "SKF"})).await?;
-    let bearings = api.create("/v1/categories", json!({"name": "Bearings"})).await?;
-    let rolling = api.create("/v1/categories", json!({"name": "Rolling bearings", "parent_id": bearings})).await?;
-    api.define("categories", &rolling, "bore_diameter", variant(number("Bore diameter", "mm", 1.0, 1000.0))).await?;
-    api.define("categories", &rolling, "outer_diameter", number("Outer diameter", "mm", 1.0, 2000.0)).await?;
-    api.define("categories", &rolling, "width", number("Width", "mm", 1.0, 500.0)).await?;
-    let ball = api.create("/v1/categories", json!({"name": "Deep groove ball bearings", "parent_id": rolling})).await?;
-    api.define("categories", &ball, "seal_type", variant(select("Seal", &["open", "2RS", "ZZ"]))).await?;
-    api.define(
-        "categories",
-        &ball,
-        "dynamic_load_rating",
-        json!({"label": "Dynamic load rating (kN)", "type": "number", "min": 0, "filterable": true}),
-    )
-    .await?;
-    let series = api
-        .create("/v1/families", json!({"category_id": ball, "brand_id": skf, "name": "6200 series", "code": "B62"}))
-        .await?;
-    for (designation, bore, outer, width, load) in [
-        ("6200", 10, 30, 9, 5.4),
-        ("6201", 12, 32, 10, 7.28),
-        ("6202", 15, 35, 11, 8.06),
-        ("6204", 20, 47, 14, 13.5),
-        ("6205", 25, 52, 15, 14.8),
-    ] {
-        for seal in ["open", "2RS", "ZZ"] {
-            let suffix = if seal == "open" { String::new() } else { format!("-{seal}") };
-            api.create("/v1/products", json!({"family_id": series, "name": format!("Deep groove ball bearing {designation}{suffix}"),
-                "sku": format!("SKF-{designation}{suffix}"),
-                "specs": {"bore_diameter": bore, "outer_diameter": outer, "width": width, "seal_type": seal, "dynamic_load_rating": load}})).await?;
-            products += 1;
+    async fn apply(&mut self, step: &Step) -> anyhow::Result<Value> {
+        let api = self.api.clone();
+        match step {
+            Step::Brand { key, name } => {
+                let body = api.create("/v1/brands", &json!({ "name": name })).await?;
+                self.remember(key, &body)?;
+                Ok(body)
+            }
+            Step::Category { key, name, parent } => {
+                let parent_id = parent.map(|p| self.id(p)).transpose()?;
+                let body = api.create("/v1/categories", &json!({ "name": name, "parent_id": parent_id })).await?;
+                self.remember(key, &body)?;
+                Ok(body)
+            }
+            Step::Attribute { owner, of, key, definition } => {
+                let owners = match owner {
+                    Owner::Category => "categories",
+                    Owner::Family => "families",
+                };
+                let path = format!("/v1/{owners}/{}/attributes/{key}", self.id(of)?);
+                api.expect_success(Method::PUT, &path, definition).await
+            }
+            Step::Family { key, category, brand, name, code } => {
+                let request = json!({
+                    "category_id": self.id(category)?,
+                    "brand_id": self.id(brand)?,
+                    "name": name,
+                    "code": code,
+                });
+                let body = api.create("/v1/families", &request).await?;
+                self.remember(key, &body)?;
+                Ok(body)
+            }
+            Step::Product { family, name, sku, specs } => {
+                let mut request = json!({ "family_id": self.id(family)?, "name": name, "specs": specs });
+                if let Some(sku) = sku {
+                    request["sku"] = json!(sku);
+                }
+                api.create("/v1/products", &request).await
+            }
         }
     }
+}
 
-    // Motors.
-    let siemens = api.create("/v1/brands", json!({"name": "Siemens"})).await?;
-    let abb = api.create("/v1/brands", json!({"name": "ABB"})).await?;
-    let motors = api.create("/v1/categories", json!({"name": "Motors"})).await?;
-    api.define("categories", &motors, "voltage", variant(number("Rated voltage", "V", 1.0, 15000.0))).await?;
-    api.define("categories", &motors, "power", variant(number("Rated power", "kW", 0.01, 5000.0))).await?;
-    api.define("categories", &motors, "rated_speed", number("Rated speed", "rpm", 1.0, 100000.0)).await?;
-    api.define("categories", &motors, "ip_rating", select("IP rating", &["IP54", "IP55", "IP65", "IP66"])).await?;
-    let ac = api.create("/v1/categories", json!({"name": "AC motors", "parent_id": motors})).await?;
-    let induction =
-        api.create("/v1/categories", json!({"name": "Three-phase induction motors", "parent_id": ac})).await?;
-    api.define("categories", &induction, "frequency", number("Frequency", "Hz", 1.0, 400.0)).await?;
-    api.define(
-        "categories",
-        &induction,
-        "frame_size",
-        select("Frame size", &["IEC 71", "IEC 80", "IEC 90S", "IEC 90L", "IEC 100L", "IEC 112M", "IEC 132S"]),
-    )
-    .await?;
-    let dc = api.create("/v1/categories", json!({"name": "DC motors", "parent_id": motors})).await?;
-    let bldc = api.create("/v1/categories", json!({"name": "Brushless DC motors", "parent_id": dc})).await?;
-    api.define("categories", &bldc, "torque", number("Rated torque", "N·m", 0.001, 1000.0)).await?;
-    api.define("categories", &bldc, "shaft_diameter", number("Shaft diameter", "mm", 1.0, 100.0)).await?;
-    let simotics = api
-        .create(
-            "/v1/families",
-            json!({"category_id": induction, "brand_id": siemens, "name": "SIMOTICS 1LE1", "code": "1LE1"}),
-        )
-        .await?;
-    for (power, frame, speed) in [
-        (0.37, "IEC 71", 1370),
-        (0.75, "IEC 80", 1395),
-        (1.5, "IEC 90L", 1420),
-        (2.2, "IEC 100L", 1435),
-        (4.0, "IEC 112M", 1440),
-        (5.5, "IEC 132S", 1455),
-    ] {
-        api.create("/v1/products", json!({"family_id": simotics, "name": format!("Three-phase motor 1LE1 {power} kW 400 V 4-pole"),
-            "specs": {"voltage": 400, "power": power, "rated_speed": speed, "frequency": 50, "frame_size": frame, "ip_rating": "IP55"}})).await?;
-        products += 1;
+fn describe_step(step: &Step) -> String {
+    match step {
+        Step::Brand { name, .. } => format!("brand {name}"),
+        Step::Category { name, .. } => format!("category {name}"),
+        Step::Attribute { of, key, .. } => format!("attribute {key} of {of}"),
+        Step::Family { name, code, .. } => format!("family {name} ({code})"),
+        Step::Product { name, .. } => format!("product {name}"),
     }
-    let bldc_family = api
-        .create("/v1/families", json!({"category_id": bldc, "brand_id": abb, "name": "BLDC compact", "code": "BLDC"}))
-        .await?;
-    for (volts, watts, torque) in [(12, 50, 0.16), (24, 100, 0.32), (24, 200, 0.64), (48, 400, 1.27)] {
-        api.create("/v1/products", json!({"family_id": bldc_family, "name": format!("Brushless DC motor {volts}V {watts}W"),
-            "specs": {"voltage": volts, "power": {"value": watts, "unit": "W"}, "rated_speed": 3000, "torque": torque, "shaft_diameter": 8, "ip_rating": "IP54"}})).await?;
-        products += 1;
-    }
+}
 
-    bar.finish_and_clear();
+fn progress(steps: usize) -> ProgressBar {
+    let bar = ProgressBar::new(steps as u64);
+    let style = ProgressStyle::with_template("{spinner} loading the demo catalog [{bar:30}] {pos}/{len} {wide_msg}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+fn summary(plan: &Plan, loader: &Loader, elapsed: Duration) {
+    let count = |pick: fn(&Step) -> bool| plan.steps.iter().filter(|s| pick(s)).count();
+    let clusters = count(|s| matches!(s, Step::Category { parent: None, .. }));
+    let categories = count(|s| matches!(s, Step::Category { .. }));
+    let definitions = count(|s| matches!(s, Step::Attribute { .. }));
+    let overrides = count(|s| matches!(s, Step::Attribute { owner: Owner::Family, .. }));
+    let brands = count(|s| matches!(s, Step::Brand { .. }));
+    let families = count(|s| matches!(s, Step::Family { .. }));
+    let products = count(|s| matches!(s, Step::Product { .. }));
     println!(
-        "demo data loaded: 3 clusters, 12 categories, 4 brands, 7 families, {products} products ({} API calls)",
-        api.calls
+        "demo data loaded into {} in {:.1}s ({} commands):",
+        loader.api.base(),
+        elapsed.as_secs_f64(),
+        plan.steps.len()
     );
-    println!("  DIN 933 hex bolts family: {din933}");
-    println!("  SKF 6200 series family:   {series}");
-    Ok(())
+    println!(
+        "  {categories} categories ({clusters} clusters), {brands} brands, {families} families, {products} products"
+    );
+    println!("  {definitions} attribute definitions, {overrides} of them family-level overrides");
+    println!("examples:");
+    for (step, what) in &plan.examples {
+        if let Some(answer) = loader.answers.get(*step) {
+            let (id, sku) = (answer["id"].as_str().unwrap_or("?"), answer["sku"].as_str().unwrap_or("?"));
+            println!("  {what}:\n    product {id}  SKU {sku}");
+        }
+    }
+    let overridden = plan.steps.iter().find_map(|s| match s {
+        Step::Attribute { owner: Owner::Family, of, .. } => loader.ids.get(of).map(|id| (*of, id)),
+        _ => None,
+    });
+    if let Some((key, id)) = overridden {
+        println!("  a family with family-level attribute overrides ({key}):\n    family {id}");
+    }
+    if let Some((step, _)) = plan.examples.first() {
+        if let Some(id) = loader.answers.get(*step).and_then(|a| a["id"].as_str()) {
+            println!("a stream's events (the audit trail):");
+            println!(
+                "  curl -H \"Authorization: Bearer $FERRULE_ADMIN_TOKEN\" {}/v1/streams/{id}/events",
+                loader.api.base()
+            );
+        }
+    }
 }

@@ -1,35 +1,25 @@
 //! `ferrule`: Ferrule's command-line tool — demo data and benchmarks.
 
+mod api;
 mod bench;
+mod cli;
 mod demo;
 
-use clap::{Parser, Subcommand};
+use clap::Parser;
 
-#[derive(Parser)]
-#[command(name = "ferrule", version, about = "Ferrule's command-line tool: demo data and benchmarks.")]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Load a small industrial demo catalog (fasteners, bearings, motors) through the command API.
-    DemoData(demo::Args),
-    /// Benchmarks, printed as ratios against a baseline measured in the same run.
-    #[command(subcommand)]
-    Bench(bench::Bench),
-}
+use cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() {
-    let cli = Cli::parse();
-    let result = match cli.command {
+    let result = match Cli::parse().command {
         Command::DemoData(args) => demo::run(args).await,
-        Command::Bench(bench) => bench::run(bench).await,
+        Command::Bench(command) => bench::run(command).await,
     };
     if let Err(error) = result {
-        eprintln!("error: {error:#}");
+        eprintln!("error: {error}");
+        for cause in error.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
         std::process::exit(1);
     }
 }

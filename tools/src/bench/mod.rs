@@ -1,28 +1,52 @@
 //! Benchmarks. Shared machines are noisy, so every figure is printed next to a baseline measured
 //! in the same run, and as a ratio to it: the noise hits both and cancels out.
+//!
+//! This module holds what every benchmark shares: running N concurrent clients for a timed phase
+//! with a live rate, latency histograms, the results table, and stopping cleanly on Ctrl-C.
 
 mod write;
 
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use clap::Subcommand;
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
 
-#[derive(Subcommand)]
-pub enum Bench {
-    /// Product-create commands/s over HTTP at N concurrent clients, next to the raw PostgreSQL
-    /// INSERT rate of equivalent event rows (same clients, same run). Target ratio ≥ 0.5.
-    ///
-    /// Each phase runs on a fresh database cloned from the migrated template. The raw phase runs
-    /// before and after the HTTP phase and their mean is the baseline.
-    Write(write::Args),
+use crate::cli::BenchCommand;
+
+pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
+    watch_for_ctrl_c();
+    match command {
+        BenchCommand::Write(args) => write::run(args).await,
+    }
 }
 
-pub async fn run(bench: Bench) -> anyhow::Result<()> {
-    match bench {
-        Bench::Write(args) => write::run(args).await,
-    }
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Whether Ctrl-C asked the run to stop: phases end early and the scratch databases are dropped.
+pub fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::Relaxed)
+}
+
+/// The first Ctrl-C stops the phases and lets the cleanup run; a second one exits at once.
+fn watch_for_ctrl_c() {
+    tokio::spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\nstopping: dropping the scratch databases (Ctrl-C again to quit at once)");
+            INTERRUPTED.store(true, Ordering::Relaxed);
+        }
+        if tokio::signal::ctrl_c().await.is_ok() {
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Latencies are recorded in microseconds, from 1 µs to 60 s, to 3 significant digits.
+fn histogram() -> anyhow::Result<Histogram<u64>> {
+    Ok(Histogram::new_with_bounds(1, 60_000_000, 3)?)
 }
 
 /// What one phase measured.
@@ -42,124 +66,152 @@ impl Phase {
     fn ms(&self, quantile: f64) -> f64 {
         self.latency.value_at_quantile(quantile) as f64 / 1000.0
     }
-
-    pub fn row(&self) -> String {
-        format!(
-            "{:<28} {:>9} {:>7} {:>11.0} {:>8.2} {:>8.2} {:>8.2}",
-            self.name,
-            self.ops,
-            self.errors,
-            self.rate(),
-            self.ms(0.50),
-            self.ms(0.95),
-            self.ms(0.99)
-        )
-    }
-
-    pub fn header() -> String {
-        format!(
-            "{:<28} {:>9} {:>7} {:>11} {:>8} {:>8} {:>8}",
-            "phase", "ops", "errors", "ops/s", "p50 ms", "p95 ms", "p99 ms"
-        )
-    }
 }
 
-/// A spinner that shows a phase's live rate.
-pub fn spinner(name: &str) -> ProgressBar {
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {prefix:<28} {msg}")
-            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+/// The results table: one row per phase.
+pub fn print_table(phases: &[&Phase]) {
+    println!(
+        "{:<26} {:>9} {:>7} {:>10} {:>8} {:>8} {:>8}",
+        "phase", "ops", "errors", "ops/s", "p50 ms", "p95 ms", "p99 ms"
     );
-    bar.set_prefix(name.to_owned());
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
+    for phase in phases {
+        println!(
+            "{:<26} {:>9} {:>7} {:>10.0} {:>8.2} {:>8.2} {:>8.2}",
+            phase.name,
+            phase.ops,
+            phase.errors,
+            phase.rate(),
+            phase.ms(0.50),
+            phase.ms(0.95),
+            phase.ms(0.99)
+        );
+    }
 }
 
-/// Runs `clients` workers calling `op` until `duration` has passed (after `warmup`, whose
-/// operations are not counted), and measures them.
+/// Why one operation failed. Failures are grouped by `kind` (e.g. "HTTP 409 Conflict"), and the
+/// `detail` (e.g. the response body) of the first of each kind is shown once.
+pub struct Failure {
+    pub kind: String,
+    pub detail: String,
+}
+
+/// What the workers of one phase share.
+struct Tally {
+    ops: AtomicU64,
+    errors: AtomicU64,
+    failures: Mutex<BTreeMap<String, u64>>,
+    bar: ProgressBar,
+    phase: String,
+}
+
+impl Tally {
+    fn fail(&self, failure: Failure, counted: bool) {
+        if counted {
+            self.errors.fetch_add(1, Ordering::Relaxed);
+        }
+        let Ok(mut failures) = self.failures.lock() else { return };
+        let seen = failures.entry(failure.kind.clone()).or_insert(0);
+        *seen += 1;
+        if *seen == 1 {
+            let line = format!("  {}: {} (first of its kind): {}", self.phase, failure.kind, failure.detail);
+            // A hidden bar (output not a terminal) prints nothing, not even println.
+            if self.bar.is_hidden() {
+                eprintln!("{line}");
+            } else {
+                self.bar.println(line);
+            }
+        }
+    }
+}
+
+/// Runs `clients` workers, each calling `op(client, n)` for n = 0, 1, 2… until `warmup` and then
+/// `duration` have passed, and measures the operations that started after the warm-up.
 pub async fn measure<F, Fut>(
     name: &str,
-    clients: usize,
+    clients: u32,
     warmup: Duration,
     duration: Duration,
     op: F,
 ) -> anyhow::Result<Phase>
 where
-    F: Fn(usize, u64) -> Fut + Clone + Send + Sync + 'static,
-    Fut: std::future::Future<Output = anyhow::Result<()>> + Send,
+    F: Fn(u32, u64) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), Failure>> + Send,
 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    use std::sync::Arc;
-    let bar = spinner(name);
     let started = Instant::now();
     let measure_from = started + warmup;
     let end = measure_from + duration;
-    let counted = Arc::new(AtomicU64::new(0));
+    let tally = Arc::new(Tally {
+        ops: AtomicU64::new(0),
+        errors: AtomicU64::new(0),
+        failures: Mutex::new(BTreeMap::new()),
+        bar: phase_bar(name, warmup + duration),
+        phase: name.to_owned(),
+    });
     let mut workers = Vec::new();
     for client in 0..clients {
-        let op = op.clone();
-        let counted = counted.clone();
+        let (op, tally) = (op.clone(), tally.clone());
         workers.push(tokio::spawn(async move {
-            let mut latency = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3)?;
-            let (mut ops, mut errors, mut first_error) = (0u64, 0u64, None);
-            let mut n = 0u64;
-            while Instant::now() < end {
-                let t = Instant::now();
-                let result = op(client, n).await;
-                n += 1;
-                if t < measure_from {
-                    continue;
+            let mut latency = histogram()?;
+            for n in 0.. {
+                let start = Instant::now();
+                if start >= end || interrupted() {
+                    break;
                 }
+                let result = op(client, n).await;
+                let counted = start >= measure_from;
                 match result {
-                    Ok(()) => {
-                        ops += 1;
-                        counted.fetch_add(1, Ordering::Relaxed);
-                        latency.record(t.elapsed().as_micros() as u64)?;
+                    Ok(()) if counted => {
+                        latency.saturating_record(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
+                        tally.ops.fetch_add(1, Ordering::Relaxed);
                     }
-                    Err(e) => {
-                        errors += 1;
-                        first_error.get_or_insert(e);
-                    }
+                    Ok(()) => {}
+                    Err(failure) => tally.fail(failure, counted),
                 }
             }
-            anyhow::Ok((latency, ops, errors, first_error))
+            anyhow::Ok(latency)
         }));
     }
-    let ticker = {
-        let bar = bar.clone();
-        let counted = counted.clone();
-        tokio::spawn(async move {
-            loop {
-                tokio::time::sleep(Duration::from_millis(500)).await;
-                let now = Instant::now();
-                if now < measure_from {
-                    bar.set_message("warming up…");
-                } else {
-                    let rate = counted.load(Ordering::Relaxed) as f64 / (now - measure_from).as_secs_f64().max(1e-3);
-                    bar.set_message(format!("{rate:.0} ops/s"));
-                }
-            }
-        })
-    };
-    let mut phase = Phase {
-        name: name.to_owned(),
-        ops: 0,
-        errors: 0,
-        elapsed: duration,
-        latency: Histogram::new_with_bounds(1, 60_000_000, 3)?,
-    };
+    let ticker = tokio::spawn(tick(tally.clone(), started, measure_from));
+    let mut latency = histogram()?;
     for worker in workers {
-        let (latency, ops, errors, first_error) = worker.await??;
-        phase.latency.add(&latency)?;
-        phase.ops += ops;
-        phase.errors += errors;
-        if let Some(e) = first_error {
-            eprintln!("  {name}: first error: {e:#}");
+        latency.add(worker.await??)?;
+    }
+    ticker.abort();
+    let phase = Phase {
+        name: name.to_owned(),
+        ops: tally.ops.load(Ordering::Relaxed),
+        errors: tally.errors.load(Ordering::Relaxed),
+        elapsed: started.elapsed().saturating_sub(warmup),
+        latency,
+    };
+    tally.bar.finish_with_message(format!("{:.0} ops/s, {} errors", phase.rate(), phase.errors));
+    Ok(phase)
+}
+
+fn phase_bar(name: &str, total: Duration) -> ProgressBar {
+    let bar = ProgressBar::new(total.as_secs());
+    let style = ProgressStyle::with_template("{spinner} {prefix:<26} [{bar:24}] {pos:>3}/{len}s {msg}")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_prefix(name.to_owned());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
+/// Keeps the phase's bar moving with the elapsed time and the live rate.
+async fn tick(tally: Arc<Tally>, started: Instant, measure_from: Instant) {
+    loop {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = Instant::now();
+        tally.bar.set_position(now.duration_since(started).as_secs());
+        if now < measure_from {
+            tally.bar.set_message("warming up…");
+        } else {
+            let seconds = now.duration_since(measure_from).as_secs_f64().max(1e-3);
+            let rate = tally.ops.load(Ordering::Relaxed) as f64 / seconds;
+            let errors = tally.errors.load(Ordering::Relaxed);
+            tally.bar.set_message(format!("{rate:.0} ops/s, {errors} errors"));
         }
     }
-    phase.elapsed = started.elapsed().saturating_sub(warmup);
-    ticker.abort();
-    bar.finish_with_message(format!("{:.0} ops/s", phase.rate()));
-    Ok(phase)
 }

@@ -1,243 +1,377 @@
-//! `ferrule bench write`: product creates over HTTP against raw INSERTs of equivalent event rows.
+//! `ferrule bench write`: product creates over HTTP against raw INSERTs of equivalent event rows,
+//! at the same concurrency, in the same run (see `ferrule bench write --help`).
 
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
 use command_api::config::{Config, Secret};
 use command_api::Application;
 use event_store::EventStore;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::postgres::PgConnectOptions;
+use sqlx::{Connection, PgConnection, PgPool};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::{measure, Phase};
+use super::{interrupted, measure, print_table, Failure, Phase};
+use crate::api::{describe, Api};
+use crate::cli::WriteArgs;
 
-#[derive(clap::Args)]
-pub struct Args {
-    /// Concurrent clients (HTTP clients, and INSERTing connections for the baseline).
-    #[arg(long, default_value_t = 32)]
-    clients: usize,
-    /// Seconds each phase is measured.
-    #[arg(long, default_value_t = 15)]
-    duration_secs: u64,
-    /// Seconds each phase runs before measuring starts.
-    #[arg(long, default_value_t = 2)]
-    warmup_secs: u64,
-    /// PostgreSQL URL of a database on the server to benchmark, as a role that may create
-    /// databases (scratch databases are created beside it and dropped at the end).
-    #[arg(long, env = "FERRULE_TEST_DATABASE_URL", default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
-    database_url: String,
-}
+/// The in-process command API's admin token; it listens on 127.0.0.1 only, for this run.
+const TOKEN: &str = "ferrule-bench-admin-token";
+const TARGET: f64 = 0.5;
 
-const TOKEN: &str = "bench-admin-token-0123456789";
-
-pub async fn run(args: Args) -> anyhow::Result<()> {
-    let warmup = Duration::from_secs(args.warmup_secs);
-    let duration = Duration::from_secs(args.duration_secs);
+pub async fn run(args: WriteArgs) -> anyhow::Result<()> {
+    let server = check_server(&args).await?;
     println!(
-        "ferrule bench write: {} clients, {}s per phase (+{}s warm-up), PostgreSQL {}",
+        "ferrule bench write: {} clients, {}s per phase after {}s warm-up; command API pool {}; {} CPU(s)\n\
+         PostgreSQL at {}: {server}",
         args.clients,
         args.duration_secs,
         args.warmup_secs,
-        redact(&args.database_url)
+        args.api_pool_size,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+        redact(&args.database_url),
     );
-    let mut scratch = Vec::new();
-    let result = phases(&args, warmup, duration, &mut scratch).await;
-    for name in scratch {
-        if let Err(e) = event_store::scratch::drop_database(&args.database_url, &name).await {
-            eprintln!("could not drop scratch database {name}: {e}");
-        }
-    }
-    let (raw_before, http, raw_after) = result?;
-    let baseline = (raw_before.rate() + raw_after.rate()) / 2.0;
-    let ratio = http.rate() / baseline;
+    let mut scratch = Scratch { admin_url: args.database_url.clone(), names: Vec::new() };
+    let result = phases(&args, &mut scratch).await;
+    scratch.drop_all().await;
+    let [raw_before, http, raw_after] = result?;
     println!();
-    println!("{}", Phase::header());
-    for phase in [&raw_before, &http, &raw_after] {
-        println!("{}", phase.row());
-    }
-    println!();
-    println!("raw INSERT baseline (mean of both raw phases): {baseline:.0} rows/s");
-    println!("product creates over HTTP:                     {:.0} commands/s", http.rate());
-    let verdict = if ratio >= 0.5 { "meets the target" } else { "below target" };
-    println!("ratio http / raw: {ratio:.2}  (target ≥ 0.50: {verdict})");
+    print_table(&[&raw_before, &http, &raw_after]);
+    report(&raw_before, &http, &raw_after);
     Ok(())
 }
 
-type Phases = (Phase, Phase, Phase);
-
-async fn phases(
-    args: &Args,
-    warmup: Duration,
-    duration: Duration,
-    scratch: &mut Vec<String>,
-) -> anyhow::Result<Phases> {
-    let raw_before = raw_phase(args, "raw INSERT (before)", warmup, duration, scratch).await?;
-    let http = http_phase(args, warmup, duration, scratch).await?;
-    let raw_after = raw_phase(args, "raw INSERT (after)", warmup, duration, scratch).await?;
-    Ok((raw_before, http, raw_after))
+/// raw, HTTP, raw: the raw phases' mean is the baseline, so a drift of the machine's speed during
+/// the run cancels out.
+async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<[Phase; 3]> {
+    let warmup = Duration::from_secs(args.warmup_secs);
+    let duration = Duration::from_secs(args.duration_secs);
+    let target = HttpTarget::start(args, scratch).await?;
+    let result = async {
+        let sample = target.sample().await?;
+        let raw_before = raw_phase(args, "raw INSERT (before)", &sample, scratch, warmup, duration).await?;
+        stop_if_interrupted()?;
+        let http = target.phase(args.clients, warmup, duration).await?;
+        stop_if_interrupted()?;
+        Ok::<_, anyhow::Error>((sample, raw_before, http))
+    }
+    .await;
+    target.stop().await;
+    let (sample, raw_before, http) = result?;
+    let raw_after = raw_phase(args, "raw INSERT (after)", &sample, scratch, warmup, duration).await?;
+    stop_if_interrupted()?;
+    Ok([raw_before, http, raw_after])
 }
 
+fn stop_if_interrupted() -> anyhow::Result<()> {
+    if interrupted() {
+        bail!("interrupted: no figures, the run was cut short");
+    }
+    Ok(())
+}
+
+fn report(raw_before: &Phase, http: &Phase, raw_after: &Phase) {
+    let baseline = (raw_before.rate() + raw_after.rate()) / 2.0;
+    let ratio = http.rate() / baseline.max(1e-9);
+    println!();
+    println!(
+        "raw INSERT baseline:       {baseline:>8.0} rows/s (mean of {:.0} before and {:.0} after)",
+        raw_before.rate(),
+        raw_after.rate()
+    );
+    println!("product creates over HTTP: {:>8.0} commands/s", http.rate());
+    let verdict = if ratio >= TARGET { "meets the target" } else { "BELOW TARGET" };
+    println!("ratio http / raw:          {ratio:>8.2}   target ≥ {TARGET:.2}: {verdict}");
+    let drift = (raw_before.rate() - raw_after.rate()).abs() / baseline.max(1e-9);
+    if drift > 0.2 {
+        println!(
+            "note: the raw rate moved {:.0}% between the phases; the machine's load changed during the run, \
+             so run it again for a steadier figure",
+            drift * 100.0
+        );
+    }
+    if http.errors > 0 {
+        println!("note: {} product creates failed (not counted); their first answers are shown above", http.errors);
+    }
+}
+
+/// `postgres://user:secret@host/db` without the credentials.
 fn redact(url: &str) -> String {
-    match url.split_once('@') {
-        Some((_, host)) => format!("…@{host}"),
+    match url.split_once("://").and_then(|(scheme, rest)| rest.split_once('@').map(|(_, host)| (scheme, host))) {
+        Some((scheme, host)) => format!("{scheme}://…@{host}"),
         None => url.to_owned(),
     }
 }
 
-async fn fresh(args: &Args, scratch: &mut Vec<String>) -> anyhow::Result<PgConnectOptions> {
-    let options =
-        event_store::scratch::fresh_database(&args.database_url, "ferrule_bench").await.with_context(|| {
-            format!("cannot create a scratch database on {}: is PostgreSQL running?", redact(&args.database_url))
-        })?;
-    scratch.push(options.get_database().unwrap_or_default().to_owned());
-    Ok(options)
+/// The server's version, and a check that both phases' connections fit under max_connections.
+async fn check_server(args: &WriteArgs) -> anyhow::Result<String> {
+    let mut conn = PgConnection::connect(&args.database_url).await.with_context(|| {
+        format!(
+            "cannot connect to PostgreSQL at {}: is it running? pass another server with --database-url or \
+             FERRULE_TEST_DATABASE_URL",
+            redact(&args.database_url)
+        )
+    })?;
+    let (version, max, used): (String, i64, i64) = sqlx::query_as(
+        "SELECT current_setting('server_version'), current_setting('max_connections')::int8, \
+                (SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend')",
+    )
+    .fetch_one(&mut conn)
+    .await?;
+    conn.close().await?;
+    // The command API's pool is mostly idle during the raw phases, and closed after its own.
+    let needed = i64::from(args.clients.max(args.api_pool_size)) + 4;
+    if used + needed > max {
+        bail!(
+            "PostgreSQL allows {max} connections, {used} are in use and this run needs up to {needed}: lower \
+             --clients or --api-pool-size, or raise max_connections"
+        );
+    }
+    Ok(format!("version {version}, {used} of {max} connections in use"))
 }
 
-/// A ProductCreated payload of the size and shape the HTTP phase writes.
-fn product_payload(n: u64) -> Value {
-    json!({
-        "family_id": Uuid::now_v7(),
-        "name": format!("Hex bolt M12x{n} A4"),
-        "sku": format!("HB933-M12-{n}-A4"),
-        "specs": {
-            "thread_size": "M12",
-            "length": {"value": 2.0, "unit": "in", "base_value": 50.8, "base_unit": "mm"},
-            "material": "A4",
-            "batch": format!("c0-{n}"),
-        },
-        "variant_key": format!("thread_size=m12|length=50.8|material=a4|batch=c0-{n}"),
-    })
+/// The scratch databases of this run, dropped at the end whatever happened.
+struct Scratch {
+    admin_url: String,
+    names: Vec<String>,
 }
 
-async fn raw_phase(
-    args: &Args,
-    name: &str,
-    warmup: Duration,
-    duration: Duration,
-    scratch: &mut Vec<String>,
-) -> anyhow::Result<Phase> {
-    let options = fresh(args, scratch).await?;
-    let pool = PgPoolOptions::new().max_connections(args.clients as u32).connect_with(options).await?;
-    measure(name, args.clients, warmup, duration, move |client, n| {
-        let pool = pool.clone();
-        async move {
-            sqlx::query(
-                "INSERT INTO events (position, event_id, stream_id, stream_type, version, event_type, schema_version, \
-                 payload, actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at) \
-                 VALUES (pg_current_xact_id()::text::bigint * 65536 + 1, $1, $2, 'product', 1, 'ProductCreated', 1, $3, 'bench', 'admin', $4, $5, NULL, now())",
-            )
-            .bind(Uuid::now_v7())
-            .bind(Uuid::now_v7())
-            .bind(product_payload(n))
-            .bind(format!("req-{client}-{n}"))
-            .bind(Uuid::now_v7())
-            .execute(&pool)
-            .await?;
-            Ok(())
-        }
-    })
-    .await
-}
+impl Scratch {
+    async fn fresh(&mut self) -> anyhow::Result<PgConnectOptions> {
+        let options =
+            event_store::scratch::fresh_database(&self.admin_url, "ferrule_bench").await.with_context(|| {
+                format!(
+                    "cannot create a scratch database on {}: the role must be allowed to create databases",
+                    redact(&self.admin_url)
+                )
+            })?;
+        self.names.push(options.get_database().unwrap_or_default().to_owned());
+        Ok(options)
+    }
 
-async fn http_phase(
-    args: &Args,
-    warmup: Duration,
-    duration: Duration,
-    scratch: &mut Vec<String>,
-) -> anyhow::Result<Phase> {
-    let options = fresh(args, scratch).await?;
-    let store = EventStore::connect(options, (args.clients as u32 + 8).min(60)).await?;
-    let config = Config {
-        database_url: String::new(),
-        addr: "127.0.0.1:0".parse()?,
-        admin_token: Secret(TOKEN.into()),
-        admin_actor: "bench".into(),
-        body_limit_bytes: 256 * 1024,
-        db_pool_size: 0,
-        request_timeout_secs: 30,
-        nats_url: None,
-        log_format: Default::default(),
-    };
-    let app = Application::with_store(&config, store).await?;
-    let base = format!("http://{}", app.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until(async {
-        let _ = stopped.await;
-    }));
-    let client = reqwest::Client::builder().pool_max_idle_per_host(args.clients).build()?;
-    let family = catalog(&client, &base).await?;
-    let phase = measure("product create over HTTP", args.clients, warmup, duration, move |c, n| {
-        let client = client.clone();
-        let url = format!("{base}/v1/products");
-        async move {
-            let thread = ["M6", "M8", "M10", "M12", "M16"][(n % 5) as usize];
-            let body = json!({
-                "family_id": family,
-                "name": format!("Hex bolt M12 {c}-{n}"),
-                "specs": {
-                    "thread_size": thread,
-                    "length": {"value": 2, "unit": "in"},
-                    "material": "A4",
-                    "batch": format!("c{c}-{n}"),
-                },
-            });
-            let response = client.post(&url).bearer_auth(TOKEN).json(&body).send().await?;
-            let status = response.status();
-            if status != reqwest::StatusCode::CREATED {
-                bail!("{status}: {}", response.text().await.unwrap_or_default());
+    async fn drop_all(&self) {
+        for name in &self.names {
+            if let Err(e) = event_store::scratch::drop_database(&self.admin_url, name).await {
+                eprintln!("could not drop the scratch database {name}: {e}; drop it by hand");
             }
-            Ok(())
+        }
+    }
+}
+
+/// A ProductCreated event row as the command API wrote it, copied by the raw phases.
+#[derive(Clone)]
+struct Sample {
+    stream_type: String,
+    event_type: String,
+    schema_version: i16,
+    payload: Value,
+}
+
+/// N connections, each INSERTing one event row per autocommit transaction. The position is
+/// computed as `append_events` computes it (transaction id × 65536 + ordinal).
+async fn raw_phase(
+    args: &WriteArgs,
+    name: &str,
+    sample: &Sample,
+    scratch: &mut Scratch,
+    warmup: Duration,
+    duration: Duration,
+) -> anyhow::Result<Phase> {
+    let options = scratch.fresh().await?;
+    // The event store's own pool settings, so that pool behaviour (e.g. sqlx's ping before each
+    // acquire) costs both sides alike and the ratio shows the work per command.
+    let store = EventStore::connect(options, args.clients)
+        .await
+        .context("cannot connect to the raw phase's scratch database")?;
+    let shared = Arc::new((store.clone(), sample.clone()));
+    let phase = measure(name, args.clients, warmup, duration, move |_, _| {
+        let shared = shared.clone();
+        async move {
+            let (store, sample) = &*shared;
+            insert_event(store.pool(), sample)
+                .await
+                .map_err(|e| Failure { kind: "INSERT failed".into(), detail: e.to_string() })
         }
     })
     .await;
-    let _ = stop.send(());
-    let _ = server.await;
+    store.pool().close().await;
     phase
 }
 
-/// The walk-through's hex bolts, with a variant-defining `batch` so that every product is its own
-/// variant. Returns the family id.
-async fn catalog(client: &reqwest::Client, base: &str) -> anyhow::Result<Uuid> {
-    let call = |method: reqwest::Method, path: String, body: Value| {
-        let request = client.request(method, format!("{base}{path}")).bearer_auth(TOKEN).json(&body);
-        async move {
-            let response = request.send().await?;
-            let status = response.status();
-            let body: Value = response.json().await.unwrap_or(Value::Null);
-            if !status.is_success() {
-                bail!("setting up the catalog failed: {status} {body}");
+async fn insert_event(pool: &PgPool, sample: &Sample) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "INSERT INTO events (position, event_id, stream_id, stream_type, version, event_type, schema_version, \
+                             payload, actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at) \
+         VALUES (pg_current_xact_id()::text::bigint * 65536 + 1, $1, $2, $3, 1, $4, $5, $6, 'bench', 'admin', $7, \
+                 $8, NULL, $9)",
+    )
+    .bind(Uuid::now_v7())
+    .bind(Uuid::now_v7())
+    .bind(&sample.stream_type)
+    .bind(&sample.event_type)
+    .bind(sample.schema_version)
+    .bind(&sample.payload)
+    .bind(Uuid::new_v4().to_string())
+    .bind(Uuid::new_v4())
+    .bind(chrono::Utc::now())
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// The command API, in this process, over its own scratch database with the benchmark's catalog.
+struct HttpTarget {
+    api: Api,
+    store: EventStore,
+    family_id: String,
+    stop: oneshot::Sender<()>,
+    server: JoinHandle<std::io::Result<()>>,
+}
+
+impl HttpTarget {
+    async fn start(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<Self> {
+        let options = scratch.fresh().await?;
+        let store = EventStore::connect(options, args.api_pool_size)
+            .await
+            .context("cannot connect the command API to its scratch database")?;
+        let config = Config {
+            database_url: String::new(),
+            addr: "127.0.0.1:0".parse()?,
+            admin_token: Secret(TOKEN.into()),
+            admin_actor: "bench".into(),
+            body_limit_bytes: 256 * 1024,
+            db_pool_size: args.api_pool_size,
+            request_timeout_secs: 30,
+            nats_url: None,
+            log_format: Default::default(),
+        };
+        let app = Application::with_store(&config, store.clone()).await?;
+        let api = Api::new(&format!("http://{}", app.local_addr()?), TOKEN, args.clients as usize)?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let server = tokio::spawn(app.run_until(async {
+            let _ = stopped.await;
+        }));
+        let family_id = match setup_catalog(&api).await {
+            Ok(id) => id,
+            Err(e) => {
+                let target = HttpTarget { api, store, family_id: String::new(), stop, server };
+                target.stop().await;
+                return Err(e.context("setting up the benchmark's catalog through the command API failed"));
             }
-            let id = body["id"].as_str().map(Uuid::from_str).transpose()?;
-            Ok(id)
-        }
-    };
-    use reqwest::Method;
-    let root = call(Method::POST, "/v1/categories".into(), json!({"name": "Fasteners"})).await?;
-    let node = call(Method::POST, "/v1/categories".into(), json!({"name": "Bolts", "parent_id": root})).await?;
-    let leaf = call(Method::POST, "/v1/categories".into(), json!({"name": "Hex bolts", "parent_id": node}))
-        .await?
-        .context("no category id")?;
-    let attributes = [
-        (
-            "thread_size",
-            json!({"label": "Thread size", "type": "select", "options": ["M6", "M8", "M10", "M12", "M16"], "required": true, "variant_defining": true, "filterable": true}),
-        ),
-        (
-            "length",
-            json!({"label": "Length", "type": "number", "unit": "mm", "min": 1, "max": 1000, "variant_defining": true, "filterable": true}),
-        ),
-        (
-            "material",
-            json!({"label": "Material", "type": "select", "options": ["steel 8.8", "A2", "A4"], "filterable": true}),
-        ),
-        ("batch", json!({"label": "Batch", "type": "text", "variant_defining": true})),
-    ];
-    for (key, definition) in attributes {
-        call(Method::PUT, format!("/v1/categories/{leaf}/attributes/{key}"), definition).await?;
+        };
+        println!(
+            "command API at {} over scratch database {}: Fasteners > Bolts > Hex bolts, 4 attributes, family HB933",
+            api.base(),
+            scratch.names.last().map_or("?", String::as_str)
+        );
+        Ok(HttpTarget { api, store, family_id, stop, server })
     }
-    call(Method::POST, "/v1/families".into(), json!({"category_id": leaf, "name": "DIN 933", "code": "HB933"}))
-        .await?
-        .context("no family id")
+
+    /// Creates one product and reads back the event row it wrote.
+    async fn sample(&self) -> anyhow::Result<Sample> {
+        let answer = self.api.call(Method::POST, "/v1/products", &product(&self.family_id, u32::MAX, 0)).await?;
+        if answer.status != StatusCode::CREATED {
+            bail!("the sample product create answered {}", describe(&answer));
+        }
+        let id = answer.body["id"].as_str().and_then(|id| Uuid::from_str(id).ok()).context("no product id")?;
+        let (stream_type, event_type, schema_version, payload) =
+            sqlx::query_as("SELECT stream_type, event_type, schema_version, payload FROM events WHERE stream_id = $1")
+                .bind(id)
+                .fetch_one(self.store.pool())
+                .await
+                .context("reading the sample product's event")?;
+        Ok(Sample { stream_type, event_type, schema_version, payload })
+    }
+
+    async fn phase(&self, clients: u32, warmup: Duration, duration: Duration) -> anyhow::Result<Phase> {
+        let (api, family_id) = (self.api.clone(), Arc::<str>::from(self.family_id.as_str()));
+        measure("product create (HTTP)", clients, warmup, duration, move |client, n| {
+            let request = api.request(Method::POST, "/v1/products").json(&product(&family_id, client, n));
+            async move {
+                let transport = |e: reqwest::Error| Failure {
+                    kind: "transport error".into(),
+                    detail: format!("{:#}", anyhow::Error::new(e)),
+                };
+                let response = request.send().await.map_err(transport)?;
+                let status = response.status();
+                // Read the whole body, so that the connection goes back to the pool.
+                let body = response.bytes().await.map_err(transport)?;
+                if status == StatusCode::CREATED {
+                    Ok(())
+                } else {
+                    Err(Failure { kind: format!("HTTP {status}"), detail: String::from_utf8_lossy(&body).into_owned() })
+                }
+            }
+        })
+        .await
+    }
+
+    /// Stops the server (finishing requests in flight) and closes its pool.
+    async fn stop(self) {
+        drop(self.api);
+        let _ = self.stop.send(());
+        if tokio::time::timeout(Duration::from_secs(10), self.server).await.is_err() {
+            eprintln!("the command API did not stop within 10s; closing its pool anyway");
+        }
+        self.store.pool().close().await;
+    }
+}
+
+/// A realistic create: a hex bolt with four specs, its length given in inches (converted and
+/// range-checked against the attribute's mm), and a lot number that makes every product its own
+/// variant.
+fn product(family_id: &str, client: u32, n: u64) -> Value {
+    const THREADS: [&str; 5] = ["M6", "M8", "M10", "M12", "M16"];
+    const INCHES: [f64; 6] = [0.75, 1.0, 1.25, 1.5, 2.0, 2.5];
+    let thread = THREADS[(n % 5) as usize];
+    let inches = INCHES[(n % 6) as usize];
+    json!({
+        "family_id": family_id,
+        "name": format!("Hex bolt DIN 933 {thread}×{inches} in stainless A4, lot {client}-{n}"),
+        "specs": {
+            "thread_size": thread,
+            "length": {"value": inches, "unit": "in"},
+            "material": "stainless A4",
+            "lot": format!("L{client}-{n}"),
+        },
+    })
+}
+
+/// The walk-through's fasteners, attributes on three levels: cluster > node > leaf, and a family.
+/// Returns the family's id.
+async fn setup_catalog(api: &Api) -> anyhow::Result<String> {
+    let id = |body: Value| body["id"].as_str().map(str::to_owned).context("the answer has no id");
+    let cluster = id(api.create("/v1/categories", &json!({"name": "Fasteners"})).await?)?;
+    let node = id(api.create("/v1/categories", &json!({"name": "Bolts", "parent_id": cluster})).await?)?;
+    let leaf = id(api.create("/v1/categories", &json!({"name": "Hex bolts", "parent_id": node})).await?)?;
+    let thread_size = json!({
+        "label": "Thread size", "type": "select", "options": ["M6", "M8", "M10", "M12", "M16", "M20", "M24"],
+        "required": true, "variant_defining": true, "filterable": true, "searchable": true,
+    });
+    let material = json!({
+        "label": "Material", "type": "select", "options": ["steel 8.8", "steel 10.9", "stainless A2", "stainless A4"],
+        "filterable": true, "searchable": true,
+    });
+    let length = json!({
+        "label": "Length", "type": "number", "unit": "mm", "min": 1, "max": 1000,
+        "required": true, "variant_defining": true, "filterable": true,
+    });
+    let lot = json!({"label": "Lot", "type": "text", "regex": "L[0-9]+-[0-9]+", "variant_defining": true});
+    let definitions = [
+        (&cluster, "thread_size", thread_size),
+        (&cluster, "material", material),
+        (&node, "length", length),
+        (&leaf, "lot", lot),
+    ];
+    for (owner, key, definition) in definitions {
+        api.expect_success(Method::PUT, &format!("/v1/categories/{owner}/attributes/{key}"), &definition).await?;
+    }
+    let family = json!({"category_id": leaf, "name": "DIN 933 hex bolt", "code": "HB933"});
+    id(api.create("/v1/families", &family).await?)
 }

@@ -249,6 +249,27 @@ pub fn compile_anchored(pattern: &str) -> Result<regex::Regex, regex::Error> {
     regex::RegexBuilder::new(&format!("^(?:{pattern})$")).size_limit(1 << 20).build()
 }
 
+/// `compile_anchored`, remembered: a definition's regex is checked on every product write, and
+/// compiling it each time would cost more than the rest of the validation. Bounded: when full,
+/// the memory is dropped and refilled.
+pub fn anchored_matcher(pattern: &str) -> Result<std::sync::Arc<regex::Regex>, regex::Error> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    static COMPILED: OnceLock<Mutex<HashMap<String, Arc<regex::Regex>>>> = OnceLock::new();
+    let compiled = COMPILED.get_or_init(Default::default);
+    if let Some(found) = compiled.lock().ok().and_then(|c| c.get(pattern).cloned()) {
+        return Ok(found);
+    }
+    let regex = Arc::new(compile_anchored(pattern)?);
+    if let Ok(mut compiled) = compiled.lock() {
+        if compiled.len() >= 1024 {
+            compiled.clear();
+        }
+        compiled.insert(pattern.to_owned(), regex.clone());
+    }
+    Ok(regex)
+}
+
 impl AttributeDefinition {
     /// Field-level differences, for the audit trail: `field → {from, to}`.
     pub fn diff(previous: Option<&AttributeDefinition>, next: Option<&AttributeDefinition>) -> crate::Diff {

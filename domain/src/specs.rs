@@ -5,7 +5,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::attributes::{compile_anchored, AttributeDefinition, AttributeKey, AttributeType, ResolvedSchema};
+use crate::attributes::{anchored_matcher, AttributeDefinition, AttributeKey, AttributeType, ResolvedSchema};
 use crate::error::FieldError;
 use crate::units::{tidy, Unit};
 
@@ -111,7 +111,7 @@ pub fn check_value(definition: &AttributeDefinition, raw: &Value) -> Result<Spec
                 ));
             }
             if let Some(pattern) = &definition.regex {
-                let matches = compile_anchored(pattern).map(|re| re.is_match(text)).unwrap_or(false);
+                let matches = anchored_matcher(pattern).map(|re| re.is_match(text)).unwrap_or(false);
                 if !matches {
                     return Err(FieldError::new(
                         "",
@@ -265,7 +265,7 @@ pub fn variant_parts(schema: &ResolvedSchema, specs: &Specs) -> Vec<VariantPart>
                         (Some(given), Some(own)) => given.convert(q.value, own).map(tidy).unwrap_or(q.value),
                         _ => q.value,
                     };
-                    (format_number(q.base_value), format_number(own))
+                    (format_number(q.base_value), format_number(round_to(own, 3)))
                 }
                 Some(SpecValue::Text(text)) => (text.to_lowercase(), text.clone()),
                 Some(SpecValue::List(items)) => (items.join(",").to_lowercase(), items.join("-")),
@@ -273,6 +273,12 @@ pub fn variant_parts(schema: &ResolvedSchema, specs: &Specs) -> Vec<VariantPart>
             VariantPart { canonical: format!("{}={canonical}", attribute.key), segment: sku_segment(&segment) }
         })
         .collect()
+}
+
+/// A value rounded to `decimals` places, for SKUs: 5 hp in kW is 3.728…, its segment "3.728".
+fn round_to(value: f64, decimals: i32) -> f64 {
+    let scale = 10f64.powi(decimals);
+    (value * scale).round() / scale
 }
 
 /// Numbers without a trailing ".0": 50 → "50", 50.8 → "50.8".

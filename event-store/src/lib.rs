@@ -36,6 +36,9 @@ impl EventStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(std::time::Duration::from_secs(5))
+            // A broken connection fails its query and is replaced; pinging every connection
+            // before each use would cost every command a round trip.
+            .test_before_acquire(false)
             .connect_with(options)
             .await?;
         Ok(EventStore { pool })

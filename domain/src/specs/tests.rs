@@ -547,3 +547,13 @@ proptest! {
         prop_assert_eq!(format_number(value).parse::<f64>().ok(), Some(tidy(value)));
     }
 }
+
+#[test]
+fn a_converted_number_reads_rounded_in_a_sku_but_keeps_its_precision_in_the_variant_key() {
+    let schema =
+        schema_of(&[("power", json!({"label": "Power", "type": "number", "unit": "kW", "variant_defining": true}))]);
+    let specs = validate_specs(&schema, &object(json!({"power": {"value": 5, "unit": "hp"}}))).unwrap();
+    let part = variant_parts(&schema, &specs).remove(0);
+    assert_eq!(part.segment, "3.728");
+    assert_eq!(part.canonical, "power=3728.49935791");
+}

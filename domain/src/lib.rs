@@ -7,6 +7,8 @@ pub mod category;
 pub mod error;
 pub mod events;
 pub mod family;
+#[cfg(test)]
+mod given;
 pub mod names;
 pub mod product;
 pub mod specs;

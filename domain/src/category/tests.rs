@@ -4,24 +4,20 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::given::*;
 
 use serde_json::{json, Value};
 
 use crate::attributes::{AttributeDefinition, ResolvedAttribute};
 use crate::brand::Brand;
-use crate::events::{replay, Aggregate, Diff};
+use crate::events::{Aggregate, Diff};
 use crate::family::{self, CreateFamily, Family};
-use crate::names::FamilyCode;
 
-const FASTENERS: Uuid = Uuid::from_u128(0x10);
-const BOLTS: Uuid = Uuid::from_u128(0x20);
-const HEX_BOLTS: Uuid = Uuid::from_u128(0x30);
 const METRIC: Uuid = Uuid::from_u128(0x31);
 const CARRIAGE: Uuid = Uuid::from_u128(0x32);
 const HARDWARE: Uuid = Uuid::from_u128(0x40);
 const CABLES: Uuid = Uuid::from_u128(0x41);
 const COPPER: Uuid = Uuid::from_u128(0x42);
-const DIN933: Uuid = Uuid::from_u128(0x90);
 const ACME: Uuid = Uuid::from_u128(0xa0);
 
 // ---- given: events -------------------------------------------------------------------------
@@ -30,23 +26,8 @@ fn category_event(id: Uuid, event: Event) -> NewEvent {
     NewEvent { stream_id: id, stream_type: StreamType::Category, event }
 }
 
-/// `CategoryCreated` for the category at the end of `path`.
-fn created(name: &str, path: &[Uuid]) -> NewEvent {
-    let id = *path.last().unwrap();
-    let parent_id = path.len().checked_sub(2).map(|i| path[i]);
-    category_event(id, Event::CategoryCreated { name: name.into(), parent_id, path: path.to_vec() })
-}
-
 fn input(json: Value) -> DefinitionInput {
     serde_json::from_value(json).unwrap()
-}
-
-fn def(json: Value) -> AttributeDefinition {
-    input(json).parse().unwrap()
-}
-
-fn key(text: &str) -> AttributeKey {
-    AttributeKey::parse(text).unwrap()
 }
 
 fn defined_event(key_text: &str, json: Value) -> Event {
@@ -61,13 +42,6 @@ fn defined(id: Uuid, key_text: &str, json: Value) -> NewEvent {
 
 fn family_event(id: Uuid, event: Event) -> NewEvent {
     NewEvent { stream_id: id, stream_type: StreamType::Family, event }
-}
-
-fn family_created(id: Uuid, category_id: Uuid, name: &str, code: &str) -> NewEvent {
-    family_event(
-        id,
-        Event::FamilyCreated { category_id, brand_id: None, name: name.into(), code: FamilyCode::parse(code).unwrap() },
-    )
 }
 
 fn retired(id: Uuid) -> NewEvent {
@@ -113,24 +87,6 @@ fn deep_tree() -> Vec<NewEvent> {
     ]
 }
 
-/// Every stream of `given`, folded from its events in order.
-fn fold(given: &[NewEvent]) -> Vec<Aggregate> {
-    let mut streams: Vec<Uuid> = Vec::new();
-    for e in given {
-        if !streams.contains(&e.stream_id) {
-            streams.push(e.stream_id);
-        }
-    }
-    streams
-        .into_iter()
-        .map(|id| {
-            replay(id, given.iter().filter(|e| e.stream_id == id).map(|e| &e.event))
-                .unwrap_or_else(|e| panic!("the given events do not fold: {e}"))
-                .unwrap()
-        })
-        .collect()
-}
-
 /// The tree as the command side loads it: every category, and the categories families live in.
 fn tree(given: &[NewEvent]) -> CategoryTree {
     let states = fold(given);
@@ -156,11 +112,6 @@ fn family_state(given: &[NewEvent], id: Uuid) -> Family {
             _ => None,
         })
         .unwrap()
-}
-
-/// The given events followed by the decided ones.
-fn then(given: &[NewEvent], decided: &[NewEvent]) -> Vec<NewEvent> {
-    given.iter().chain(decided).cloned().collect()
 }
 
 // ---- when: commands ------------------------------------------------------------------------

@@ -4,43 +4,21 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::given::*;
 
 use serde_json::json;
 
-use crate::attributes::{AttributeDefinition, AttributeKey, DefinitionInput};
+use crate::attributes::AttributeDefinition;
 use crate::category::{Category, CategoryTree};
-use crate::events::{replay, Aggregate};
-use crate::names::FamilyCode;
+use crate::events::Aggregate;
 use crate::specs::{Quantity, SpecValue};
 use crate::units::Unit;
 
-const FASTENERS: Uuid = Uuid::from_u128(0x10);
-const BOLTS: Uuid = Uuid::from_u128(0x20);
-const HEX_BOLTS: Uuid = Uuid::from_u128(0x30);
 const WASHERS: Uuid = Uuid::from_u128(0x50);
-const DIN933: Uuid = Uuid::from_u128(0x90);
 const DIN125: Uuid = Uuid::from_u128(0x91);
 const BOLT: Uuid = Uuid::from_u128(0x1234_abcd_0000_0000_0000_0000_0000_0001);
 
 // ---- given: the catalog --------------------------------------------------------------------
-
-fn key(text: &str) -> AttributeKey {
-    AttributeKey::parse(text).unwrap()
-}
-
-fn def(json: Value) -> AttributeDefinition {
-    serde_json::from_value::<DefinitionInput>(json).unwrap().parse().unwrap()
-}
-
-fn on(stream_id: Uuid, stream_type: StreamType, event: Event) -> NewEvent {
-    NewEvent { stream_id, stream_type, event }
-}
-
-fn created(name: &str, path: &[Uuid]) -> NewEvent {
-    let id = *path.last().unwrap();
-    let parent_id = path.len().checked_sub(2).map(|i| path[i]);
-    on(id, StreamType::Category, Event::CategoryCreated { name: name.into(), parent_id, path: path.to_vec() })
-}
 
 fn defined(stream_id: Uuid, stream_type: StreamType, key_text: &str, json: Value) -> NewEvent {
     let definition = def(json);
@@ -54,14 +32,6 @@ fn on_hex_bolts(key_text: &str, json: Value) -> NewEvent {
 
 fn on_din933(key_text: &str, json: Value) -> NewEvent {
     defined(DIN933, StreamType::Family, key_text, json)
-}
-
-fn family_created(id: Uuid, category_id: Uuid, name: &str, code: &str) -> NewEvent {
-    on(
-        id,
-        StreamType::Family,
-        Event::FamilyCreated { category_id, brand_id: None, name: name.into(), code: FamilyCode::parse(code).unwrap() },
-    )
 }
 
 /// Fasteners > Bolts > Hex bolts (thread_size, length, material) and the family DIN 933, whose
@@ -98,24 +68,6 @@ fn catalog() -> Vec<NewEvent> {
     ]
 }
 
-/// Every stream of `given`, folded from its events in order.
-fn fold(given: &[NewEvent]) -> Vec<Aggregate> {
-    let mut streams: Vec<Uuid> = Vec::new();
-    for e in given {
-        if !streams.contains(&e.stream_id) {
-            streams.push(e.stream_id);
-        }
-    }
-    streams
-        .into_iter()
-        .map(|id| {
-            replay(id, given.iter().filter(|e| e.stream_id == id).map(|e| &e.event))
-                .unwrap_or_else(|e| panic!("the given events do not fold: {e}"))
-                .unwrap()
-        })
-        .collect()
-}
-
 /// The family `id` and its resolved schema, as the given events leave them.
 fn family(given: &[NewEvent], id: Uuid) -> (Family, ResolvedSchema) {
     let states = fold(given);
@@ -146,10 +98,6 @@ fn product(given: &[NewEvent], id: Uuid) -> Product {
         Aggregate::Product(p) => p,
         other => panic!("not a product: {other:?}"),
     }
-}
-
-fn then(given: &[NewEvent], decided: &[NewEvent]) -> Vec<NewEvent> {
-    given.iter().chain(decided).cloned().collect()
 }
 
 fn mm(value: f64) -> SpecValue {

@@ -133,10 +133,6 @@ fn keeps_head(stream_type: StreamType) -> bool {
     !matches!(stream_type, StreamType::Product)
 }
 
-fn expect_kind<T>(head: Option<Head>, pick: impl FnOnce(Aggregate) -> Option<T>) -> Option<(i64, T)> {
-    head.and_then(|h| pick(h.state).map(|state| (h.version, state)))
-}
-
 impl Catalog {
     pub fn new(store: EventStore) -> Self {
         Catalog { store, schemas: Default::default() }
@@ -252,12 +248,12 @@ impl Catalog {
         product: Option<Head>,
         decide: impl Fn(&FamilySchema, Option<&Product>) -> Result<Vec<NewEvent>, DomainError>,
     ) -> Result<Committed, ApiError> {
-        let mut heads = HashMap::new();
-        let current = expect_kind(product.clone(), |a| match a {
-            Aggregate::Product(p) => Some(p),
+        let current = match product.as_ref().map(|h| &h.state) {
+            Some(Aggregate::Product(p)) => Some(p.clone()),
             _ => None,
-        });
-        if let (Some(head), Some((_, p))) = (product, &current) {
+        };
+        let mut heads = HashMap::new();
+        if let (Some(head), Some(p)) = (product, &current) {
             heads.insert(p.id, head);
         }
         for _ in 0..SCHEMA_RETRIES {
@@ -266,7 +262,7 @@ impl Catalog {
                 family_id,
                 "family_id",
             ))?;
-            let events = decide(&schema, current.as_ref().map(|(_, p)| p))?;
+            let events = decide(&schema, current.as_ref())?;
             let mut conn = self.store.pool().acquire().await?;
             match self.commit(&mut conn, &heads, events, schema.guards.clone(), ctx).await? {
                 Err(AppendError::SchemaChanged) => self.forget_schema(family_id),

@@ -7,6 +7,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::attributes::{AttributeDefinition, AttributeKey, DefinitionInput};
+use crate::error::DomainError;
 use crate::events::{replay, Aggregate, Event, NewEvent, StreamType};
 use crate::names::FamilyCode;
 
@@ -63,4 +64,16 @@ pub fn fold(given: &[NewEvent]) -> Vec<Aggregate> {
 /// The given events followed by the decided ones.
 pub fn then(given: &[NewEvent], decided: &[NewEvent]) -> Vec<NewEvent> {
     given.iter().chain(decided).cloned().collect()
+}
+
+/// `(field, code)` of every field error, or a panic naming what came instead.
+pub fn invalid(result: Result<Vec<NewEvent>, DomainError>) -> Vec<(String, String)> {
+    match result {
+        Err(DomainError::Invalid(errors)) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
+        other => panic!("expected DomainError::Invalid, got {other:?}"),
+    }
+}
+
+pub fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect()
 }

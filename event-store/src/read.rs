@@ -50,7 +50,7 @@ impl EventStore {
         .await
     }
 
-    /// Every category or family stream head of one type (indexed for those two types only).
+    /// Every head of one stream type: categories or families (the only types indexed by type).
     pub async fn load_streams_of_type(
         executor: impl PgExecutor<'_>,
         stream_type: &str,

@@ -119,8 +119,7 @@ impl Relay {
     /// One round on a connection that holds the relay lock: read the next events after the
     /// recorded progress, publish them, wait for their PubAcks, record the new progress.
     pub async fn round(&self, conn: &mut PgConnection) -> Result<Round, RelayError> {
-        let from: i64 =
-            sqlx::query_scalar("SELECT position FROM relay_progress WHERE id = 1").fetch_one(&mut *conn).await?;
+        let from = progress(&mut *conn).await?;
         let events = EventStore::read_all(&mut *conn, from, self.config.batch_size).await?;
         let Some(last) = events.last().map(|e| e.position) else {
             return Ok(Round { position: from, ..Round::default() });

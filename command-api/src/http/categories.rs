@@ -71,13 +71,11 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
-    let mut kind = None;
+    let kind = if body.parent_id.is_none() { "cluster" } else { "node" };
     let committed = state
         .catalog
         .change_structure(&ctx, &[], |tree, _| {
-            let events = tree.decide(CategoryCommand::Create { id, name: body.name, parent_id: body.parent_id })?;
-            kind = Some(if body.parent_id.is_none() { "cluster" } else { "node" });
-            Ok(events)
+            Ok(tree.decide(CategoryCommand::Create { id, name: body.name, parent_id: body.parent_id })?)
         })
         .await?;
     let mut body = category_body(&committed, id)?;

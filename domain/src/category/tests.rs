@@ -136,18 +136,6 @@ fn new_family(category_id: Uuid, name: &str) -> CreateFamily {
     CreateFamily { id: DIN933, category_id, brand_id: None, name: name.into(), code: None }
 }
 
-/// `(field, code)` of every field error, or a panic naming what came instead.
-fn invalid(result: Result<Vec<NewEvent>, DomainError>) -> Vec<(String, String)> {
-    match result {
-        Err(DomainError::Invalid(errors)) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
-        other => panic!("expected DomainError::Invalid, got {other:?}"),
-    }
-}
-
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect()
-}
-
 fn assert_conflict(result: Result<Vec<NewEvent>, DomainError>) {
     assert!(matches!(result, Err(DomainError::Conflict(_))), "expected a conflict, got {result:?}");
 }

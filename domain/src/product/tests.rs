@@ -178,17 +178,6 @@ fn updated(changes: &[(&str, Value, Value)]) -> NewEvent {
     on(BOLT, StreamType::Product, Event::ProductUpdated { changes })
 }
 
-fn invalid(result: Result<Vec<NewEvent>, DomainError>) -> Vec<(String, String)> {
-    match result {
-        Err(DomainError::Invalid(errors)) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
-        other => panic!("expected DomainError::Invalid, got {other:?}"),
-    }
-}
-
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect()
-}
-
 fn stored(symbol_value: f64, symbol: &str, base_value: f64, base: &str) -> Value {
     json!({"value": symbol_value, "unit": symbol, "base_value": base_value, "base_unit": base})
 }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use super::*;
+use crate::given::pairs;
 
 use proptest::prelude::*;
 use serde_json::{json, Map};
@@ -65,10 +66,6 @@ fn errors(schema: &ResolvedSchema, input: Value) -> Vec<(String, String)> {
         Err(errors) => errors.into_iter().map(|e| (e.field, e.code)).collect(),
         Ok(specs) => panic!("accepted as {specs:?}"),
     }
-}
-
-fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
-    expected.iter().map(|(f, c)| (f.to_string(), c.to_string())).collect()
 }
 
 // ---- types per kind ------------------------------------------------------------------------

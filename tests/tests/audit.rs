@@ -13,31 +13,28 @@ async fn events_carry_the_actor_request_correlation_and_time() {
     let correlation = Uuid::new_v4();
     let causation = Uuid::new_v4();
     let before = chrono::Utc::now();
-    let created = TestApp::answer(
-        app.client
-            .post(format!("{}/v1/products", app.base))
-            .bearer_auth(TOKEN)
-            .header("x-request-id", "req-audit-1")
-            .header("x-correlation-id", correlation.to_string())
-            .header("x-causation-id", causation.to_string())
-            .json(&json!({"family_id": cat.family, "name": "Audited", "specs": {"thread_size": "M8", "length": 10},
-                          "actor_id": "mallory"})),
+    let create = |request_id: &'static str, body: serde_json::Value| {
+        TestApp::answer(
+            app.client
+                .post(format!("{}/v1/products", app.base))
+                .bearer_auth(TOKEN)
+                .header("x-request-id", request_id)
+                .header("x-correlation-id", correlation.to_string())
+                .header("x-causation-id", causation.to_string())
+                .json(&body),
+        )
+    };
+    let specs = json!({"thread_size": "M8", "length": 10});
+    let created = create(
+        "req-audit-1",
+        json!({"family_id": cat.family, "name": "Audited", "specs": specs, "actor_id": "mallory"}),
     )
     .await;
     // The actor comes from the token, never from the body: a body naming one is refused.
     assert_eq!(created.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(created.field_errors(), [("actor_id".to_owned(), "unknown_field".to_owned())]);
 
-    let created = TestApp::answer(
-        app.client
-            .post(format!("{}/v1/products", app.base))
-            .bearer_auth(TOKEN)
-            .header("x-request-id", "req-audit-2")
-            .header("x-correlation-id", correlation.to_string())
-            .header("x-causation-id", causation.to_string())
-            .json(&json!({"family_id": cat.family, "name": "Audited", "specs": {"thread_size": "M8", "length": 10}})),
-    )
-    .await;
+    let created = create("req-audit-2", json!({"family_id": cat.family, "name": "Audited", "specs": specs})).await;
     assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
     assert_eq!(created.header("x-request-id"), Some("req-audit-2"));
 

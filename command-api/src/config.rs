@@ -65,6 +65,15 @@ pub struct Config {
     #[arg(long, env = "FERRULE_DB_POOL_SIZE", default_value_t = 16)]
     pub db_pool_size: u32,
 
+    /// Product and brand commands arriving together are appended in shared transactions by this
+    /// many workers (each holds one connection while it appends); see `event-store/src/group.rs`.
+    #[arg(long, env = "FERRULE_APPEND_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub append_workers: u16,
+
+    /// Commands in one shared append transaction at most (1 appends each command alone).
+    #[arg(long, env = "FERRULE_APPEND_BATCH_MAX", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub append_batch_max: u16,
+
     /// Seconds a request may take before it is answered 503.
     #[arg(long, env = "FERRULE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,

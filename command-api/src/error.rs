@@ -73,6 +73,7 @@ impl From<AppendError> for ApiError {
                 ApiError::Internal(anyhow::anyhow!("the schema kept changing while the command was retried"))
             }
             AppendError::Database(e) => ApiError::Internal(e.into()),
+            AppendError::Refused { .. } | AppendError::Stopped => ApiError::Internal(error.into()),
         }
     }
 }

@@ -16,7 +16,7 @@ use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, Request};
 use axum::Router;
-use event_store::EventStore;
+use event_store::{EventStore, GroupOptions};
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -50,7 +50,10 @@ impl Application {
     /// As `build`, over an event store that is already connected and migrated.
     pub async fn with_store(config: &Config, store: EventStore) -> anyhow::Result<Self> {
         let state = AppState {
-            catalog: Catalog::new(store),
+            catalog: Catalog::new(
+                store,
+                GroupOptions { workers: config.append_workers.into(), max_commands: config.append_batch_max.into() },
+            ),
             admin_token: Arc::from(config.admin_token.0.as_str()),
             admin_actor: config.admin_actor.clone(),
         };

@@ -17,7 +17,9 @@ use domain::category::{Category, CategoryTree};
 use domain::family::Family;
 use domain::product::Product;
 use domain::{evolve, Aggregate, DomainError, Event, NewEvent, ResolvedSchema, StreamType};
-use event_store::{Append, AppendError, EventStore, EventToAppend, Metadata, StreamRow, StreamWrite};
+use event_store::{
+    Append, AppendError, EventStore, EventToAppend, GroupAppender, GroupOptions, Metadata, StreamRow, StreamWrite,
+};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
@@ -74,6 +76,7 @@ const SCHEMA_RETRIES: usize = 5;
 #[derive(Clone)]
 pub struct Catalog {
     store: EventStore,
+    appender: GroupAppender,
     schemas: Arc<Mutex<HashMap<Uuid, Arc<FamilySchema>>>>,
 }
 
@@ -133,9 +136,18 @@ fn keeps_head(stream_type: StreamType) -> bool {
     !matches!(stream_type, StreamType::Product)
 }
 
+/// Where a command's events are appended: inside the transaction it decided in (structure
+/// changes, under the schema lock), or by the group appender, in a transaction shared with other
+/// commands (everything decided outside a transaction).
+enum Via<'c> {
+    Transaction(&'c mut PgConnection),
+    Group,
+}
+
 impl Catalog {
-    pub fn new(store: EventStore) -> Self {
-        Catalog { store, schemas: Default::default() }
+    pub fn new(store: EventStore, grouping: GroupOptions) -> Self {
+        let appender = GroupAppender::start(store.clone(), grouping);
+        Catalog { store, appender, schemas: Default::default() }
     }
 
     pub fn store(&self) -> &EventStore {
@@ -156,7 +168,7 @@ impl Catalog {
             heads.insert(row.stream_id, Head::try_from(row)?);
         }
         let events = decide(&tree, &heads)?;
-        let committed = self.commit(&mut tx, &heads, events, Vec::new(), ctx).await??;
+        let committed = self.commit(Via::Transaction(&mut tx), &heads, events, Vec::new(), ctx).await??;
         tx.commit().await?;
         // Any family's schema may have changed: cached schemas are checked by their guards anyway,
         // but dropping them now saves the failed attempt.
@@ -173,17 +185,16 @@ impl Catalog {
         ids: &[Uuid],
         decide: impl FnOnce(&HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, DomainError>,
     ) -> Result<Committed, ApiError> {
-        let mut conn = self.store.pool().acquire().await?;
-        let heads = load_heads(&mut conn, ids).await?;
+        let heads = load_heads(&mut *self.store.pool().acquire().await?, ids).await?;
         let events = decide(&heads)?;
-        Ok(self.commit(&mut conn, &heads, events, Vec::new(), ctx).await??)
+        Ok(self.commit(Via::Group, &heads, events, Vec::new(), ctx).await??)
     }
 
     /// Folds and appends decided events. The append's own refusals come back apart (inner
     /// result), so that callers can retry some of them.
     async fn commit(
         &self,
-        conn: &mut PgConnection,
+        via: Via<'_>,
         heads: &HashMap<Uuid, Head>,
         events: Vec<NewEvent>,
         guards: Vec<(Uuid, i64)>,
@@ -191,6 +202,14 @@ impl Catalog {
     ) -> Result<Result<Committed, AppendError>, ApiError> {
         if events.is_empty() {
             // Nothing changed: answer with where the streams already are.
+            let mut pooled;
+            let conn = match via {
+                Via::Transaction(tx) => tx,
+                Via::Group => {
+                    pooled = self.store.pool().acquire().await?;
+                    &mut *pooled
+                }
+            };
             let mut position = 0;
             for id in heads.keys() {
                 position = position.max(EventStore::stream_position(&mut *conn, *id).await?.unwrap_or(0));
@@ -199,9 +218,11 @@ impl Catalog {
         }
         let (mut append, after) = prepare(heads, events)?;
         append.guards = guards;
-        Ok(EventStore::append(&mut *conn, &append, &ctx.metadata, ctx.now)
-            .await
-            .map(|position| Committed { position, heads: after }))
+        let appended = match via {
+            Via::Transaction(tx) => EventStore::append(tx, &append, &ctx.metadata, ctx.now).await,
+            Via::Group => self.appender.append(&append, &ctx.metadata, ctx.now).await,
+        };
+        Ok(appended.map(|position| Committed { position, heads: after }))
     }
 
     /// The schema of a family's products, from the cache or the write database.
@@ -263,8 +284,7 @@ impl Catalog {
                 "family_id",
             ))?;
             let events = decide(&schema, current.as_ref())?;
-            let mut conn = self.store.pool().acquire().await?;
-            match self.commit(&mut conn, &heads, events, schema.guards.clone(), ctx).await? {
+            match self.commit(Via::Group, &heads, events, schema.guards.clone(), ctx).await? {
                 Err(AppendError::SchemaChanged) => self.forget_schema(family_id),
                 other => return Ok(other?),
             }
@@ -297,8 +317,7 @@ impl Catalog {
         decide: impl FnOnce(&HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, DomainError>,
     ) -> Result<Committed, ApiError> {
         let events = decide(&heads)?;
-        let mut conn = self.store.pool().acquire().await?;
-        Ok(self.commit(&mut conn, &heads, events, Vec::new(), ctx).await??)
+        Ok(self.commit(Via::Group, &heads, events, Vec::new(), ctx).await??)
     }
 }
 

@@ -1,5 +1,7 @@
 //! Appending a command's events (see `migrations/write/0003_append_events.sql` for the guarantees).
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -62,27 +64,76 @@ pub enum AppendError {
     #[error("{0} is already taken")]
     ClaimTaken(String),
     #[error("the event store failed")]
-    Database(#[source] sqlx::Error),
+    Database(#[source] Arc<sqlx::Error>),
+    /// A group append refused one command for a reason other than the ones above.
+    #[error("the event store refused the append: {message} (SQLSTATE {code})")]
+    Refused { code: String, message: String },
+    #[error("the event store's group appender has stopped")]
+    Stopped,
+}
+
+impl AppendError {
+    /// The refusal a database error stands for, from its SQLSTATE, constraint and detail; `None`
+    /// for any other failure.
+    pub(crate) fn refusal(code: Option<&str>, constraint: Option<&str>, detail: &str) -> Option<AppendError> {
+        match (code, constraint) {
+            (Some("FR001"), _) => Some(AppendError::SchemaChanged),
+            (Some("FR002"), _) => Some(AppendError::StaleVersion(detail.to_owned())),
+            (Some("23505"), Some("events_stream_version_key" | "streams_pkey")) => {
+                Some(AppendError::StaleVersion(detail.to_owned()))
+            }
+            (Some("FR003"), _) => Some(AppendError::ClaimTaken(detail.to_owned())),
+            _ => None,
+        }
+    }
 }
 
 impl From<sqlx::Error> for AppendError {
     fn from(error: sqlx::Error) -> Self {
-        let Some(db) = error.as_database_error() else {
-            return AppendError::Database(error);
-        };
-        let detail = db
-            .try_downcast_ref::<sqlx::postgres::PgDatabaseError>()
-            .and_then(|e| e.detail())
-            .unwrap_or_default()
-            .to_owned();
-        match (db.code().as_deref(), db.constraint()) {
-            (Some("FR001"), _) => AppendError::SchemaChanged,
-            (Some("FR002"), _) => AppendError::StaleVersion(detail),
-            (Some("23505"), Some("events_stream_version_key" | "streams_pkey")) => AppendError::StaleVersion(detail),
-            (Some("FR003"), _) => AppendError::ClaimTaken(detail),
-            _ => AppendError::Database(error),
-        }
+        let refusal = error.as_database_error().and_then(|db| {
+            let detail = db.try_downcast_ref::<sqlx::postgres::PgDatabaseError>().and_then(|e| e.detail());
+            AppendError::refusal(db.code().as_deref(), db.constraint(), detail.unwrap_or_default())
+        });
+        refusal.unwrap_or_else(|| AppendError::Database(Arc::new(error)))
     }
+}
+
+/// One command's append as `append_events` and `append_batch` take it.
+pub(crate) fn arguments(append: &Append, metadata: &Metadata, recorded_at: DateTime<Utc>) -> Value {
+    let events: Vec<Value> = append
+        .events
+        .iter()
+        .map(|e| {
+            json!({
+                "event_id": e.event_id,
+                "stream_id": e.stream_id,
+                "stream_type": e.stream_type,
+                "version": e.version,
+                "event_type": e.event_type,
+                "schema_version": e.schema_version,
+                "payload": e.payload,
+                "actor_id": metadata.actor_id,
+                "actor_role": metadata.actor_role,
+                "request_id": metadata.request_id,
+                "correlation_id": metadata.correlation_id,
+                "causation_id": metadata.causation_id,
+                "recorded_at": recorded_at,
+            })
+        })
+        .collect();
+    let mut claims: Vec<&(String, Uuid)> = append.claims.iter().collect();
+    claims.sort();
+    let claims: Vec<Value> =
+        claims.iter().map(|(claim, stream_id)| json!({"claim": claim, "stream_id": stream_id})).collect();
+    let guards: Vec<Value> =
+        append.guards.iter().map(|(stream_id, version)| json!({"stream_id": stream_id, "version": version})).collect();
+    json!({
+        "events": events,
+        "streams": append.streams,
+        "claims": claims,
+        "releases": append.releases,
+        "guards": guards,
+    })
 }
 
 impl EventStore {
@@ -95,42 +146,13 @@ impl EventStore {
         metadata: &Metadata,
         recorded_at: DateTime<Utc>,
     ) -> Result<i64, AppendError> {
-        let events: Vec<Value> = append
-            .events
-            .iter()
-            .map(|e| {
-                json!({
-                    "event_id": e.event_id,
-                    "stream_id": e.stream_id,
-                    "stream_type": e.stream_type,
-                    "version": e.version,
-                    "event_type": e.event_type,
-                    "schema_version": e.schema_version,
-                    "payload": e.payload,
-                    "actor_id": metadata.actor_id,
-                    "actor_role": metadata.actor_role,
-                    "request_id": metadata.request_id,
-                    "correlation_id": metadata.correlation_id,
-                    "causation_id": metadata.causation_id,
-                    "recorded_at": recorded_at,
-                })
-            })
-            .collect();
-        let mut claims: Vec<&(String, Uuid)> = append.claims.iter().collect();
-        claims.sort();
-        let claims: Vec<Value> =
-            claims.iter().map(|(claim, stream_id)| json!({"claim": claim, "stream_id": stream_id})).collect();
-        let guards: Vec<Value> = append
-            .guards
-            .iter()
-            .map(|(stream_id, version)| json!({"stream_id": stream_id, "version": version}))
-            .collect();
+        let arguments = arguments(append, metadata, recorded_at);
         let position: i64 = sqlx::query_scalar("SELECT append_events($1, $2, $3, $4, $5)")
-            .bind(Value::Array(events))
-            .bind(serde_json::to_value(&append.streams).unwrap_or(Value::Null))
-            .bind(Value::Array(claims))
+            .bind(&arguments["events"])
+            .bind(&arguments["streams"])
+            .bind(&arguments["claims"])
             .bind(&append.releases)
-            .bind(Value::Array(guards))
+            .bind(&arguments["guards"])
             .fetch_one(executor)
             .await?;
         Ok(position)

@@ -4,10 +4,12 @@
 //! The store knows nothing of the catalog: events are typed names with JSON payloads.
 
 mod append;
+mod group;
 mod read;
 pub mod scratch;
 
 pub use append::{Append, AppendError, EventToAppend, Metadata, StreamWrite};
+pub use group::{GroupAppender, GroupOptions};
 pub use read::{StoredEvent, StreamRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

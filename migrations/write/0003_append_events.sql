@@ -11,10 +11,13 @@
 --    (stream_id, version) on events, the streams primary key and the head update (FR002) refuse
 --    an append that another one overtook.
 -- 3. Gap-safe order. Positions are the transaction id times 65536 plus the event's ordinal (see
---    0001_events.sql), so one transaction appends once, at most 65535 events.
+--    0001_events.sql): at most 65535 events per transaction. `append_events_from` starts at a given
+--    ordinal, so that one transaction can hold several commands' appends (0005_append_batch.sql);
+--    `append_events` is the one-command case.
 -- 4. Claims. Released claims are dropped, new ones taken; a claim another stream holds raises
 --    FR003 with the claim in DETAIL.
-CREATE FUNCTION append_events(
+CREATE FUNCTION append_events_from(
+    p_first    BIGINT,
     p_events   JSONB,
     p_streams  JSONB,
     p_claims   JSONB,
@@ -22,12 +25,8 @@ CREATE FUNCTION append_events(
     p_guards   JSONB
 ) RETURNS BIGINT
 LANGUAGE plpgsql
--- Every lookup here is by primary key for a handful of rows. The planner does not know the JSON
--- arrays are small, and a plan cached while the tables were tiny would scan them whole forever:
--- keep it on index lookups.
-SET enable_seqscan = off
-SET enable_hashjoin = off
-SET enable_mergejoin = off
+-- Called only through append_events and append_batch, which set the planner settings (once per
+-- call rather than once per command).
 AS $$
 DECLARE
     schema_lock CONSTANT BIGINT := 7308604897068083200; -- the catalog's schema lock
@@ -37,8 +36,8 @@ DECLARE
     v_claim  TEXT;
     v_stream RECORD;
 BEGIN
-    IF v_n = 0 OR v_n > 65535 THEN
-        RAISE EXCEPTION 'append_events takes 1 to 65535 events, not %', v_n USING ERRCODE = 'FR000';
+    IF v_n = 0 OR p_first < 0 OR p_first + v_n > 65535 THEN
+        RAISE EXCEPTION 'a transaction appends 1 to 65535 events, not % after %', v_n, p_first USING ERRCODE = 'FR000';
     END IF;
 
     IF jsonb_array_length(p_guards) > 0 THEN
@@ -52,7 +51,7 @@ BEGIN
     END IF;
 
     -- The unique (stream_id, version) refuses an event for a version another append took.
-    v_base := pg_current_xact_id()::TEXT::BIGINT * 65536;
+    v_base := pg_current_xact_id()::TEXT::BIGINT * 65536 + p_first;
     INSERT INTO events (position, event_id, stream_id, stream_type, version, event_type, schema_version,
                         payload, actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at)
     SELECT v_base + x.ord,
@@ -113,3 +112,20 @@ BEGIN
     RETURN v_base + v_n;
 END;
 $$;
+
+CREATE FUNCTION append_events(
+    p_events   JSONB,
+    p_streams  JSONB,
+    p_claims   JSONB,
+    p_releases TEXT[],
+    p_guards   JSONB
+) RETURNS BIGINT
+LANGUAGE sql
+-- Every lookup here is by primary key for a handful of rows. The planner does not know the JSON
+-- arrays are small, and a plan cached while the tables were tiny would scan them whole forever:
+-- keep it on index lookups.
+SET enable_seqscan = off
+SET enable_hashjoin = off
+SET enable_mergejoin = off
+AS $$ SELECT append_events_from(0, p_events, p_streams, p_claims, p_releases, p_guards) $$;
+

@@ -67,6 +67,8 @@ pub fn test_config() -> Config {
         admin_actor: "test-admin".into(),
         body_limit_bytes: 64 * 1024,
         db_pool_size: 8,
+        append_workers: 4,
+        append_batch_max: 32,
         request_timeout_secs: 30,
         nats_url: None,
         log_format: Default::default(),

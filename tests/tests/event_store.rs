@@ -1,7 +1,7 @@
 //! The event store on its own: atomic appends, optimistic versions, the schema guard, claims, and
 //! the gap-safe global reader with transactions that commit out of order.
 
-use event_store::{Append, AppendError, EventStore, EventToAppend, Metadata, StreamWrite};
+use event_store::{Append, AppendError, EventStore, EventToAppend, GroupAppender, GroupOptions, Metadata, StreamWrite};
 use integration_tests::admin_url;
 use serde_json::json;
 use sqlx::Connection;
@@ -178,4 +178,83 @@ async fn positions_follow_versions_within_a_command() {
         .await
         .unwrap_or_default();
     assert_eq!(rows, [(last - 1, 1), (last, 2)]);
+}
+
+/// Commands appended together share a transaction, yet each is kept or refused on its own: the
+/// refused ones leave nothing, the others are all there, once.
+#[tokio::test]
+async fn a_group_append_keeps_or_refuses_each_command_alone() {
+    let store = store().await;
+    let held = Uuid::new_v4();
+    append(&store, &one(held, 1, &["sku:HELD"])).await.unwrap_or_else(|e| panic!("{e}"));
+    let schema = Uuid::new_v4();
+    append(&store, &one(schema, 1, &[])).await.unwrap_or_else(|e| panic!("{e}"));
+    append(&store, &one(schema, 2, &[])).await.unwrap_or_else(|e| panic!("{e}"));
+
+    let mut commands: Vec<(&str, Append)> = Vec::new();
+    for n in 0..20 {
+        commands.push(("kept", one(Uuid::new_v4(), 1, &[&format!("sku:OWN-{n}")])));
+    }
+    for _ in 0..5 {
+        commands.push(("claim", one(Uuid::new_v4(), 1, &["sku:HELD"])));
+        commands.push(("stale", one(held, 1, &[])));
+        let mut old_schema = one(Uuid::new_v4(), 1, &[]);
+        old_schema.guards = vec![(schema, 1)];
+        commands.push(("schema", old_schema));
+    }
+    // Ten commands race for one new SKU, within the same batches: exactly one gets it.
+    for _ in 0..10 {
+        commands.push(("race", one(Uuid::new_v4(), 1, &["sku:RACE"])));
+    }
+
+    // One worker: while it appends the first command, the others wait and go in one batch.
+    let appender = GroupAppender::start(store.clone(), GroupOptions { workers: 1, max_commands: 64 });
+    let outcomes = futures::future::join_all(commands.iter().map(|(_, command)| {
+        let appender = appender.clone();
+        async move { appender.append(command, &metadata(), chrono::Utc::now()).await }
+    }))
+    .await;
+
+    let mut kept = vec![held, schema];
+    let mut race_winners = 0;
+    for ((kind, command), outcome) in commands.iter().zip(&outcomes) {
+        let stream = command.events[0].stream_id;
+        match (*kind, outcome) {
+            ("kept", Ok(_)) => kept.push(stream),
+            ("claim", Err(AppendError::ClaimTaken(claim))) => assert_eq!(claim, "sku:HELD"),
+            ("stale", Err(AppendError::StaleVersion(_))) | ("schema", Err(AppendError::SchemaChanged)) => {}
+            ("race", Ok(_)) => {
+                race_winners += 1;
+                kept.push(stream);
+            }
+            ("race", Err(AppendError::ClaimTaken(claim))) => assert_eq!(claim, "sku:RACE"),
+            (kind, outcome) => panic!("a {kind} command answered {outcome:?}"),
+        }
+    }
+    assert_eq!(race_winners, 1);
+
+    let rows: Vec<(Uuid, i64, String)> =
+        sqlx::query_as("SELECT stream_id, position, transaction_id::text FROM events ORDER BY position")
+            .fetch_all(store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+    // Every kept command's event, once; the schema stream has two.
+    let mut stored: Vec<Uuid> = rows.iter().map(|(stream, _, _)| *stream).collect();
+    stored.sort();
+    kept.push(schema);
+    kept.sort();
+    assert_eq!(stored, kept);
+    // Each kept command answered the position of its own event.
+    for ((_, command), outcome) in commands.iter().zip(&outcomes) {
+        if let Ok(position) = outcome {
+            let (_, stored_at, _) = rows
+                .iter()
+                .find(|(stream, _, _)| *stream == command.events[0].stream_id)
+                .unwrap_or_else(|| panic!("kept command missing"));
+            assert_eq!(stored_at, position);
+        }
+    }
+    let transactions: std::collections::HashSet<&String> =
+        rows.iter().skip(3).map(|(_, _, transaction)| transaction).collect();
+    assert!(transactions.len() < 21, "21 commands kept in {} transactions: none was grouped", transactions.len());
 }

@@ -95,6 +95,14 @@ pub struct WriteArgs {
     #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(1..=256))]
     pub api_pool_size: u32,
 
+    /// The command API's group-append workers (FERRULE_APPEND_WORKERS).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
+    pub append_workers: u16,
+
+    /// Commands in one group-append transaction at most (FERRULE_APPEND_BATCH_MAX; 1 = each alone).
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub append_batch_max: u16,
+
     /// PostgreSQL URL of any database on the server to benchmark, as a role that may create
     /// databases: the scratch databases are created beside it and dropped at the end.
     #[arg(

@@ -28,12 +28,15 @@ const TARGET: f64 = 0.5;
 pub async fn run(args: WriteArgs) -> anyhow::Result<()> {
     let server = check_server(&args).await?;
     println!(
-        "ferrule bench write: {} clients, {}s per phase after {}s warm-up; command API pool {}; {} CPU(s)\n\
+        "ferrule bench write: {} clients, {}s per phase after {}s warm-up; command API pool {}, {} append \
+         workers, batches of ≤ {}; {} CPU(s)\n\
          PostgreSQL at {}: {server}",
         args.clients,
         args.duration_secs,
         args.warmup_secs,
         args.api_pool_size,
+        args.append_workers,
+        args.append_batch_max,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
         redact(&args.database_url),
     );
@@ -247,6 +250,8 @@ impl HttpTarget {
             admin_actor: "bench".into(),
             body_limit_bytes: 256 * 1024,
             db_pool_size: args.api_pool_size,
+            append_workers: args.append_workers,
+            append_batch_max: args.append_batch_max,
             request_timeout_secs: 30,
             nats_url: None,
             log_format: Default::default(),

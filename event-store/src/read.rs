@@ -1,14 +1,14 @@
 //! Reading: stream heads and snapshots, one stream's events, and the global order, gap-safe.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::{FromRow, PgExecutor};
 use uuid::Uuid;
 
 use crate::EventStore;
 
-#[derive(Clone, Debug, PartialEq, Serialize, FromRow)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct StoredEvent {
     pub position: i64,
     pub event_id: Uuid,

@@ -1,5 +1,11 @@
-//! Ferrule's projector. For now it owns the read database's schema (it applies the read
-//! migrations); consuming JetStream into the read model arrives with the event-pipeline issue.
+//! Ferrule's projector: keeps the read database in step with the event store. It consumes the
+//! relay's JetStream stream (`consume`), applies events to the read model (`apply`), and can
+//! rebuild the whole read model from the events table (`rebuild`).
+
+pub mod apply;
+mod checkpoint;
+pub mod consume;
+pub mod rebuild;
 
 use std::str::FromStr;
 
@@ -7,39 +13,80 @@ use anyhow::Context;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
-/// The read database's migrations (`migrations/read`), apart from the write side's.
-pub static READ_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/read");
+pub use consume::{Batch, ProjectError, Projector, Stats};
+pub use rebuild::{rebuild, Progress, RebuildOptions, Rebuilt};
 
 #[derive(Clone, Debug, clap::Parser)]
 #[command(
     name = "projector",
     version,
     about = "Ferrule's projector: keeps the read database in step with the event store.",
-    long_about = "Ferrule's projector: keeps the read database in step with the event store. At start it applies \
-                  the read database's migrations. Every option can also be set by the environment variable shown."
+    long_about = "Ferrule's projector: keeps the read database in step with the event store.\n\n\
+                  Without a subcommand it runs: it consumes committed events from NATS JetStream (published \
+                  by the command API's relay) and applies them to the read database in batches, each batch \
+                  with its checkpoint in one transaction, acking only after the commit. With `rebuild` it \
+                  replays the whole events table into a fresh copy of the read model and swaps it in.\n\n\
+                  At start it applies the read database's migrations. Every option can also be set by the \
+                  environment variable shown."
 )]
 pub struct Config {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// PostgreSQL URL of the read database.
     #[arg(
         long,
+        global = true,
         env = "FERRULE_READ_DATABASE_URL",
         hide_env_values = true,
         default_value = "postgres://postgres@127.0.0.1:5432/ferrule_read"
     )]
     pub read_database_url: String,
 
+    /// PostgreSQL URL of the write database (read only: to fill holes and to rebuild).
+    #[arg(
+        long,
+        global = true,
+        env = "FERRULE_WRITE_DATABASE_URL",
+        hide_env_values = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/ferrule_write"
+    )]
+    pub write_database_url: String,
+
+    /// NATS server with JetStream.
+    #[arg(long, global = true, env = "FERRULE_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// Messages applied in one read-database transaction at most.
+    #[arg(long, global = true, env = "FERRULE_PROJECTOR_BATCH", default_value_t = 500,
+          value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    pub batch: u32,
+
     /// Log format.
-    #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Pretty)]
+    #[arg(long, global = true, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Pretty)]
     pub log_format: telemetry::LogFormat,
 }
 
-/// Connects to the read database and applies its migrations.
-pub async fn prepare_read_database(url: &str) -> anyhow::Result<PgPool> {
-    let options = PgConnectOptions::from_str(url).context("FERRULE_READ_DATABASE_URL is not a valid PostgreSQL URL")?;
-    let pool =
-        PgPoolOptions::new().max_connections(4).connect_with(options).await.context(
-            "cannot connect to the read database: is PostgreSQL running and FERRULE_READ_DATABASE_URL right?",
-        )?;
-    READ_MIGRATOR.run(&pool).await.context("applying the read database migrations failed")?;
-    Ok(pool)
+#[derive(Clone, Debug, clap::Subcommand)]
+pub enum Command {
+    /// Consume events and apply them (the default).
+    Run,
+    /// Replay the whole events table into fresh read-model tables beside the live ones, with a
+    /// progress bar, then swap them in atomically; the query API serves the old tables until then.
+    Rebuild {
+        /// Events applied per transaction.
+        #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        page: i64,
+    },
+}
+
+/// Connects to the write database, read only in spirit: the projector never writes there.
+pub async fn connect_write(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options =
+        PgConnectOptions::from_str(url).context("FERRULE_WRITE_DATABASE_URL is not a valid PostgreSQL URL")?;
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .connect_with(options)
+        .await
+        .context("cannot connect to the write database: is PostgreSQL running and FERRULE_WRITE_DATABASE_URL right?")
 }

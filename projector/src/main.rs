@@ -1,12 +1,94 @@
+use std::time::Duration;
+
+use anyhow::Context;
 use clap::Parser;
-use projector::{prepare_read_database, Config};
+use indicatif::{ProgressBar, ProgressStyle};
+use projector::{connect_write, rebuild, Command, Config, Progress, Projector, RebuildOptions};
+use relay::jetstream::ensure_consumer;
+use relay::Names;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     telemetry::init(config.log_format);
-    let _pool = prepare_read_database(&config.read_database_url).await?;
-    tracing::info!("read database migrated; waiting for events (projection arrives with the pipeline)");
-    tokio::signal::ctrl_c().await?;
+    let read = read_store::prepare_read_database(&config.read_database_url, 4).await?;
+    let write = connect_write(&config.write_database_url, 4).await?;
+    match config.command {
+        None | Some(Command::Run) => run(&config, read, write).await,
+        Some(Command::Rebuild { page }) => rebuild_command(read, write, page).await,
+    }
+}
+
+async fn run(config: &Config, read: sqlx::PgPool, write: sqlx::PgPool) -> anyhow::Result<()> {
+    let client = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(&config.nats_url)
+        .await
+        .with_context(|| format!("cannot reach NATS at {}: is it running and FERRULE_NATS_URL right?", config.nats_url))?;
+    let jetstream = async_nats::jetstream::new(client);
+    let consumer = ensure_consumer(&jetstream, &Names::default())
+        .await
+        .context("cannot set up the JetStream stream and the projector's consumer (is JetStream enabled: -js?)")?;
+    let checkpoint = read_store::checkpoint(&read).await?;
+    tracing::info!(position = checkpoint.position, "projecting events from JetStream");
+    Projector::new(read, write, consumer, config.batch as usize).run(shutdown_signal()).await;
+    tracing::info!("projector stopped");
     Ok(())
+}
+
+struct Bar(ProgressBar);
+
+impl Progress for Bar {
+    fn replayed(&self, events: u64, _position: i64) {
+        self.0.set_position(events);
+    }
+    fn phase(&self, name: &str) {
+        self.0.set_message(name.to_owned());
+    }
+}
+
+async fn rebuild_command(read: sqlx::PgPool, write: sqlx::PgPool, page: i64) -> anyhow::Result<()> {
+    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&write).await?;
+    let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg:10} [{bar:40}] {human_pos}/{human_len} events, {per_sec}, eta {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message("replaying");
+    bar.enable_steady_tick(Duration::from_millis(200));
+    let done = rebuild(&read, &write, RebuildOptions { page }, &Bar(bar.clone())).await;
+    bar.finish_and_clear();
+    let done = done.context("the rebuild failed; the live read model is untouched — run it again")?;
+    let seconds = done.replay.as_secs_f64().max(1e-9);
+    println!(
+        "rebuilt the read model: {} events replayed in {:.1}s ({:.0} events/s), indexed in {:.1}s, swapped in {:.2}s \
+         ({} events caught up with the live projection); checkpoint {}",
+        done.events,
+        done.replay.as_secs_f64(),
+        done.events as f64 / seconds,
+        done.indexing.as_secs_f64(),
+        done.swap.as_secs_f64(),
+        done.caught_up,
+        done.checkpoint
+    );
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            signal.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
 }

@@ -18,6 +18,9 @@ pub struct Names {
     pub duplicate_window: Option<Duration>,
     /// Overrides the definition's size limit (JetStream reserves it up front; tests keep it small).
     pub max_bytes: Option<i64>,
+    /// Overrides the consumer's ack wait: how long an unacked message waits before it comes again
+    /// (tests that kill a projector make it short).
+    pub ack_wait: Option<Duration>,
 }
 
 impl Default for Names {
@@ -28,6 +31,7 @@ impl Default for Names {
             consumer: "projector".into(),
             duplicate_window: None,
             max_bytes: None,
+            ack_wait: None,
         }
     }
 }
@@ -42,6 +46,7 @@ impl Names {
             consumer: "projector".into(),
             duplicate_window: None,
             max_bytes: Some(64 * 1024 * 1024),
+            ack_wait: None,
         }
     }
 
@@ -71,6 +76,9 @@ impl Names {
         let mut config: consumer::pull::Config = serde_json::from_str(CONSUMER_DEFINITION)?;
         config.durable_name = Some(self.consumer.clone());
         config.filter_subject = self.all_subjects();
+        if let Some(wait) = self.ack_wait {
+            config.ack_wait = wait;
+        }
         Ok(config)
     }
 }

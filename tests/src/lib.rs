@@ -1,4 +1,7 @@
-//! Test harness: a real command API on a random port over its own freshly cloned write database.
+//! Test harness: a real command API on a random port over its own freshly cloned write database,
+//! and the whole event pipeline behind it (`pipeline`).
+
+pub mod pipeline;
 
 use std::str::FromStr;
 

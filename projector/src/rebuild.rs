@@ -1,0 +1,148 @@
+//! `projector rebuild`: replays the whole events table into a fresh copy of the read model beside
+//! the live one, indexes it, and swaps it in atomically.
+//!
+//! The query API keeps reading the live schema until the swap commits. The swap locks the live
+//! checkpoint table (the live projector waits), brings the copy up to the live checkpoint if the
+//! live projection got further during the replay, and renames the schemas, so the read model
+//! never goes back. A live projector that waited carries on over the new tables (its next batch
+//! starts from their checkpoint).
+
+use std::time::{Duration, Instant};
+
+use event_store::{EventStore, StoredEvent};
+use sqlx::{PgConnection, PgPool};
+use tokio::task::JoinHandle;
+
+use crate::apply::apply;
+use crate::checkpoint;
+use crate::consume::ProjectError;
+
+/// The copy's schema while it is built.
+pub const REBUILD_SCHEMA: &str = "catalog_rebuild";
+const RETIRED_SCHEMA: &str = "catalog_retired";
+
+#[derive(Clone, Copy, Debug)]
+pub struct RebuildOptions {
+    /// Events read from the write database and applied per transaction.
+    pub page: i64,
+}
+
+impl Default for RebuildOptions {
+    fn default() -> Self {
+        RebuildOptions { page: 5_000 }
+    }
+}
+
+/// What a rebuild did.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rebuilt {
+    pub events: u64,
+    /// Events applied in the swap transaction, which the live projection had reached meanwhile.
+    pub caught_up: u64,
+    pub checkpoint: i64,
+    pub replay: Duration,
+    pub indexing: Duration,
+    pub swap: Duration,
+}
+
+/// Progress: events replayed so far, and the position reached.
+pub trait Progress {
+    fn replayed(&self, events: u64, position: i64);
+    fn phase(&self, name: &str);
+}
+
+impl Progress for () {
+    fn replayed(&self, _: u64, _: i64) {}
+    fn phase(&self, _: &str) {}
+}
+
+/// Rebuilds the read model from the event store and swaps it in.
+pub async fn rebuild(
+    read: &PgPool,
+    write: &PgPool,
+    options: RebuildOptions,
+    progress: &impl Progress,
+) -> Result<Rebuilt, ProjectError> {
+    let mut done = Rebuilt::default();
+    let started = Instant::now();
+    prepare(read).await?;
+
+    // Replay, reading the next page while the current one is applied.
+    let page = options.page.max(1);
+    let mut after = 0;
+    let mut next = read_page(write, after, page);
+    loop {
+        let events = next.await.map_err(|e| ProjectError::Task(e.to_string()))??;
+        let Some(last) = events.last() else { break };
+        after = last.position;
+        next = read_page(write, after, page);
+        let mut tx = read.begin().await?;
+        into_copy(&mut tx).await?;
+        apply(&mut tx, &events).await?;
+        checkpoint::advance(&mut tx, after, Some(last.recorded_at)).await?;
+        tx.commit().await?;
+        done.events += events.len() as u64;
+        progress.replayed(done.events, after);
+    }
+    done.replay = started.elapsed();
+
+    progress.phase("indexing");
+    let indexing = Instant::now();
+    let mut tx = read.begin().await?;
+    sqlx::query("SELECT create_read_model_indexes($1)").bind(REBUILD_SCHEMA).execute(&mut *tx).await?;
+    sqlx::query(&format!("ANALYZE {REBUILD_SCHEMA}.products")).execute(&mut *tx).await?;
+    tx.commit().await?;
+    done.indexing = indexing.elapsed();
+
+    progress.phase("swapping");
+    let swap = Instant::now();
+    let (caught_up, position) = swap_in(read, write, after).await?;
+    done.caught_up = caught_up;
+    done.checkpoint = position;
+    done.swap = swap.elapsed();
+    Ok(done)
+}
+
+/// A fresh, empty copy (dropping what an interrupted rebuild left).
+async fn prepare(read: &PgPool) -> Result<(), ProjectError> {
+    let mut tx = read.begin().await?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {REBUILD_SCHEMA} CASCADE")).execute(&mut *tx).await?;
+    sqlx::query("SELECT create_read_model($1)").bind(REBUILD_SCHEMA).execute(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn into_copy(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    sqlx::query(&format!("SET LOCAL search_path TO {REBUILD_SCHEMA}, public")).execute(&mut *conn).await?;
+    Ok(())
+}
+
+fn read_page(write: &PgPool, after: i64, limit: i64) -> JoinHandle<Result<Vec<StoredEvent>, ProjectError>> {
+    let write = write.clone();
+    tokio::spawn(async move { EventStore::read_all(&write, after, limit).await.map_err(ProjectError::Write) })
+}
+
+/// In one transaction: hold the live projection, catch the copy up to it, rename the schemas.
+/// Returns the events caught up and the checkpoint the new live schema starts from.
+async fn swap_in(read: &PgPool, write: &PgPool, mut position: i64) -> Result<(u64, i64), ProjectError> {
+    let mut tx = read.begin().await?;
+    sqlx::query("LOCK TABLE catalog.checkpoint IN ACCESS EXCLUSIVE MODE").execute(&mut *tx).await?;
+    let live: i64 = sqlx::query_scalar("SELECT position FROM catalog.checkpoint").fetch_one(&mut *tx).await?;
+    let mut caught_up = 0;
+    if live > position {
+        let missing = crate::consume::fill(write, position, live + 1).await?;
+        if let Some(last) = missing.last() {
+            into_copy(&mut tx).await?;
+            apply(&mut tx, &missing).await?;
+            checkpoint::advance(&mut tx, last.position, Some(last.recorded_at)).await?;
+            position = last.position;
+            caught_up = missing.len() as u64;
+        }
+    }
+    sqlx::query(&format!("ALTER SCHEMA catalog RENAME TO {RETIRED_SCHEMA}")).execute(&mut *tx).await?;
+    sqlx::query(&format!("ALTER SCHEMA {REBUILD_SCHEMA} RENAME TO catalog")).execute(&mut *tx).await?;
+    sqlx::query(&format!("DROP SCHEMA {RETIRED_SCHEMA} CASCADE")).execute(&mut *tx).await?;
+    checkpoint::notify(&mut tx, position).await?;
+    tx.commit().await?;
+    Ok((caught_up, position))
+}

@@ -1,0 +1,52 @@
+//! The read database, shared by the projector (its only writer) and the query API: migrations,
+//! the name of the live read-model schema, and the projector's checkpoint.
+//!
+//! The read model lives in the schema `catalog` (see `migrations/read/0001_read_model.sql`);
+//! `projector rebuild` builds a copy beside it and swaps it in. Readers name tables with the
+//! schema (`catalog.products`), so that after a swap every new statement reads the new copy.
+
+use std::str::FromStr;
+
+use anyhow::Context;
+use chrono::{DateTime, Utc};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgExecutor, PgPool};
+
+/// The read database's migrations (`migrations/read`), apart from the write side's.
+pub static READ_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/read");
+
+/// The schema the query API reads.
+pub const LIVE_SCHEMA: &str = "catalog";
+
+/// The channel the projector notifies, with the new checkpoint position as payload, when a
+/// batch commits (and a rebuild when it swaps).
+pub const CHECKPOINT_CHANNEL: &str = "ferrule_checkpoint";
+
+/// How far the read model has got.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+pub struct Checkpoint {
+    /// The global position of the last event applied (0: none yet).
+    pub position: i64,
+    /// When that event was recorded in the write database.
+    pub event_at: Option<DateTime<Utc>>,
+    /// When the projector last committed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The live read model's checkpoint.
+pub async fn checkpoint(executor: impl PgExecutor<'_>) -> Result<Checkpoint, sqlx::Error> {
+    sqlx::query_as("SELECT position, event_at, updated_at FROM catalog.checkpoint").fetch_one(executor).await
+}
+
+/// Connects to the read database and applies its migrations.
+pub async fn prepare_read_database(url: &str, max_connections: u32) -> anyhow::Result<PgPool> {
+    let options = PgConnectOptions::from_str(url).context("FERRULE_READ_DATABASE_URL is not a valid PostgreSQL URL")?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect_with(options)
+        .await
+        .context("cannot connect to the read database: is PostgreSQL running and FERRULE_READ_DATABASE_URL right?")?;
+    READ_MIGRATOR.run(&pool).await.context("applying the read database migrations failed")?;
+    Ok(pool)
+}

@@ -1,0 +1,255 @@
+//! The whole pipeline in one test: the command API over its own write database, the relay on a
+//! JetStream stream of the test's own, the projector into the test's own read database, and,
+//! for fault tests, a nats-server of the test's own.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use projector::{Projector, Stats};
+use relay::{Names, Relay, RelayConfig};
+use serde_json::Value;
+use sqlx::postgres::PgConnectOptions;
+use sqlx::PgPool;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::{admin_url, TestApp};
+
+pub fn nats_url() -> String {
+    std::env::var("FERRULE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
+}
+
+/// How long a test waits for the pipeline to converge before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+pub struct Pipeline {
+    pub app: TestApp,
+    pub read: PgPool,
+    pub read_options: PgConnectOptions,
+    pub names: Names,
+    pub nats_url: String,
+    relay: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
+    projector: Option<(Projector, JoinHandle<()>)>,
+}
+
+impl Pipeline {
+    /// A pipeline on the shared NATS server, with a stream named after `tag`.
+    pub async fn start(tag: &str) -> Pipeline {
+        Self::start_on(&nats_url(), unique_names(tag)).await
+    }
+
+    pub async fn start_on(nats_url: &str, names: Names) -> Pipeline {
+        let app = TestApp::spawn().await;
+        let read_options = event_store::scratch::fresh_database_from(
+            &admin_url(),
+            "ft_read",
+            &read_store::READ_MIGRATOR,
+            "read",
+        )
+        .await
+        .unwrap_or_else(|e| panic!("cannot create a read database: {e}"));
+        let read = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(6)
+            .connect_with(read_options.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut pipeline = Pipeline {
+            app,
+            read,
+            read_options,
+            names,
+            nats_url: nats_url.to_owned(),
+            relay: None,
+            projector: None,
+        };
+        pipeline.start_relay().await;
+        pipeline.start_projector().await;
+        pipeline
+    }
+
+    pub async fn jetstream(&self) -> jetstream::Context {
+        let client = async_nats::ConnectOptions::new()
+            .retry_on_initial_connect()
+            .connect(&self.nats_url)
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach NATS at {}: {e}", self.nats_url));
+        jetstream::new(client)
+    }
+
+    pub async fn start_relay(&mut self) {
+        let config = RelayConfig { names: self.names.clone(), ..RelayConfig::default() };
+        let options = self.app.store.pool().connect_options().as_ref().clone();
+        let relay = Relay::new(options, self.jetstream().await, config);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(relay.run(async {
+            let _ = stopped.await;
+        }));
+        self.relay = Some((stop, task));
+    }
+
+    pub async fn stop_relay(&mut self) {
+        if let Some((stop, task)) = self.relay.take() {
+            let _ = stop.send(());
+            let _ = task.await;
+        }
+    }
+
+    pub async fn start_projector(&mut self) {
+        let consumer = relay::jetstream::ensure_consumer(&self.jetstream().await, &self.names)
+            .await
+            .unwrap_or_else(|e| panic!("cannot set up the projector's consumer: {e:#}"));
+        let projector = Projector::new(self.read.clone(), self.app.db.clone(), consumer, 500);
+        let task = tokio::spawn(projector.clone().run(std::future::pending()));
+        self.projector = Some((projector, task));
+    }
+
+    /// Stops the projector where it is, as a crash would: a batch in flight is neither committed
+    /// nor acked.
+    pub async fn kill_projector(&mut self) -> Stats {
+        let (projector, task) = self.projector.take().unwrap_or_else(|| panic!("no projector is running"));
+        task.abort();
+        let _ = task.await;
+        projector.stats()
+    }
+
+    pub fn projector_stats(&self) -> Stats {
+        self.projector.as_ref().map(|(p, _)| p.stats()).unwrap_or_default()
+    }
+
+    pub async fn checkpoint(&self) -> i64 {
+        read_store::checkpoint(&self.read).await.map(|c| c.position).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Waits until the read model has applied everything the write database holds.
+    pub async fn converged(&self) -> i64 {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            let head = event_store::EventStore::head_position(&self.app.db).await.unwrap_or_else(|e| panic!("{e}"));
+            let at = self.checkpoint().await;
+            if at == head {
+                return at;
+            }
+            assert!(Instant::now() < deadline, "the read model stayed at {at}; the write database is at {head}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Every row of the live read model, as JSON, in a stable order.
+    pub async fn read_model(&self) -> Value {
+        read_model(&self.read).await
+    }
+
+    /// Rebuilds the read model from the write database (and swaps it in).
+    pub async fn rebuild(&self) -> projector::Rebuilt {
+        projector::rebuild(&self.read, &self.app.db, projector::RebuildOptions::default(), &())
+            .await
+            .unwrap_or_else(|e| panic!("rebuild failed: {e}"))
+    }
+
+    /// Stops the relay and the projector and deletes the test's stream.
+    pub async fn finish(mut self) {
+        self.stop_relay().await;
+        if let Some((_, task)) = self.projector.take() {
+            task.abort();
+        }
+        let _ = self.jetstream().await.delete_stream(&self.names.stream).await;
+    }
+}
+
+/// Names of a stream for this test alone.
+pub fn unique_names(tag: &str) -> Names {
+    let suffix = Uuid::new_v4().simple().to_string();
+    Names { ack_wait: Some(Duration::from_secs(2)), ..Names::isolated(&format!("{tag}{}", &suffix[..10])) }
+}
+
+/// Every row of the read model, in a stable order (the checkpoint without its wall-clock time).
+pub async fn read_model(pool: &PgPool) -> Value {
+    let tables = [
+        ("categories", "id"),
+        ("brands", "id"),
+        ("families", "id"),
+        ("products", "id"),
+        ("product_numbers", "product_id, key"),
+    ];
+    let mut model = serde_json::Map::new();
+    for (table, order) in tables {
+        let rows: Option<Value> =
+            sqlx::query_scalar(&format!("SELECT jsonb_agg(to_jsonb(t) ORDER BY {order}) FROM catalog.{table} t"))
+                .fetch_one(pool)
+                .await
+                .unwrap_or_else(|e| panic!("{e}"));
+        model.insert(table.to_owned(), rows.unwrap_or(Value::Null));
+    }
+    let checkpoint: i64 =
+        sqlx::query_scalar("SELECT position FROM catalog.checkpoint").fetch_one(pool).await.unwrap_or_default();
+    model.insert("checkpoint".into(), checkpoint.into());
+    Value::Object(model)
+}
+
+/// A nats-server with JetStream of the test's own, on a spare port, that the test may stop and
+/// start again (its store survives).
+pub struct OwnNats {
+    pub port: u16,
+    dir: std::path::PathBuf,
+    child: Option<Child>,
+}
+
+impl OwnNats {
+    pub async fn start() -> OwnNats {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no spare port: {e}"));
+        let dir = std::env::temp_dir().join(format!("ferrule-nats-{}", Uuid::new_v4().simple()));
+        let mut nats = OwnNats { port, dir, child: None };
+        nats.resume().await;
+        nats
+    }
+
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again) and waits until it accepts connections.
+    pub async fn resume(&mut self) {
+        let binary = std::env::var("FERRULE_NATS_SERVER").unwrap_or_else(|_| "nats-server".into());
+        let child = Command::new(&binary)
+            .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .or_else(|_| {
+                Command::new("/usr/sbin/nats-server")
+                    .args(["-a", "127.0.0.1", "-p", &self.port.to_string(), "-js", "-sd"])
+                    .arg(&self.dir)
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+            })
+            .unwrap_or_else(|e| panic!("cannot start nats-server (set FERRULE_NATS_SERVER): {e}"));
+        self.child = Some(child);
+        let deadline = Instant::now() + DEADLINE;
+        while tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.is_err() {
+            assert!(Instant::now() < deadline, "nats-server did not start on port {}", self.port);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Kills the server.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnNats {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}

@@ -103,7 +103,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row
         rows.insert(id, Row { version, position, state });
     }
     // Products keep no snapshot: their columns are their state.
-    let products: Vec<(Uuid, i64, i64, Uuid, String, String, Value, Option<String>, bool)> = sqlx::query_as(
+    let products: Vec<ProductColumns> = sqlx::query_as(
         "SELECT id, version, position, family_id, name, sku, specs, variant_key, retired \
            FROM products WHERE id = ANY($1)",
     )
@@ -124,6 +124,9 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row
     }
     Ok(rows)
 }
+
+/// id, version, position, family_id, name, sku, specs, variant_key, retired.
+type ProductColumns = (Uuid, i64, i64, Uuid, String, String, Value, Option<String>, bool);
 
 fn unreadable(id: Uuid, error: serde_json::Error) -> ApplyError {
     ApplyError::Database(sqlx::Error::Decode(format!("read-model row {id} is unreadable: {error}").into()))
@@ -312,8 +315,7 @@ async fn refresh_derived(conn: &mut PgConnection, changed: &[(Uuid, &Row)]) -> R
         for category in &affected {
             resolved.push(json!(tree.schema(category.id).iter().collect::<Vec<_>>()));
             let chain = tree.chain(category.id);
-            let ancestors: Vec<&str> =
-                chain.iter().filter(|c| c.id != category.id).map(|c| c.name.as_str()).collect();
+            let ancestors: Vec<&str> = chain.iter().filter(|c| c.id != category.id).map(|c| c.name.as_str()).collect();
             names.push(ancestors.join(" "));
         }
         sqlx::query(

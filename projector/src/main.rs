@@ -20,11 +20,10 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run(config: &Config, read: sqlx::PgPool, write: sqlx::PgPool) -> anyhow::Result<()> {
-    let client = async_nats::ConnectOptions::new()
-        .retry_on_initial_connect()
-        .connect(&config.nats_url)
-        .await
-        .with_context(|| format!("cannot reach NATS at {}: is it running and FERRULE_NATS_URL right?", config.nats_url))?;
+    let client =
+        async_nats::ConnectOptions::new().retry_on_initial_connect().connect(&config.nats_url).await.with_context(
+            || format!("cannot reach NATS at {}: is it running and FERRULE_NATS_URL right?", config.nats_url),
+        )?;
     let jetstream = async_nats::jetstream::new(client);
     let consumer = ensure_consumer(&jetstream, &Names::default())
         .await
@@ -51,9 +50,11 @@ async fn rebuild_command(read: sqlx::PgPool, write: sqlx::PgPool, page: i64) -> 
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&write).await?;
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {msg:10} [{bar:40}] {human_pos}/{human_len} events, {per_sec}, eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{spinner} {msg:10} [{bar:40}] {human_pos}/{human_len} events, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     bar.set_message("replaying");
     bar.enable_steady_tick(Duration::from_millis(200));

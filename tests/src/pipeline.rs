@@ -42,28 +42,17 @@ impl Pipeline {
 
     pub async fn start_on(nats_url: &str, names: Names) -> Pipeline {
         let app = TestApp::spawn().await;
-        let read_options = event_store::scratch::fresh_database_from(
-            &admin_url(),
-            "ft_read",
-            &read_store::READ_MIGRATOR,
-            "read",
-        )
-        .await
-        .unwrap_or_else(|e| panic!("cannot create a read database: {e}"));
+        let read_options =
+            event_store::scratch::fresh_database_from(&admin_url(), "ft_read", &read_store::READ_MIGRATOR, "read")
+                .await
+                .unwrap_or_else(|e| panic!("cannot create a read database: {e}"));
         let read = sqlx::postgres::PgPoolOptions::new()
             .max_connections(6)
             .connect_with(read_options.clone())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let mut pipeline = Pipeline {
-            app,
-            read,
-            read_options,
-            names,
-            nats_url: nats_url.to_owned(),
-            relay: None,
-            projector: None,
-        };
+        let mut pipeline =
+            Pipeline { app, read, read_options, names, nats_url: nats_url.to_owned(), relay: None, projector: None };
         pipeline.start_relay().await;
         pipeline.start_projector().await;
         pipeline
@@ -146,6 +135,25 @@ impl Pipeline {
         projector::rebuild(&self.read, &self.app.db, projector::RebuildOptions::default(), &())
             .await
             .unwrap_or_else(|e| panic!("rebuild failed: {e}"))
+    }
+
+    /// A query API over the read database (and the write one, for its health lag); its base URL.
+    pub async fn query_api(&self) -> String {
+        let config = query_api::config::Config {
+            read_database_url: String::new(),
+            write_database_url: None,
+            addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+            read_pool_size: 4,
+            min_position_wait_ms: 10_000,
+            request_timeout_secs: 30,
+            log_format: Default::default(),
+        };
+        let app = query_api::Application::with_pool(&config, self.read.clone(), Some(self.app.db.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        tokio::spawn(app.run_until(std::future::pending()));
+        format!("http://{addr}")
     }
 
     /// Stops the relay and the projector and deletes the test's stream.

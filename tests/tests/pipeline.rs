@@ -101,6 +101,50 @@ async fn products_reach_the_read_model_with_family_brand_schema_and_completeness
 }
 
 #[tokio::test]
+async fn a_created_product_is_served_by_the_query_api_at_the_position_its_command_answered() {
+    let pipeline = Pipeline::start("ryw").await;
+    let query = pipeline.query_api().await;
+    let catalog = hex_bolts(&pipeline.app).await;
+    let created = pipeline
+        .app
+        .post(
+            "/v1/products",
+            json!({"family_id": catalog.family, "name": "Hex bolt M16", "specs": {"thread_size": "M16", "length": 80}}),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+    let position = created.header("x-position").unwrap_or_default().to_owned();
+    assert_eq!(created.body["position"].to_string(), position);
+
+    // No sleep and no polling: the query API waits until the read model has the position.
+    let answer = TestApp::answer(
+        pipeline.app.client.get(format!("{query}/v1/products/{}", created.id())).header("X-Min-Position", &position),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    assert_eq!(answer.body["sku"], "HB933-M16-80");
+    assert_eq!(answer.body["category"]["id"], json!(catalog.hex_bolts));
+    assert_eq!(answer.body["missing_required"], json!([]));
+    let served_at: i64 = answer.header("x-position").and_then(|p| p.parse().ok()).unwrap_or_default();
+    assert!(served_at >= position.parse().unwrap_or(i64::MAX), "{served_at} < {position}");
+
+    let category = TestApp::answer(
+        pipeline
+            .app
+            .client
+            .get(format!("{query}/v1/categories/{}", catalog.hex_bolts))
+            .header("X-Min-Position", &position),
+    )
+    .await;
+    assert_eq!(category.status, StatusCode::OK, "{category:?}");
+    assert_eq!(category.body["ancestors"].as_array().map(Vec::len), Some(2));
+    let health = TestApp::answer(pipeline.app.client.get(format!("{query}/v1/health"))).await;
+    assert_eq!(health.status, StatusCode::OK, "{health:?}");
+    assert!(health.body["checkpoint"]["position"].as_i64() >= position.parse().ok(), "{health:?}");
+    pipeline.finish().await;
+}
+
+#[tokio::test]
 async fn a_category_moved_under_another_cluster_rewrites_its_subtree_paths_and_search_vectors() {
     let pipeline = Pipeline::start("move").await;
     let app = &pipeline.app;
@@ -111,7 +155,12 @@ async fn a_category_moved_under_another_cluster_rewrites_its_subtree_paths_and_s
     assert!(answer.status.is_success(), "{answer:?}");
     pipeline.converged().await;
 
-    let leaf = row(&pipeline, "SELECT id, path, path_names, search::text AS search FROM catalog.categories", catalog.hex_bolts).await;
+    let leaf = row(
+        &pipeline,
+        "SELECT id, path, path_names, search::text AS search FROM catalog.categories",
+        catalog.hex_bolts,
+    )
+    .await;
     assert_eq!(leaf["path"], json!([hardware, catalog.bolts, catalog.hex_bolts]));
     assert_eq!(leaf["path_names"], "Hardware Bolts");
     let search = leaf["search"].as_str().unwrap_or_default();

@@ -1,0 +1,52 @@
+//! The query API's configuration, read once at start from flags or environment variables.
+
+use std::net::SocketAddr;
+
+use telemetry::LogFormat;
+
+#[derive(Clone, Debug, clap::Parser)]
+#[command(
+    name = "query-api",
+    version,
+    about = "Ferrule's query API: browse and search from the read database.",
+    long_about = "Ferrule's query API: serves the catalog (category tree, categories, products) from the read \
+                  database the projector keeps. A request may send `X-Min-Position: N` to be answered only once \
+                  the read model has reached position N. It applies the read database's migrations at start. \
+                  Every option can also be set by the environment variable shown."
+)]
+pub struct Config {
+    /// PostgreSQL URL of the read database (the projector's read model).
+    #[arg(
+        long,
+        env = "FERRULE_READ_DATABASE_URL",
+        hide_env_values = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/ferrule_read"
+    )]
+    pub read_database_url: String,
+
+    /// PostgreSQL URL of the write database. Optional: only `/v1/health` uses it, to report how
+    /// far the read model lags behind the event store (a pool of 2 connections).
+    #[arg(long, env = "FERRULE_WRITE_DATABASE_URL", hide_env_values = true)]
+    pub write_database_url: Option<String>,
+
+    /// Address to listen on.
+    #[arg(long, env = "FERRULE_QUERY_ADDR", default_value = "127.0.0.1:8081")]
+    pub addr: SocketAddr,
+
+    /// Connections in the read database pool.
+    #[arg(long, env = "FERRULE_READ_POOL_SIZE", default_value_t = 16)]
+    pub read_pool_size: u32,
+
+    /// Milliseconds a request with `X-Min-Position` waits for the read model to reach that
+    /// position before it is answered 504.
+    #[arg(long, env = "FERRULE_MIN_POSITION_WAIT_MS", default_value_t = 5000)]
+    pub min_position_wait_ms: u64,
+
+    /// Seconds a request may take before it is answered 503 (keep it above the min-position wait).
+    #[arg(long, env = "FERRULE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+
+    /// Log format.
+    #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}

@@ -1,0 +1,72 @@
+//! The query API's one error type, mapped once to application/problem+json.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::FieldError;
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// A malformed part of the request (a path id, a header): 400, naming it.
+    #[error("{}", .0.message)]
+    BadRequest(FieldError),
+    #[error("{0}")]
+    NotFound(String),
+    /// The read model did not reach the position the client asked for in time.
+    #[error("the read model has reached position {reached}, not {wanted}, within the wait; retry the request shortly")]
+    NotYet { reached: i64, wanted: i64 },
+    /// The read model's position is unknown (its watcher stopped).
+    #[error("the read model's position is not available; retry the request shortly")]
+    Unavailable,
+    #[error("internal error")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl ApiError {
+    pub fn bad_request(field: &str, code: &str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest(FieldError::new(field, code, message))
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, &'static str) {
+        match self {
+            ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            ApiError::NotYet { .. } => (StatusCode::GATEWAY_TIMEOUT, "position-not-reached", "Position not reached"),
+            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+            ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
+        }
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::Internal(error.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug, title) = self.parts();
+        let (detail, errors) = match &self {
+            ApiError::Internal(error) => {
+                tracing::error!(error = ?error, "request failed");
+                ("the server could not complete the request; it has been logged".to_owned(), Vec::new())
+            }
+            ApiError::BadRequest(error) => (error.message.clone(), vec![error.clone()]),
+            other => (other.to_string(), Vec::new()),
+        };
+        let body = json!({
+            "type": format!("https://ferrule.dev/problems/{slug}"),
+            "title": title,
+            "status": status.as_u16(),
+            "detail": detail,
+            "errors": errors,
+        });
+        let mut response = (status, body.to_string()).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        if matches!(self, ApiError::NotYet { .. } | ApiError::Unavailable) {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
+    }
+}

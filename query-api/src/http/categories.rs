@@ -1,0 +1,140 @@
+//! Browsing categories: the tree, and one category with its ancestors and resolved attributes.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::format_path;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sqlx::types::Json as JsonColumn;
+use uuid::Uuid;
+
+use super::parse_id;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/categories", get(tree)).route("/v1/categories/{id}", get(detail))
+}
+
+/// A root is a cluster; a category with a family in it is a leaf; anything between is a node.
+fn kind(parent_id: Option<Uuid>, has_family: bool) -> &'static str {
+    match (parent_id, has_family) {
+        (None, _) => "cluster",
+        (Some(_), true) => "leaf",
+        (Some(_), false) => "node",
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct TreeRow {
+    id: Uuid,
+    name: String,
+    parent_id: Option<Uuid>,
+    path: Vec<Uuid>,
+    has_family: bool,
+}
+
+#[derive(Serialize)]
+struct TreeNode {
+    id: Uuid,
+    name: String,
+    path: String,
+    kind: &'static str,
+    children: Vec<TreeNode>,
+}
+
+#[tracing::instrument(skip_all)]
+async fn tree(State(state): State<AppState>) -> Result<Json<Vec<TreeNode>>, ApiError> {
+    let rows: Vec<TreeRow> = sqlx::query_as(
+        "SELECT c.id, c.name, c.parent_id, c.path,
+                EXISTS (SELECT 1 FROM catalog.families f WHERE f.category_id = c.id) AS has_family
+           FROM catalog.categories c
+          WHERE NOT c.retired
+          ORDER BY c.name, c.id",
+    )
+    .fetch_all(&state.read)
+    .await?;
+    Ok(Json(build_tree(rows)))
+}
+
+/// Nests the rows under their parents, keeping their order (by name). A category under a retired
+/// one is not reachable from a root, so it is left out with it.
+fn build_tree(rows: Vec<TreeRow>) -> Vec<TreeNode> {
+    let mut by_parent: HashMap<Option<Uuid>, Vec<TreeRow>> = HashMap::new();
+    for row in rows {
+        by_parent.entry(row.parent_id).or_default().push(row);
+    }
+    children_of(&mut by_parent, None)
+}
+
+fn children_of(by_parent: &mut HashMap<Option<Uuid>, Vec<TreeRow>>, parent: Option<Uuid>) -> Vec<TreeNode> {
+    // Taking each group out as it is placed means no row is visited twice, whatever the data.
+    let Some(rows) = by_parent.remove(&parent) else {
+        return Vec::new();
+    };
+    rows.into_iter()
+        .map(|row| TreeNode {
+            children: children_of(by_parent, Some(row.id)),
+            kind: kind(row.parent_id, row.has_family),
+            path: format_path(&row.path),
+            id: row.id,
+            name: row.name,
+        })
+        .collect()
+}
+
+#[derive(sqlx::FromRow)]
+struct CategoryRow {
+    id: Uuid,
+    name: String,
+    parent_id: Option<Uuid>,
+    path: Vec<Uuid>,
+    resolved: Value,
+    version: i64,
+    position: i64,
+    has_family: bool,
+    ancestors: JsonColumn<Vec<Ancestor>>,
+}
+
+#[derive(Deserialize)]
+struct Ancestor {
+    id: Uuid,
+    name: String,
+    path: Vec<Uuid>,
+}
+
+#[tracing::instrument(skip_all, fields(category_id = %id))]
+async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let row: Option<CategoryRow> = sqlx::query_as(
+        "SELECT c.id, c.name, c.parent_id, c.path, c.resolved, c.version, c.position,
+                EXISTS (SELECT 1 FROM catalog.families f WHERE f.category_id = c.id) AS has_family,
+                (SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'path', a.path)
+                                           ORDER BY p.n), '[]')
+                   FROM unnest(c.path) WITH ORDINALITY AS p(id, n)
+                   JOIN catalog.categories a ON a.id = p.id
+                  WHERE p.id <> c.id) AS ancestors
+           FROM catalog.categories c
+          WHERE c.id = $1 AND NOT c.retired",
+    )
+    .bind(id)
+    .fetch_optional(&state.read)
+    .await?;
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("category {id} does not exist")))?;
+    let ancestors: Vec<Value> =
+        row.ancestors.0.iter().map(|a| json!({ "id": a.id, "name": a.name, "path": format_path(&a.path) })).collect();
+    Ok(Json(json!({
+        "id": row.id,
+        "name": row.name,
+        "path": format_path(&row.path),
+        "kind": kind(row.parent_id, row.has_family),
+        "parent_id": row.parent_id,
+        "ancestors": ancestors,
+        "attributes": row.resolved,
+        "version": row.version,
+        "position": row.position,
+    })))
+}

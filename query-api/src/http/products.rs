@@ -1,0 +1,75 @@
+//! One product as the catalog shows it: its family, brand and category as they stand now, its
+//! specs, and whether it has every spec its schema requires.
+
+use axum::extract::{Path, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use domain::format_path;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::parse_id;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/v1/products/{id}", get(detail))
+}
+
+#[derive(sqlx::FromRow)]
+struct ProductRow {
+    id: Uuid,
+    sku: String,
+    name: String,
+    family_id: Uuid,
+    family_name: Option<String>,
+    brand_id: Option<Uuid>,
+    brand_name: Option<String>,
+    category_id: Option<Uuid>,
+    category_name: Option<String>,
+    category_path: Option<Vec<Uuid>>,
+    specs: Value,
+    missing_required: Vec<String>,
+    retired: bool,
+    version: i64,
+    position: i64,
+}
+
+#[tracing::instrument(skip_all, fields(product_id = %id))]
+async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let row: Option<ProductRow> = sqlx::query_as(
+        "SELECT p.id, p.sku, p.name, p.family_id, p.family_name, p.brand_id, p.brand_name, p.category_id,
+                c.name AS category_name, coalesce(c.path, p.category_path) AS category_path,
+                p.specs, p.missing_required, p.retired, p.version, p.position
+           FROM catalog.products p
+           LEFT JOIN catalog.categories c ON c.id = p.category_id
+          WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&state.read)
+    .await?;
+    let row = row.ok_or_else(|| ApiError::NotFound(format!("product {id} does not exist")))?;
+    Ok(Json(body(row)))
+}
+
+fn body(row: ProductRow) -> Value {
+    let brand = row.brand_id.map(|id| json!({ "id": id, "name": row.brand_name }));
+    let category = row.category_id.map(
+        |id| json!({ "id": id, "name": row.category_name, "path": row.category_path.as_deref().map(format_path) }),
+    );
+    json!({
+        "id": row.id,
+        "sku": row.sku,
+        "name": row.name,
+        "family": { "id": row.family_id, "name": row.family_name },
+        "brand": brand,
+        "category": category,
+        "specs": row.specs,
+        "complete": row.missing_required.is_empty(),
+        "missing_required": row.missing_required,
+        "retired": row.retired,
+        "version": row.version,
+        "position": row.position,
+    })
+}

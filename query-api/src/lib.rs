@@ -1,0 +1,119 @@
+//! Ferrule's query API: the read side over HTTP, answering from the read database the projector
+//! keeps, with read-your-writes through `X-Min-Position`.
+
+pub mod config;
+pub mod error;
+pub mod freshness;
+pub mod http;
+pub mod state;
+
+use std::net::SocketAddr;
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::Router;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::PgPool;
+use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+use freshness::Freshness;
+/// The read database's crate, for callers (tests, tools) that prepare one.
+pub use read_store;
+use state::AppState;
+
+const REQUEST_ID: &str = "x-request-id";
+
+/// The service, bound to its port and ready to run. Tests bind port 0 and read `local_addr()`.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Connects to the read database (applying its migrations) and, when configured, lazily to
+    /// the write database; then binds the listener.
+    pub async fn build(config: &Config) -> anyhow::Result<Self> {
+        let read = read_store::prepare_read_database(&config.read_database_url, config.read_pool_size).await?;
+        let write = match &config.write_database_url {
+            Some(url) => Some(write_pool(url)?),
+            None => None,
+        };
+        Self::with_pool(config, read, write).await
+    }
+
+    /// As `build`, over pools that are already connected (the read database migrated).
+    pub async fn with_pool(config: &Config, read: PgPool, write: Option<PgPool>) -> anyhow::Result<Self> {
+        let freshness = Freshness::start(read.clone(), Duration::from_millis(config.min_position_wait_ms)).await;
+        let state = AppState { read, write, freshness };
+        let listener =
+            TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
+        Ok(Application { listener, router: router(state, config) })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until the process is asked to stop (Ctrl-C or SIGTERM), finishing requests in flight.
+    pub async fn run(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+    }
+
+    /// Serves until `stop` completes (for tests and benchmarks).
+    pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+    }
+}
+
+/// The write database is optional and only for the health check: two connections, opened when
+/// first needed, so the query API starts (and serves) while it is down.
+fn write_pool(url: &str) -> anyhow::Result<PgPool> {
+    let options =
+        PgConnectOptions::from_str(url).context("FERRULE_WRITE_DATABASE_URL is not a valid PostgreSQL URL")?;
+    Ok(PgPoolOptions::new().max_connections(2).acquire_timeout(Duration::from_secs(2)).connect_lazy_with(options))
+}
+
+pub fn router(state: AppState, config: &Config) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    http::router()
+        .layer(axum::middleware::from_fn_with_state(state.freshness.clone(), freshness::read_your_writes))
+        .with_state(state)
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            Duration::from_secs(config.request_timeout_secs),
+        ))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,21 @@
+//! What every handler shares.
+
+use axum::extract::FromRef;
+use sqlx::PgPool;
+
+use crate::freshness::Freshness;
+
+#[derive(Clone)]
+pub struct AppState {
+    /// The read database: every answer comes from here.
+    pub read: PgPool,
+    /// The write database, when configured: only the health check reads it, to report lag.
+    pub write: Option<PgPool>,
+    pub freshness: Freshness,
+}
+
+impl FromRef<AppState> for Freshness {
+    fn from_ref(state: &AppState) -> Self {
+        state.freshness.clone()
+    }
+}

@@ -106,7 +106,8 @@ impl EventStore {
     /// may still commit below it. Positions follow transaction ids (see migrations/write/0001), and
     /// every transaction below the oldest one still running has ended, so what this returns is a
     /// prefix of the final order: nothing can later appear at or below the last position read.
-    /// A long transaction anywhere in the server holds the reader back until it ends.
+    /// A long transaction in the write database holds the reader back until it ends (see
+    /// `migrations/write/0006_read_horizon.sql`).
     pub async fn read_all(
         executor: impl PgExecutor<'_>,
         after: i64,
@@ -114,7 +115,7 @@ impl EventStore {
     ) -> Result<Vec<StoredEvent>, sqlx::Error> {
         sqlx::query_as(&format!(
             "SELECT {EVENT_COLUMNS} FROM events \
-              WHERE position > $1 AND position < pg_snapshot_xmin(pg_current_snapshot())::text::bigint * 65536 \
+              WHERE position > $1 AND position < (SELECT events_horizon()) \
               ORDER BY position LIMIT $2"
         ))
         .bind(after)

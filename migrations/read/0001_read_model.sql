@@ -43,28 +43,6 @@ BEGIN
 END;
 $$;
 
--- Numeric spec values, normalized to their measurement family's base unit, one row per product
--- and key, for range filters and sorting.
-CREATE FUNCTION product_numbers_refresh() RETURNS TRIGGER
-LANGUAGE plpgsql
-AS $$
-BEGIN
-    IF TG_OP = 'UPDATE' AND NEW.specs IS NOT DISTINCT FROM OLD.specs THEN
-        RETURN NULL;
-    END IF;
-    IF TG_OP = 'UPDATE' THEN
-        EXECUTE format('DELETE FROM %I.product_numbers WHERE product_id = $1', TG_TABLE_SCHEMA) USING NEW.id;
-    END IF;
-    EXECUTE format(
-        'INSERT INTO %I.product_numbers (product_id, key, value, unit)
-         SELECT $1, s.key, (s.value->>''base_value'')::float8, s.value->>''base_unit''
-           FROM jsonb_each($2) AS s
-          WHERE jsonb_typeof(s.value) = ''object'' AND s.value ? ''base_value''', TG_TABLE_SCHEMA)
-        USING NEW.id, NEW.specs;
-    RETURN NULL;
-END;
-$$;
-
 CREATE FUNCTION create_read_model(p_schema TEXT) RETURNS VOID
 LANGUAGE plpgsql
 AS $$
@@ -155,6 +133,8 @@ BEGIN
     CREATE TRIGGER products_derived BEFORE INSERT OR UPDATE ON products
         FOR EACH ROW EXECUTE FUNCTION public.product_derived();
 
+    -- Numeric spec values, normalized to their measurement family's base unit, one row per
+    -- product and key, for range filters and sorting; the projector writes them with the products.
     CREATE TABLE product_numbers (
         product_id  UUID             NOT NULL,
         key         TEXT             NOT NULL,
@@ -162,8 +142,6 @@ BEGIN
         unit        TEXT,
         PRIMARY KEY (product_id, key)
     );
-    CREATE TRIGGER products_numbers AFTER INSERT OR UPDATE ON products
-        FOR EACH ROW EXECUTE FUNCTION public.product_numbers_refresh();
 END;
 $$;
 

@@ -277,6 +277,17 @@ async fn write_products(conn: &mut PgConnection, products: &[(Uuid, &Row, &Produ
     .bind(&retired)
     .execute(&mut *conn)
     .await?;
+    sqlx::query("DELETE FROM product_numbers WHERE product_id = ANY($1)").bind(&ids).execute(&mut *conn).await?;
+    sqlx::query(
+        "INSERT INTO product_numbers (product_id, key, value, unit) \
+         SELECT x.id, s.key, (s.value->>'base_value')::float8, s.value->>'base_unit' \
+           FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, specs), jsonb_each(x.specs) AS s \
+          WHERE jsonb_typeof(s.value) = 'object' AND s.value ? 'base_value'",
+    )
+    .bind(&ids)
+    .bind(&specs)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

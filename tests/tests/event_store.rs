@@ -258,3 +258,32 @@ async fn a_group_append_keeps_or_refuses_each_command_alone() {
         rows.iter().skip(3).map(|(_, _, transaction)| transaction).collect();
     assert!(transactions.len() < 21, "21 commands kept in {} transactions: none was grouped", transactions.len());
 }
+
+/// Transactions in other databases of the server cannot write these events: an open one there
+/// does not hold the reader back, while one in this database does.
+#[tokio::test]
+async fn the_reader_is_held_back_only_by_transactions_of_its_own_database() {
+    let other = store().await;
+    let store = store().await;
+    let mut elsewhere = other.pool().begin().await.unwrap_or_else(|e| panic!("{e}"));
+    append_in(&mut elsewhere, Uuid::new_v4()).await;
+    let mine = append(&store, &one(Uuid::new_v4(), 1, &[])).await.unwrap_or_else(|e| panic!("{e}"));
+    // Other tests' transactions on this database server may come and go: wait with a deadline.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !positions_read(&store, 0).await.contains(&mine) {
+        assert!(std::time::Instant::now() < deadline, "a transaction in another database held the reader back");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let mut here = store.pool().begin().await.unwrap_or_else(|e| panic!("{e}"));
+    append_in(&mut here, Uuid::new_v4()).await;
+    let after = append(&store, &one(Uuid::new_v4(), 1, &[])).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!positions_read(&store, 0).await.contains(&after), "read past a transaction of its own database");
+    here.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+    elsewhere.rollback().await.unwrap_or_else(|e| panic!("{e}"));
+}
+
+async fn append_in(tx: &mut sqlx::PgConnection, stream: Uuid) {
+    EventStore::append(&mut *tx, &one(stream, 1, &[]), &metadata(), chrono::Utc::now())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}

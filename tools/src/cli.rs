@@ -75,6 +75,57 @@ pub enum BenchCommand {
         drift during the run cancels out too.\n\n\
         The scratch databases are cloned from a migrated template and dropped at the end.")]
     Write(WriteArgs),
+
+    /// Projection lag at a steady command rate; rebuild events/s against raw batched INSERTs.
+    #[command(long_about = "The event pipeline, measured in this process against the real PostgreSQL and NATS.\n\n\
+        • Lag: the command API, the relay and the projector run here over fresh scratch databases and a \
+        JetStream stream of the run's own. Product creates are sent at a fixed rate (open loop: a slow answer \
+        does not slow the sender). For each, the lag is the time from its answer (its events are committed) \
+        until the projector's checkpoint notification says the read model has reached its position. \
+        Printed as p50/p95/p99 (target p99 ≤ 100 ms at 500 commands/s).\n\
+        • Rebuild: the write database is topped up to N events (copies of a real ProductCreated), then \
+        `projector rebuild` replays them all into a fresh copy of the read model, indexes it and swaps it in. \
+        Its events/s are printed next to the rate at which PostgreSQL takes the same event rows as raw \
+        batched INSERTs (same batch size, into a fresh table shaped like `events`), measured before and after \
+        the rebuild in the same run; targets ≥ 20,000 events/s and ≥ 0.75 of raw.\n\n\
+        Scratch databases and the stream are dropped at the end.")]
+    Pipeline(PipelineArgs),
+}
+
+#[derive(Args)]
+pub struct PipelineArgs {
+    /// Product creates per second in the lag phase.
+    #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=20_000))]
+    pub rate: u32,
+
+    /// Seconds the lag phase is measured.
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub duration_secs: u64,
+
+    /// Seconds of load before the lag is measured.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub warmup_secs: u64,
+
+    /// Events in the write database for the rebuild phase (topped up with copies of a real event).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=50_000_000))]
+    pub rebuild_events: u64,
+
+    /// Events per transaction, in the rebuild and in the raw INSERT baseline alike.
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+    pub page: i64,
+
+    /// NATS server with JetStream; the run creates and deletes a stream of its own.
+    #[arg(long, env = "FERRULE_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    /// PostgreSQL URL of any database on the server, as a role that may create databases.
+    #[arg(
+        long,
+        env = "FERRULE_TEST_DATABASE_URL",
+        hide_env_values = true,
+        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
+    )]
+    pub database_url: String,
 }
 
 #[derive(Args)]

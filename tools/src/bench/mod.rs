@@ -4,6 +4,7 @@
 //! This module holds what every benchmark shares: running N concurrent clients for a timed phase
 //! with a live rate, latency histograms, the results table, and stopping cleanly on Ctrl-C.
 
+mod pipeline;
 mod write;
 
 use std::collections::BTreeMap;
@@ -21,6 +22,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     watch_for_ctrl_c();
     match command {
         BenchCommand::Write(args) => write::run(args).await,
+        BenchCommand::Pipeline(args) => pipeline::run(args).await,
     }
 }
 

@@ -105,7 +105,7 @@ fn report(raw_before: &Phase, http: &Phase, raw_after: &Phase) {
 }
 
 /// `postgres://user:secret@host/db` without the credentials.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     match url.split_once("://").and_then(|(scheme, rest)| rest.split_once('@').map(|(_, host)| (scheme, host))) {
         Some((scheme, host)) => format!("{scheme}://…@{host}"),
         None => url.to_owned(),
@@ -140,13 +140,13 @@ async fn check_server(args: &WriteArgs) -> anyhow::Result<String> {
 }
 
 /// The scratch databases of this run, dropped at the end whatever happened.
-struct Scratch {
-    admin_url: String,
-    names: Vec<String>,
+pub(super) struct Scratch {
+    pub(super) admin_url: String,
+    pub(super) names: Vec<String>,
 }
 
 impl Scratch {
-    async fn fresh(&mut self) -> anyhow::Result<PgConnectOptions> {
+    pub(super) async fn fresh(&mut self) -> anyhow::Result<PgConnectOptions> {
         let options =
             event_store::scratch::fresh_database(&self.admin_url, "ferrule_bench").await.with_context(|| {
                 format!(
@@ -158,7 +158,7 @@ impl Scratch {
         Ok(options)
     }
 
-    async fn drop_all(&self) {
+    pub(super) async fn drop_all(&self) {
         for name in &self.names {
             if let Err(e) = event_store::scratch::drop_database(&self.admin_url, name).await {
                 eprintln!("could not drop the scratch database {name}: {e}; drop it by hand");
@@ -169,11 +169,11 @@ impl Scratch {
 
 /// A ProductCreated event row as the command API wrote it, copied by the raw phases.
 #[derive(Clone)]
-struct Sample {
-    stream_type: String,
-    event_type: String,
-    schema_version: i16,
-    payload: Value,
+pub(super) struct Sample {
+    pub(super) stream_type: String,
+    pub(super) event_type: String,
+    pub(super) schema_version: i16,
+    pub(super) payload: Value,
 }
 
 /// N connections, each INSERTing one event row per autocommit transaction. The position is
@@ -229,16 +229,16 @@ async fn insert_event(pool: &PgPool, sample: &Sample) -> Result<(), sqlx::Error>
 }
 
 /// The command API, in this process, over its own scratch database with the benchmark's catalog.
-struct HttpTarget {
-    api: Api,
-    store: EventStore,
-    family_id: String,
+pub(super) struct HttpTarget {
+    pub(super) api: Api,
+    pub(super) store: EventStore,
+    pub(super) family_id: String,
     stop: oneshot::Sender<()>,
     server: JoinHandle<std::io::Result<()>>,
 }
 
 impl HttpTarget {
-    async fn start(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<Self> {
+    pub(super) async fn start(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<Self> {
         let options = scratch.fresh().await?;
         let store = EventStore::connect(options, args.api_pool_size)
             .await
@@ -279,7 +279,7 @@ impl HttpTarget {
     }
 
     /// Creates one product and reads back the event row it wrote.
-    async fn sample(&self) -> anyhow::Result<Sample> {
+    pub(super) async fn sample(&self) -> anyhow::Result<Sample> {
         let answer = self.api.call(Method::POST, "/v1/products", &product(&self.family_id, u32::MAX, 0)).await?;
         if answer.status != StatusCode::CREATED {
             bail!("the sample product create answered {}", describe(&answer));
@@ -318,7 +318,7 @@ impl HttpTarget {
     }
 
     /// Stops the server (finishing requests in flight) and closes its pool.
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         drop(self.api);
         let _ = self.stop.send(());
         if tokio::time::timeout(Duration::from_secs(10), self.server).await.is_err() {
@@ -331,7 +331,7 @@ impl HttpTarget {
 /// A realistic create: a hex bolt with four specs, its length given in inches (converted and
 /// range-checked against the attribute's mm), and a lot number that makes every product its own
 /// variant.
-fn product(family_id: &str, client: u32, n: u64) -> Value {
+pub(super) fn product(family_id: &str, client: u32, n: u64) -> Value {
     const THREADS: [&str; 5] = ["M6", "M8", "M10", "M12", "M16"];
     const INCHES: [f64; 6] = [0.75, 1.0, 1.25, 1.5, 2.0, 2.5];
     let thread = THREADS[(n % 5) as usize];

@@ -105,6 +105,11 @@ impl Relay {
             return Ok(());
         }
         tracing::info!("this replica is the active relay");
+        // Progress is a resume point, not a guarantee: if a crash loses its last updates, the
+        // relay publishes those events again, JetStream drops the copies by Msg-Id and the
+        // projector skips any that get through. So its commits need not wait for the disk, and
+        // the relay does not stall behind a WAL flush every round.
+        sqlx::query("SET synchronous_commit = off").execute(&mut conn).await?;
         jetstream::ensure_stream(&self.jetstream, &self.config.names)
             .await
             .map_err(|e| RelayError::Publish(e.to_string()))?;

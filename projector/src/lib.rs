@@ -74,9 +74,12 @@ pub enum Command {
     /// Replay the whole events table into fresh read-model tables beside the live ones, with a
     /// progress bar, then swap them in atomically; the query API serves the old tables until then.
     Rebuild {
-        /// Events applied per transaction.
+        /// Events read from the write database per page.
         #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(i64).range(1..=100_000))]
         page: i64,
+        /// Connections each page's product events are split over (by product), applied at once.
+        #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
+        lanes: u16,
     },
 }
 

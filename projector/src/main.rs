@@ -11,11 +11,11 @@ use relay::Names;
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     telemetry::init(config.log_format);
-    let read = read_store::prepare_read_database(&config.read_database_url, 4).await?;
+    let read = read_store::prepare_read_database(&config.read_database_url, 8).await?;
     let write = connect_write(&config.write_database_url, 4).await?;
     match config.command {
         None | Some(Command::Run) => run(&config, read, write).await,
-        Some(Command::Rebuild { page }) => rebuild_command(read, write, page).await,
+        Some(Command::Rebuild { page, lanes }) => rebuild_command(read, write, page, lanes.into()).await,
     }
 }
 
@@ -46,7 +46,7 @@ impl Progress for Bar {
     }
 }
 
-async fn rebuild_command(read: sqlx::PgPool, write: sqlx::PgPool, page: i64) -> anyhow::Result<()> {
+async fn rebuild_command(read: sqlx::PgPool, write: sqlx::PgPool, page: i64, lanes: usize) -> anyhow::Result<()> {
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&write).await?;
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
     bar.set_style(
@@ -58,7 +58,7 @@ async fn rebuild_command(read: sqlx::PgPool, write: sqlx::PgPool, page: i64) -> 
     );
     bar.set_message("replaying");
     bar.enable_steady_tick(Duration::from_millis(200));
-    let done = rebuild(&read, &write, RebuildOptions { page }, &Bar(bar.clone())).await;
+    let done = rebuild(&read, &write, RebuildOptions { page, lanes }, &Bar(bar.clone())).await;
     bar.finish_and_clear();
     let done = done.context("the rebuild failed; the live read model is untouched — run it again")?;
     let seconds = done.replay.as_secs_f64().max(1e-9);

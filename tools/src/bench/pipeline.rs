@@ -335,7 +335,13 @@ async fn rebuild_phase(
     );
     bar.set_prefix("projector rebuild");
     let started = Instant::now();
-    let done = projector::rebuild(read, write, RebuildOptions { page: args.page }, &RebuildBar(bar.clone())).await?;
+    let done = projector::rebuild(
+        read,
+        write,
+        RebuildOptions { page: args.page, ..RebuildOptions::default() },
+        &RebuildBar(bar.clone()),
+    )
+    .await?;
     let rebuild = started.elapsed();
     bar.finish_and_clear();
     let raw_after = raw_inserts(&raw_pool, &events, args.page, "raw_after").await?;

@@ -59,6 +59,7 @@ pub struct Applied {
 pub async fn apply(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<Applied, ApplyError> {
     let ids: Vec<Uuid> = events.iter().map(|e| e.stream_id).collect::<HashSet<_>>().into_iter().collect();
     let mut rows = load(conn, &ids).await?;
+    let existed: HashSet<Uuid> = rows.keys().copied().collect();
     let mut changed: Vec<Uuid> = Vec::new();
     let mut applied = Applied::default();
     for stored in events {
@@ -82,7 +83,7 @@ pub async fn apply(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<Ap
         applied.events += 1;
     }
     let changed: Vec<(Uuid, &Row)> = changed.iter().filter_map(|id| rows.get(id).map(|r| (*id, r))).collect();
-    write(conn, &changed).await?;
+    write(conn, &changed, &existed).await?;
     refresh_derived(conn, &changed).await?;
     Ok(applied)
 }
@@ -96,6 +97,9 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row
          UNION ALL SELECT id, version, position, state FROM families WHERE id = ANY($1)",
     )
     .bind(ids)
+    // Planned for the batch at hand: a plan cached while a table was small (a rebuild's copy starts
+    // empty) would scan the whole table for every batch once it is large.
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     for (id, version, position, state) in snapshots {
@@ -108,6 +112,7 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row
            FROM products WHERE id = ANY($1)",
     )
     .bind(ids)
+    .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
     for (id, version, position, family_id, name, sku, specs, variant_key, retired) in products {
@@ -153,7 +158,7 @@ impl Columns {
 
 /// Writes the changed rows: one upsert per table. Categories, brands and families are written from
 /// their snapshots (the columns are taken from the JSON in SQL); products from their fields.
-async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)]) -> Result<(), ApplyError> {
+async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &HashSet<Uuid>) -> Result<(), ApplyError> {
     let (mut categories, mut brands, mut families) = (Columns::default(), Columns::default(), Columns::default());
     let mut products: Vec<(Uuid, &Row, &Product)> = Vec::new();
     for (id, row) in changed {
@@ -227,14 +232,18 @@ async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)]) -> Result<(), 
         .await?;
     }
     if !products.is_empty() {
-        write_products(conn, &products).await?;
+        write_products(conn, &products, existed).await?;
     }
     Ok(())
 }
 
 /// Products take their family's, brand's and category's columns as those rows stand now; the
 /// trigger derives the search vector and the missing required specs.
-async fn write_products(conn: &mut PgConnection, products: &[(Uuid, &Row, &Product)]) -> Result<(), ApplyError> {
+async fn write_products(
+    conn: &mut PgConnection,
+    products: &[(Uuid, &Row, &Product)],
+    existed: &HashSet<Uuid>,
+) -> Result<(), ApplyError> {
     let mut ids = Vec::with_capacity(products.len());
     let (mut versions, mut positions, mut families, mut names) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut skus, mut specs, mut variant_keys, mut retired) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
@@ -277,7 +286,15 @@ async fn write_products(conn: &mut PgConnection, products: &[(Uuid, &Row, &Produ
     .bind(&retired)
     .execute(&mut *conn)
     .await?;
-    sqlx::query("DELETE FROM product_numbers WHERE product_id = ANY($1)").bind(&ids).execute(&mut *conn).await?;
+    // A product new in this batch has no numbers yet (a rebuild's products are nearly all new).
+    let replaced: Vec<Uuid> = ids.iter().filter(|id| existed.contains(id)).copied().collect();
+    if !replaced.is_empty() {
+        sqlx::query("DELETE FROM product_numbers WHERE product_id = ANY($1)")
+            .bind(&replaced)
+            .persistent(false)
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query(
         "INSERT INTO product_numbers (product_id, key, value, unit) \
          SELECT x.id, s.key, (s.value->>'base_value')::float8, s.value->>'base_unit' \

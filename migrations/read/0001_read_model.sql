@@ -155,25 +155,37 @@ BEGIN
 END;
 $$;
 
--- Secondary indexes, apart so that a rebuild loads its tables first and indexes them once.
+-- Secondary indexes, apart so that a rebuild loads its tables first and indexes them once, each
+-- index on a connection of its own (`read_model_indexes` lists them, unqualified, for the schema
+-- on the search path).
+CREATE FUNCTION read_model_indexes() RETURNS SETOF TEXT
+LANGUAGE sql IMMUTABLE
+AS $$
+    VALUES ('CREATE INDEX products_search_idx ON products USING GIN (search)'),
+           ('CREATE INDEX products_specs_idx ON products USING GIN (specs jsonb_path_ops)'),
+           ('CREATE INDEX products_category_path_idx ON products USING GIN (category_path)'),
+           ('CREATE INDEX product_numbers_key_value_idx ON product_numbers (key, value)'),
+           ('CREATE INDEX products_family_idx ON products (family_id)'),
+           ('CREATE INDEX products_sku_idx ON products (lower(sku))'),
+           ('CREATE INDEX categories_parent_idx ON categories (parent_id)'),
+           ('CREATE INDEX categories_path_idx ON categories USING GIN (path)'),
+           ('CREATE INDEX categories_search_idx ON categories USING GIN (search)'),
+           ('CREATE INDEX brands_search_idx ON brands USING GIN (search)'),
+           ('CREATE INDEX families_category_idx ON families (category_id)'),
+           ('CREATE INDEX families_brand_idx ON families (brand_id)'),
+           ('CREATE INDEX families_search_idx ON families USING GIN (search)')
+$$;
+
 CREATE FUNCTION create_read_model_indexes(p_schema TEXT) RETURNS VOID
 LANGUAGE plpgsql
 AS $$
+DECLARE
+    v_statement TEXT;
 BEGIN
     EXECUTE format('SET LOCAL search_path TO %I, public', p_schema);
-    CREATE INDEX categories_parent_idx ON categories (parent_id);
-    CREATE INDEX categories_path_idx ON categories USING GIN (path);
-    CREATE INDEX categories_search_idx ON categories USING GIN (search);
-    CREATE INDEX brands_search_idx ON brands USING GIN (search);
-    CREATE INDEX families_category_idx ON families (category_id);
-    CREATE INDEX families_brand_idx ON families (brand_id);
-    CREATE INDEX families_search_idx ON families USING GIN (search);
-    CREATE INDEX products_family_idx ON products (family_id);
-    CREATE INDEX products_category_path_idx ON products USING GIN (category_path);
-    CREATE INDEX products_sku_idx ON products (lower(sku));
-    CREATE INDEX products_search_idx ON products USING GIN (search);
-    CREATE INDEX products_specs_idx ON products USING GIN (specs jsonb_path_ops);
-    CREATE INDEX product_numbers_key_value_idx ON product_numbers (key, value);
+    FOR v_statement IN SELECT read_model_indexes() LOOP
+        EXECUTE v_statement;
+    END LOOP;
 END;
 $$;
 

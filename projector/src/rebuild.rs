@@ -91,12 +91,7 @@ pub async fn rebuild(
 
     progress.phase("indexing");
     let indexing = Instant::now();
-    let mut tx = read.begin().await?;
-    // Index builds (GIN above all) are much faster when their sort fits in memory.
-    sqlx::query("SET LOCAL maintenance_work_mem = '512MB'").execute(&mut *tx).await?;
-    sqlx::query("SELECT create_read_model_indexes($1)").bind(REBUILD_SCHEMA).execute(&mut *tx).await?;
-    sqlx::query(&format!("ANALYZE {REBUILD_SCHEMA}.products")).execute(&mut *tx).await?;
-    tx.commit().await?;
+    index_copy(read, options.lanes).await?;
     done.indexing = indexing.elapsed();
 
     progress.phase("swapping");
@@ -144,6 +139,38 @@ async fn apply_page(read: &PgPool, events: Vec<StoredEvent>, lanes: usize) -> Re
     for lane in applying {
         lane.await.map_err(|e| ProjectError::Task(e.to_string()))??;
     }
+    Ok(())
+}
+
+/// Builds the copy's indexes, `lanes` at a time, each with room to sort in memory.
+async fn index_copy(read: &PgPool, lanes: usize) -> Result<(), ProjectError> {
+    let mut statements: Vec<String> = sqlx::query_scalar("SELECT read_model_indexes()").fetch_all(read).await?;
+    // Longest first (they are listed so): the others fill in beside them.
+    statements.reverse();
+    let queue = std::sync::Arc::new(tokio::sync::Mutex::new(statements));
+    let builders: Vec<JoinHandle<Result<(), ProjectError>>> = (0..lanes.max(1))
+        .map(|_| {
+            let (read, queue) = (read.clone(), queue.clone());
+            tokio::spawn(async move {
+                loop {
+                    let Some(statement) = queue.lock().await.pop() else { return Ok(()) };
+                    let mut tx = read.begin().await?;
+                    into_copy(&mut tx).await?;
+                    sqlx::query("SET LOCAL maintenance_work_mem = '256MB'").execute(&mut *tx).await?;
+                    sqlx::query(&statement).execute(&mut *tx).await?;
+                    tx.commit().await?;
+                }
+            })
+        })
+        .collect();
+    for builder in builders {
+        builder.await.map_err(|e| ProjectError::Task(e.to_string()))??;
+    }
+    let mut tx = read.begin().await?;
+    into_copy(&mut tx).await?;
+    sqlx::query("ANALYZE products").execute(&mut *tx).await?;
+    sqlx::query("ANALYZE product_numbers").execute(&mut *tx).await?;
+    tx.commit().await?;
     Ok(())
 }
 

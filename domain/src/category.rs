@@ -349,19 +349,20 @@ impl CategoryTree {
         let inherited = category.parent_id.map(|p| self.schema(p)).unwrap_or_default();
         let descendants = self.descendants(id);
         let below = descendants.iter().map(|c| &c.attributes);
-        define_attribute(&category.attributes, &inherited, below, key, input).map(|e| vec![event(id, e)])
+        define_attribute(&category.attributes, &inherited, below, key, input)
+            .map(|e| e.map(|e| event(id, e)).into_iter().collect())
     }
 }
 
 /// Adds or replaces a definition on one level (a category or a family), checked against what it
-/// inherits and against the overrides below it.
+/// inherits and against the overrides below it; `None` when it is already defined exactly so.
 pub(crate) fn define_attribute<'a>(
     own: &Definitions,
     inherited: &ResolvedSchema,
     below: impl IntoIterator<Item = &'a Definitions>,
     key: &str,
     input: DefinitionInput,
-) -> Result<Event, DomainError> {
+) -> Result<Option<Event>, DomainError> {
     let key = AttributeKey::parse(key).map_err(|e| DomainError::Invalid(vec![e]))?;
     let definition = input.parse().map_err(DomainError::Invalid)?;
     if let Some(parent) = inherited.get(key.as_str()) {
@@ -380,10 +381,11 @@ pub(crate) fn define_attribute<'a>(
     }
     let previous = own.get(key.as_str());
     if previous == Some(&definition) {
-        return Err(DomainError::Conflict(format!("{key} is already defined exactly so")));
+        // PUT is idempotent: defining it exactly as it stands changes nothing.
+        return Ok(None);
     }
     let changes = crate::AttributeDefinition::diff(previous, Some(&definition));
-    Ok(Event::AttributeDefined { key, definition, changes })
+    Ok(Some(Event::AttributeDefined { key, definition, changes }))
 }
 
 pub(crate) fn remove_attribute(own: &Definitions, key: &str) -> Result<Event, DomainError> {

@@ -83,7 +83,10 @@ pub fn define_attribute(
 ) -> Result<Vec<NewEvent>, DomainError> {
     let inherited = tree.schema(family.category_id);
     let event = category::define_attribute(&family.attributes, &inherited, std::iter::empty(), key, input)?;
-    Ok(vec![NewEvent { stream_id: family.id, stream_type: StreamType::Family, event }])
+    Ok(event
+        .map(|event| NewEvent { stream_id: family.id, stream_type: StreamType::Family, event })
+        .into_iter()
+        .collect())
 }
 
 pub fn remove_attribute(family: &Family, key: &str) -> Result<Vec<NewEvent>, DomainError> {

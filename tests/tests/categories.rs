@@ -150,3 +150,18 @@ async fn attribute_definitions_inherit_and_can_be_replaced_and_removed() {
         .await;
     assert_eq!(unknown_now.field_errors(), [("specs.finish".to_owned(), "unknown_attribute".to_owned())]);
 }
+
+#[tokio::test]
+async fn putting_an_attribute_exactly_as_it_stands_changes_nothing_and_answers_200() {
+    let app = TestApp::spawn().await;
+    let fasteners = app.category("Fasteners", None).await;
+    let thread = json!({"label": "Thread size", "type": "select", "options": ["M6", "M8"]});
+    let path = format!("/v1/categories/{fasteners}/attributes/thread_size");
+    let first = app.put(&path, thread.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
+    let events = app.event_count().await;
+    let again = app.put(&path, thread).await;
+    assert_eq!(again.status, StatusCode::OK, "{again:?}");
+    assert_eq!(again.body["position"], first.body["position"]);
+    assert_eq!(app.event_count().await, events);
+}

@@ -197,6 +197,41 @@ async fn a_rebuild_equals_the_live_read_model_and_swaps_in_under_a_running_proje
 }
 
 #[tokio::test]
+async fn the_query_api_keeps_serving_while_a_rebuild_runs_and_swaps() {
+    let pipeline = Pipeline::start("serving").await;
+    let query = pipeline.query_api().await;
+    let catalog = hex_bolts(&pipeline.app).await;
+    let bolt = product(&pipeline.app, catalog.family, "M12", 40.0).await;
+    pipeline.converged().await;
+
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (client, stop) = (pipeline.app.client.clone(), stop.clone());
+        let paths = [format!("{query}/v1/products/{bolt}"), format!("{query}/v1/categories/{}", catalog.hex_bolts)];
+        tokio::spawn(async move {
+            let mut answers = Vec::new();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                for path in &paths {
+                    let status = client.get(path).send().await.map(|r| r.status()).ok();
+                    answers.push((Instant::now(), status));
+                }
+            }
+            answers
+        })
+    };
+    let started = Instant::now();
+    pipeline.rebuild().await;
+    let ended = Instant::now();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let answers = reader.await.unwrap_or_else(|e| panic!("{e}"));
+    let during = answers.iter().filter(|(at, _)| *at >= started && *at <= ended).count();
+    assert!(during > 0, "no request was answered while the rebuild ran");
+    let failed: Vec<_> = answers.iter().filter(|(_, status)| *status != Some(StatusCode::OK)).collect();
+    assert!(failed.is_empty(), "{} of {} requests failed: {failed:?}", failed.len(), answers.len());
+    pipeline.finish().await;
+}
+
+#[tokio::test]
 async fn the_projector_killed_mid_batch_and_restarted_leaves_what_a_fresh_rebuild_makes() {
     let mut pipeline = Pipeline::start("kill").await;
     let catalog = hex_bolts(&pipeline.app).await;

@@ -11,6 +11,7 @@ pub mod family;
 mod given;
 pub mod names;
 pub mod product;
+pub mod search;
 pub mod specs;
 pub mod units;
 

@@ -70,8 +70,9 @@ pub struct Config {
     #[arg(long, env = "FERRULE_APPEND_WORKERS", default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..))]
     pub append_workers: u16,
 
-    /// Commands in one shared append transaction at most (1 appends each command alone).
-    #[arg(long, env = "FERRULE_APPEND_BATCH_MAX", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    /// Commands in one shared append transaction at most (1 appends each command alone; each is a
+    /// subtransaction, and more than 64 would overflow PostgreSQL's subtransaction cache).
+    #[arg(long, env = "FERRULE_APPEND_BATCH_MAX", default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub append_batch_max: u16,
 
     /// Seconds a request may take before it is answered 503.

@@ -36,6 +36,11 @@ impl Default for GroupOptions {
     }
 }
 
+/// Commands in one batch at most, whatever is configured: each is a subtransaction, and beyond 64
+/// of them PostgreSQL's per-backend cache of subtransaction ids overflows, which slows every
+/// snapshot on the server.
+const MAX_COMMANDS: usize = 64;
+
 /// Events in one batch at most: positions leave room for 65535 per transaction.
 const MAX_EVENTS: usize = 60_000;
 
@@ -65,7 +70,7 @@ struct Outcome {
 
 impl GroupAppender {
     pub fn start(store: EventStore, options: GroupOptions) -> Self {
-        let max_commands = options.max_commands.max(1);
+        let max_commands = options.max_commands.clamp(1, MAX_COMMANDS);
         let (jobs, receiver) = mpsc::channel(max_commands * options.workers.max(1) * 2);
         let receiver = Arc::new(Mutex::new(receiver));
         for _ in 0..options.workers.max(1) {
@@ -156,9 +161,10 @@ async fn append_batch(store: &EventStore, mut batch: Vec<Job>) -> Vec<(Job, Resu
             batch.into_iter().zip(outcomes).map(|(job, outcome)| (job, outcome.into_result())).collect()
         }
         Ok(outcomes) => {
+            // The batch committed, but which commands it kept is unknown: say so, not "refused".
             let message = format!("append_batch answered {} rows for {} commands", outcomes.len(), batch.len());
-            let refused = || AppendError::Refused { code: "XX000".into(), message: message.clone() };
-            batch.into_iter().map(|job| (job, Err(refused()))).collect()
+            let error = Arc::new(sqlx::Error::Protocol(message));
+            batch.into_iter().map(|job| (job, Err(AppendError::Database(error.clone())))).collect()
         }
         Err(error) => {
             // Whether the batch committed is unknown if the connection broke at commit: every

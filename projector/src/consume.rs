@@ -36,6 +36,8 @@ pub enum ProjectError {
     Nats(String),
     #[error("a projector task failed: {0}")]
     Task(String),
+    #[error("the write database lacks events between positions {after} and {before}: is it the primary?")]
+    Hole { after: i64, before: i64 },
 }
 
 impl From<sqlx::Error> for ProjectError {
@@ -191,7 +193,12 @@ async fn apply_messages(conn: &mut PgConnection, write: &PgPool, messages: &[Mes
         }
         if previous != done.checkpoint {
             let filled = fill(write, done.checkpoint, at).await?;
+            // The write database must have the whole hole: anything less would be skipped.
+            if filled.last().map_or(done.checkpoint, |e| e.position) != previous {
+                return Err(ProjectError::Hole { after: done.checkpoint, before: at });
+            }
             done.filled += filled.len();
+            done.checkpoint = previous;
             events.extend(filled);
         }
         let event: StoredEvent = match serde_json::from_slice(&message.payload) {
@@ -200,13 +207,12 @@ async fn apply_messages(conn: &mut PgConnection, write: &PgPool, messages: &[Mes
                 // Not our relay's: the write database has the event at that position.
                 tracing::error!(%error, position = at, "an unreadable message; reading its event from the write database");
                 let mut filled = fill(write, done.checkpoint, at + 1).await?;
-                done.filled += filled.len();
                 match filled.pop() {
-                    Some(event) if event.position == at => {
-                        events.extend(filled);
+                    Some(event) if event.position == at && filled.is_empty() => {
+                        done.filled += 1;
                         event
                     }
-                    _ => continue,
+                    _ => return Err(ProjectError::Hole { after: done.checkpoint, before: at + 1 }),
                 }
             }
         };
@@ -215,6 +221,16 @@ async fn apply_messages(conn: &mut PgConnection, write: &PgPool, messages: &[Mes
     }
     if events.is_empty() {
         return Ok(done);
+    }
+    // A write transaction is applied whole (a category move and its descendants' new paths), even
+    // when the batch ends in its middle: the rest of its events come from the write database, and
+    // their messages will be duplicates. Its events share `position >> 16`.
+    let last = done.checkpoint;
+    let rest = fill(write, last, ((last >> 16) + 1) << 16).await?;
+    if let Some(end) = rest.last() {
+        done.filled += rest.len();
+        done.checkpoint = end.position;
+        events.extend(rest);
     }
     done.applied = apply(&mut *conn, &events).await?.events;
     let last = events.last().map(|e| e.recorded_at);

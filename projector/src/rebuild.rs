@@ -177,6 +177,7 @@ async fn index_copy(read: &PgPool, lanes: usize) -> Result<(), ProjectError> {
 /// A fresh, empty copy (dropping what an interrupted rebuild left).
 async fn prepare(read: &PgPool) -> Result<(), ProjectError> {
     let mut tx = read.begin().await?;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS {RETIRED_SCHEMA} CASCADE")).execute(&mut *tx).await?;
     sqlx::query(&format!("DROP SCHEMA IF EXISTS {REBUILD_SCHEMA} CASCADE")).execute(&mut *tx).await?;
     sqlx::query("SELECT create_read_model($1)").bind(REBUILD_SCHEMA).execute(&mut *tx).await?;
     tx.commit().await?;
@@ -194,7 +195,9 @@ fn read_page(write: &PgPool, after: i64, limit: i64) -> JoinHandle<Result<Vec<St
 }
 
 /// In one transaction: hold the live projection, catch the copy up to it, rename the schemas.
-/// Returns the events caught up and the checkpoint the new live schema starts from.
+/// Returns the events caught up and the checkpoint the new live schema starts from. The old
+/// tables are dropped afterwards, apart: dropping them takes each table's exclusive lock, and
+/// doing that while holding the others would deadlock with a query reading two of them.
 async fn swap_in(read: &PgPool, write: &PgPool, mut position: i64) -> Result<(u64, i64), ProjectError> {
     let mut tx = read.begin().await?;
     sqlx::query("LOCK TABLE catalog.checkpoint IN ACCESS EXCLUSIVE MODE").execute(&mut *tx).await?;
@@ -212,8 +215,29 @@ async fn swap_in(read: &PgPool, write: &PgPool, mut position: i64) -> Result<(u6
     }
     sqlx::query(&format!("ALTER SCHEMA catalog RENAME TO {RETIRED_SCHEMA}")).execute(&mut *tx).await?;
     sqlx::query(&format!("ALTER SCHEMA {REBUILD_SCHEMA} RENAME TO catalog")).execute(&mut *tx).await?;
-    sqlx::query(&format!("DROP SCHEMA {RETIRED_SCHEMA} CASCADE")).execute(&mut *tx).await?;
     checkpoint::notify(&mut tx, position).await?;
     tx.commit().await?;
+    drop_retired(read).await;
     Ok((caught_up, position))
+}
+
+/// Drops the tables a swap retired once the queries still reading them have finished; each
+/// attempt waits a little for its locks and gives way rather than stall new queries. What is left
+/// after the attempts, the next rebuild drops.
+async fn drop_retired(read: &PgPool) {
+    for attempt in 1..=20 {
+        let dropped = async {
+            let mut tx = read.begin().await?;
+            sqlx::query("SET LOCAL lock_timeout = '500ms'").execute(&mut *tx).await?;
+            sqlx::query(&format!("DROP SCHEMA IF EXISTS {RETIRED_SCHEMA} CASCADE")).execute(&mut *tx).await?;
+            tx.commit().await
+        }
+        .await;
+        match dropped {
+            Ok(()) => return,
+            Err(error) => tracing::debug!(%error, attempt, "the retired read model is still in use"),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tracing::warn!("the retired read model ({RETIRED_SCHEMA}) is still in use; the next rebuild drops it");
 }

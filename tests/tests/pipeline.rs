@@ -255,7 +255,8 @@ async fn the_projector_killed_mid_batch_and_restarted_leaves_what_a_fresh_rebuil
         // Kill it once it has applied something new, while writes go on.
         let before = pipeline.checkpoint().await;
         let deadline = Instant::now() + DEADLINE;
-        while pipeline.checkpoint().await == before && Instant::now() < deadline {
+        while pipeline.checkpoint().await == before {
+            assert!(Instant::now() < deadline, "the projector applied nothing new");
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
         pipeline.kill_projector().await;
@@ -317,6 +318,32 @@ async fn messages_delivered_twice_or_after_a_later_one_are_applied_once_in_order
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(brands, [(first, events[0].position), (second, events[1].position), (third, events[2].position)]);
+    pipeline.finish().await;
+}
+
+#[tokio::test]
+async fn a_write_transaction_is_applied_whole_even_when_only_its_first_message_arrived() {
+    let mut pipeline = Pipeline::start("whole").await;
+    let catalog = hex_bolts(&pipeline.app).await;
+    let hardware = pipeline.app.category("Hardware", None).await;
+    pipeline.converged().await;
+    let before = pipeline.checkpoint().await;
+    pipeline.stop_relay().await;
+    // One command, one transaction: Bolts moves and Hex bolts' path changes with it.
+    let moved = pipeline.app.patch(&format!("/v1/categories/{}", catalog.bolts), json!({"parent_id": hardware})).await;
+    assert!(moved.status.is_success(), "{moved:?}");
+    let events: Vec<_> = all_events(&pipeline.app).await.into_iter().filter(|e| e.position > before).collect();
+    assert_eq!(events.len(), 2, "{events:?}");
+    publish(&pipeline, &events[0], before).await;
+    let deadline = Instant::now() + DEADLINE;
+    while pipeline.checkpoint().await < events[0].position {
+        assert!(Instant::now() < deadline, "the projector did not apply the message");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // Never the moved node without its subtree.
+    assert_eq!(pipeline.checkpoint().await, events[1].position);
+    let leaf = row(&pipeline, "SELECT id, path FROM catalog.categories", catalog.hex_bolts).await;
+    assert_eq!(leaf["path"], json!([hardware, catalog.bolts, catalog.hex_bolts]));
     pipeline.finish().await;
 }
 

@@ -151,7 +151,7 @@ pub struct WriteArgs {
     pub append_workers: u16,
 
     /// Commands in one group-append transaction at most (FERRULE_APPEND_BATCH_MAX; 1 = each alone).
-    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub append_batch_max: u16,
 
     /// PostgreSQL URL of any database on the server to benchmark, as a role that may create

@@ -4,7 +4,6 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::{DomainError, FieldError};
 use event_store::AppendError;
-use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -101,23 +100,12 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, slug, title) = self.parts();
         let (detail, errors) = match &self {
-            ApiError::Internal(error) => {
-                tracing::error!(error = ?error, "request failed");
-                ("the server could not complete the request; it has been logged".to_owned(), Vec::new())
-            }
+            ApiError::Internal(error) => (service_http::internal_detail(error), Vec::new()),
             ApiError::Invalid(errors) => (format!("{} field(s) are invalid", errors.len()), errors.clone()),
             ApiError::Conflict { detail, errors } => (detail.clone(), errors.clone()),
             other => (other.to_string(), Vec::new()),
         };
-        let body = json!({
-            "type": format!("https://ferrule.dev/problems/{slug}"),
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-            "errors": errors,
-        });
-        let mut response = (status, body.to_string()).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        let mut response = service_http::problem(status, slug, title, &detail, &errors);
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

@@ -14,20 +14,14 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request};
 use axum::Router;
 use event_store::{EventStore, GroupOptions};
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use service::Catalog;
 use state::AppState;
-
-const REQUEST_ID: &str = "x-request-id";
 
 /// The service, bound to its port and ready to run. Tests bind port 0 and read `port()`.
 pub struct Application {
@@ -68,7 +62,7 @@ impl Application {
 
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM), finishing requests in flight.
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        axum::serve(self.listener, self.router).with_graceful_shutdown(service_http::shutdown_signal()).await
     }
 
     /// Serves until the future returned by `stop` completes (for tests and benchmarks).
@@ -78,40 +72,6 @@ impl Application {
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
-    let request_id = HeaderName::from_static(REQUEST_ID);
-    http::router()
-        .with_state(state)
-        .layer(DefaultBodyLimit::max(config.body_limit_bytes))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(config.request_timeout_secs),
-        ))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-        }))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
+    let routes = http::router().with_state(state).layer(DefaultBodyLimit::max(config.body_limit_bytes));
+    service_http::outer_layers(routes, Duration::from_secs(config.request_timeout_secs))
 }

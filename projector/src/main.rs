@@ -30,7 +30,7 @@ async fn run(config: &Config, read: sqlx::PgPool, write: sqlx::PgPool) -> anyhow
         .context("cannot set up the JetStream stream and the projector's consumer (is JetStream enabled: -js?)")?;
     let checkpoint = read_store::checkpoint(&read).await?;
     tracing::info!(position = checkpoint.position, "projecting events from JetStream");
-    Projector::new(read, write, consumer, config.batch as usize).run(shutdown_signal()).await;
+    Projector::new(read, write, consumer, config.batch as usize).run(service_http::shutdown_signal()).await;
     tracing::info!("projector stopped");
     Ok(())
 }
@@ -74,22 +74,4 @@ async fn rebuild_command(read: sqlx::PgPool, write: sqlx::PgPool, page: i64, lan
         done.checkpoint
     );
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        if let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            signal.recv().await;
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }

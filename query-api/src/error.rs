@@ -3,7 +3,6 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use domain::FieldError;
-use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -48,22 +47,11 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, slug, title) = self.parts();
         let (detail, errors) = match &self {
-            ApiError::Internal(error) => {
-                tracing::error!(error = ?error, "request failed");
-                ("the server could not complete the request; it has been logged".to_owned(), Vec::new())
-            }
+            ApiError::Internal(error) => (service_http::internal_detail(error), Vec::new()),
             ApiError::BadRequest(error) => (error.message.clone(), vec![error.clone()]),
             other => (other.to_string(), Vec::new()),
         };
-        let body = json!({
-            "type": format!("https://ferrule.dev/problems/{slug}"),
-            "title": title,
-            "status": status.as_u16(),
-            "detail": detail,
-            "errors": errors,
-        });
-        let mut response = (status, body.to_string()).into_response();
-        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        let mut response = service_http::problem(status, slug, title, &detail, &errors);
         if matches!(self, ApiError::NotYet { .. } | ApiError::Unavailable) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }

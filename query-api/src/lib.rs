@@ -12,22 +12,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::http::{HeaderName, Request, StatusCode};
 use axum::Router;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 pub use config::Config;
 use freshness::Freshness;
 /// The read database's crate, for callers (tests, tools) that prepare one.
 pub use read_store;
 use state::AppState;
-
-const REQUEST_ID: &str = "x-request-id";
 
 /// The service, bound to its port and ready to run. Tests bind port 0 and read `local_addr()`.
 pub struct Application {
@@ -62,7 +56,7 @@ impl Application {
 
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM), finishing requests in flight.
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown_signal()).await
+        axum::serve(self.listener, self.router).with_graceful_shutdown(service_http::shutdown_signal()).await
     }
 
     /// Serves until `stop` completes (for tests and benchmarks).
@@ -80,40 +74,8 @@ fn write_pool(url: &str) -> anyhow::Result<PgPool> {
 }
 
 pub fn router(state: AppState, config: &Config) -> Router {
-    let request_id = HeaderName::from_static(REQUEST_ID);
-    http::router()
+    let routes = http::router()
         .layer(axum::middleware::from_fn_with_state(state.freshness.clone(), freshness::read_your_writes))
-        .with_state(state)
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            Duration::from_secs(config.request_timeout_secs),
-        ))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
-            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
-        }))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-    tracing::info!("shutting down");
+        .with_state(state);
+    service_http::outer_layers(routes, Duration::from_secs(config.request_timeout_secs))
 }

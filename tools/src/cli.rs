@@ -118,14 +118,8 @@ pub struct PipelineArgs {
     #[arg(long, env = "FERRULE_NATS_URL", default_value = "nats://127.0.0.1:4222")]
     pub nats_url: String,
 
-    /// PostgreSQL URL of any database on the server, as a role that may create databases.
-    #[arg(
-        long,
-        env = "FERRULE_TEST_DATABASE_URL",
-        hide_env_values = true,
-        default_value = "postgres://postgres@127.0.0.1:5432/postgres"
-    )]
-    pub database_url: String,
+    #[command(flatten)]
+    pub server: BenchServer,
 }
 
 #[derive(Args)]
@@ -154,6 +148,13 @@ pub struct WriteArgs {
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub append_batch_max: u16,
 
+    #[command(flatten)]
+    pub server: BenchServer,
+}
+
+/// The PostgreSQL server a benchmark runs on.
+#[derive(Args, Clone)]
+pub struct BenchServer {
     /// PostgreSQL URL of any database on the server to benchmark, as a role that may create
     /// databases: the scratch databases are created beside it and dropped at the end.
     #[arg(

@@ -37,10 +37,10 @@ pub async fn run(args: PipelineArgs) -> anyhow::Result<()> {
         args.rebuild_events,
         args.page,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        redact(&args.database_url),
+        redact(&args.server.database_url),
         args.nats_url,
     );
-    let mut scratch = Scratch { admin_url: args.database_url.clone(), names: Vec::new() };
+    let mut scratch = Scratch { admin_url: args.server.database_url.clone(), names: Vec::new() };
     let names = bench_names();
     let result = stages(&args, &mut scratch, &names).await;
     if let Ok(client) = async_nats::connect(&args.nats_url).await {
@@ -71,12 +71,12 @@ async fn stages(args: &PipelineArgs, scratch: &mut Scratch, names: &Names) -> an
         api_pool_size: 32,
         append_workers: 2,
         append_batch_max: 32,
-        database_url: args.database_url.clone(),
+        server: args.server.clone(),
     };
     let target = HttpTarget::start(&write_args, scratch).await?;
     let result = async {
         let read_options = event_store::scratch::fresh_database_from(
-            &args.database_url,
+            &args.server.database_url,
             "ferrule_bench",
             &read_store::READ_MIGRATOR,
             "read",

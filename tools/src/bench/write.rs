@@ -38,9 +38,9 @@ pub async fn run(args: WriteArgs) -> anyhow::Result<()> {
         args.append_workers,
         args.append_batch_max,
         std::thread::available_parallelism().map_or(1, |n| n.get()),
-        redact(&args.database_url),
+        redact(&args.server.database_url),
     );
-    let mut scratch = Scratch { admin_url: args.database_url.clone(), names: Vec::new() };
+    let mut scratch = Scratch { admin_url: args.server.database_url.clone(), names: Vec::new() };
     let result = phases(&args, &mut scratch).await;
     scratch.drop_all().await;
     let [raw_before, http, raw_after] = result?;
@@ -114,11 +114,11 @@ pub(super) fn redact(url: &str) -> String {
 
 /// The server's version, and a check that both phases' connections fit under max_connections.
 async fn check_server(args: &WriteArgs) -> anyhow::Result<String> {
-    let mut conn = PgConnection::connect(&args.database_url).await.with_context(|| {
+    let mut conn = PgConnection::connect(&args.server.database_url).await.with_context(|| {
         format!(
             "cannot connect to PostgreSQL at {}: is it running? pass another server with --database-url or \
              FERRULE_TEST_DATABASE_URL",
-            redact(&args.database_url)
+            redact(&args.server.database_url)
         )
     })?;
     let (version, max, used): (String, i64, i64) = sqlx::query_as(

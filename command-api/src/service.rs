@@ -301,7 +301,7 @@ impl Catalog {
         let mut state = None;
         let mut version = 0;
         for event in stored {
-            let decoded = Event::from_stored(&event.event_type, event.schema_version, event.payload)
+            let decoded = Event::from_stored(&event.event_type, event.schema_version, &event.payload)
                 .map_err(|e| ApiError::Internal(e.into()))?;
             state = Some(evolve(state, id, &decoded).map_err(|e| ApiError::Internal(e.into()))?);
             version = event.version;

@@ -131,11 +131,17 @@ impl Event {
     }
 
     /// An event back from its stored type name, schema version and payload.
-    pub fn from_stored(type_name: &str, schema_version: i16, payload: Value) -> Result<Event, EvolveError> {
+    pub fn from_stored(type_name: &str, schema_version: i16, payload: &Value) -> Result<Event, EvolveError> {
+        use serde::de::value::MapDeserializer;
+        use serde::de::IntoDeserializer;
         if schema_version != SCHEMA_VERSION {
             return Err(EvolveError(format!("{type_name} has unknown schema version {schema_version}")));
         }
-        serde_json::from_value(serde_json::json!({ "type": type_name, "data": payload }))
+        // The tag first, so that the payload is read once, in place (a map with the content first
+        // would be buffered and read again).
+        let tag: serde_json::Value = Value::String(type_name.to_owned());
+        let fields = [("type", (&tag).into_deserializer()), ("data", payload.into_deserializer())];
+        Event::deserialize(MapDeserializer::<_, serde_json::Error>::new(fields.into_iter()))
             .map_err(|e| EvolveError(format!("{type_name}: {e}")))
     }
 }

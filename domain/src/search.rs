@@ -16,6 +16,7 @@
 
 use unicode_normalization::UnicodeNormalization;
 
+use crate::specs::SpecValue;
 use crate::units::{tidy, Unit};
 
 /// Prefixes of standard numbers, joined to the number that follows them.
@@ -51,6 +52,33 @@ pub fn terms(text: &str) -> Vec<String> {
 pub fn quantity_term(base_value: f64, unit: Unit) -> String {
     let base = unit.dimension().base_unit();
     format!("{}{}", number_text(tidy(base_value)), symbol_term(base))
+}
+
+/// The terms a stored spec value is found by: a quantity as its base-unit term (a number without
+/// a unit as itself), text and options as their words; a boolean has none.
+pub fn value_terms(value: &SpecValue) -> Vec<String> {
+    match value {
+        SpecValue::Number(q) => match q.base_unit.or(q.unit) {
+            Some(unit) => vec![quantity_term(q.base_value, unit)],
+            None => vec![number_text(tidy(q.base_value))],
+        },
+        SpecValue::Text(text) => terms(text),
+        SpecValue::List(items) => {
+            let mut found = Terms::default();
+            items.iter().flat_map(|item| terms(item)).for_each(|t| found.push(t));
+            found.0
+        }
+        SpecValue::Boolean(_) => Vec::new(),
+    }
+}
+
+/// Whether a term is a value a spec could hold: a quantity, a metric thread or a number. A query
+/// term of this kind ranks the products whose specs hold it above those that only mention it.
+pub fn is_value_term(term: &str) -> bool {
+    glued_quantity(term).is_some()
+        || metric_thread(term).is_some()
+        || (term.len() > 1 && term.starts_with('m') && number(&term[1..]).is_some())
+        || number(term).is_some()
 }
 
 #[derive(Default)]

@@ -21,13 +21,54 @@ pub struct Quantity {
 }
 
 /// A stored spec value. The attribute's definition says which kind a string is (text or select).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum SpecValue {
     Boolean(bool),
     Number(Quantity),
     Text(String),
     List(Vec<String>),
+}
+
+/// By the JSON's own kind, read once (an untagged derive would buffer each value and try the
+/// variants in turn; a replay reads millions of them).
+impl<'de> Deserialize<'de> for SpecValue {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+        use serde::de::{MapAccess, SeqAccess, Visitor};
+
+        struct Kind;
+        impl<'de> Visitor<'de> for Kind {
+            type Value = SpecValue;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "a boolean, a quantity {value, unit?, base_value, base_unit?}, a string or a list of strings",
+                )
+            }
+
+            fn visit_bool<E: serde::de::Error>(self, value: bool) -> Result<SpecValue, E> {
+                Ok(SpecValue::Boolean(value))
+            }
+
+            fn visit_str<E: serde::de::Error>(self, value: &str) -> Result<SpecValue, E> {
+                Ok(SpecValue::Text(value.to_owned()))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, value: String) -> Result<SpecValue, E> {
+                Ok(SpecValue::Text(value))
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, items: A) -> Result<SpecValue, A::Error> {
+                Vec::deserialize(SeqAccessDeserializer::new(items)).map(SpecValue::List)
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, fields: A) -> Result<SpecValue, A::Error> {
+                Quantity::deserialize(MapAccessDeserializer::new(fields)).map(SpecValue::Number)
+            }
+        }
+        deserializer.deserialize_any(Kind)
+    }
 }
 
 impl SpecValue {

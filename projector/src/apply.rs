@@ -14,8 +14,11 @@ use std::collections::{HashMap, HashSet};
 use domain::category::{Category, CategoryTree};
 use domain::family::Family;
 use domain::product::Product;
+use domain::search::{terms, value_terms};
+use domain::specs::Specs;
 use domain::{evolve, format_path, Aggregate, Event};
 use event_store::StoredEvent;
+use read_store::tsvector_text;
 use serde_json::{json, Value};
 use sqlx::PgConnection;
 use uuid::Uuid;
@@ -72,7 +75,7 @@ pub async fn apply(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<Ap
         if stored.version != version + 1 {
             return Err(ApplyError::event(stored, format!("the read model has its stream at version {version}")));
         }
-        let event = Event::from_stored(&stored.event_type, stored.schema_version, stored.payload.clone())
+        let event = Event::from_stored(&stored.event_type, stored.schema_version, &stored.payload)
             .map_err(|e| ApplyError::event(stored, e))?;
         let state = evolve(current.map(|r| r.state.clone()), stored.stream_id, &event)
             .map_err(|e| ApplyError::event(stored, e))?;
@@ -144,16 +147,34 @@ struct Columns {
     versions: Vec<i64>,
     positions: Vec<i64>,
     states: Vec<Value>,
+    /// The row's search terms, as `tsvector` text.
+    terms: Vec<String>,
 }
 
 impl Columns {
-    fn push(&mut self, id: Uuid, row: &Row) -> Result<(), ApplyError> {
+    fn push(&mut self, id: Uuid, row: &Row, text: &str) -> Result<(), ApplyError> {
         self.ids.push(id);
         self.versions.push(row.version);
         self.positions.push(row.position);
         self.states.push(serde_json::to_value(&row.state).map_err(|e| unreadable(id, e))?);
+        self.terms.push(tsvector_text(terms(text)));
         Ok(())
     }
+}
+
+/// The terms of the values of a product's searchable specs, as `tsvector` text.
+fn spec_terms(specs: &Specs, searchable: &[String]) -> String {
+    let mut found: Vec<String> = Vec::new();
+    for (key, value) in specs {
+        if searchable.iter().any(|k| k == key.as_str()) {
+            for term in value_terms(value) {
+                if !found.contains(&term) {
+                    found.push(term);
+                }
+            }
+        }
+    }
+    tsvector_text(found)
 }
 
 /// Writes the changed rows: one upsert per table. Categories, brands and families are written from
@@ -163,9 +184,9 @@ async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &Hash
     let mut products: Vec<(Uuid, &Row, &Product)> = Vec::new();
     for (id, row) in changed {
         match &row.state {
-            Aggregate::Category(_) => categories.push(*id, row)?,
-            Aggregate::Brand(_) => brands.push(*id, row)?,
-            Aggregate::Family(_) => families.push(*id, row)?,
+            Aggregate::Category(c) => categories.push(*id, row, &c.name)?,
+            Aggregate::Brand(b) => brands.push(*id, row, &b.name)?,
+            Aggregate::Family(f) => families.push(*id, row, &format!("{} {}", f.name, f.code.as_str()))?,
             Aggregate::Product(p) => products.push((*id, row, p)),
         }
     }
@@ -179,55 +200,63 @@ async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &Hash
             .collect();
         sqlx::query(
             "INSERT INTO categories (id, name, parent_id, path, path_text, depth, attributes, retired, version, \
-                                     position, state) \
+                                     position, state, name_terms) \
              SELECT x.id, x.state->>'name', (x.state->>'parent_id')::uuid, \
                     ARRAY(SELECT jsonb_array_elements_text(x.state->'path')::uuid), x.path_text, \
                     jsonb_array_length(x.state->'path') - 1, x.state->'attributes', (x.state->>'retired')::boolean, \
-                    x.version, x.position, x.state \
-               FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[], $5::text[]) \
-                    AS x(id, version, position, state, path_text) \
+                    x.version, x.position, x.state, x.terms::tsvector \
+               FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[], $5::text[], $6::text[]) \
+                    AS x(id, version, position, state, path_text, terms) \
              ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, \
                     path = EXCLUDED.path, path_text = EXCLUDED.path_text, depth = EXCLUDED.depth, \
                     attributes = EXCLUDED.attributes, retired = EXCLUDED.retired, version = EXCLUDED.version, \
-                    position = EXCLUDED.position, state = EXCLUDED.state",
+                    position = EXCLUDED.position, state = EXCLUDED.state, name_terms = EXCLUDED.name_terms",
         )
         .bind(&categories.ids)
         .bind(&categories.versions)
         .bind(&categories.positions)
         .bind(&categories.states)
         .bind(&paths)
+        .bind(&categories.terms)
         .execute(&mut *conn)
         .await?;
     }
     if !brands.ids.is_empty() {
         sqlx::query(
-            "INSERT INTO brands (id, name, version, position, state) \
-             SELECT x.id, x.state->>'name', x.version, x.position, x.state \
-               FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[]) AS x(id, version, position, state) \
+            "INSERT INTO brands (id, name, version, position, state, search) \
+             SELECT x.id, x.state->>'name', x.version, x.position, x.state, x.terms::tsvector \
+               FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[], $5::text[]) \
+                    AS x(id, version, position, state, terms) \
              ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, version = EXCLUDED.version, \
-                    position = EXCLUDED.position, state = EXCLUDED.state",
+                    position = EXCLUDED.position, state = EXCLUDED.state, search = EXCLUDED.search",
         )
         .bind(&brands.ids)
         .bind(&brands.versions)
         .bind(&brands.positions)
         .bind(&brands.states)
+        .bind(&brands.terms)
         .execute(&mut *conn)
         .await?;
     }
     if !families.ids.is_empty() {
         sqlx::query(
-            "INSERT INTO families (id, category_id, brand_id, name, code, attributes, version, position, state) \
+            "INSERT INTO families (id, category_id, brand_id, name, code, attributes, version, position, state, \
+                                   search) \
              SELECT x.id, (x.state->>'category_id')::uuid, (x.state->>'brand_id')::uuid, x.state->>'name', \
-                    x.state->>'code', x.state->'attributes', x.version, x.position, x.state \
-               FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[]) AS x(id, version, position, state) \
+                    x.state->>'code', x.state->'attributes', x.version, x.position, x.state, \
+                    x.terms::tsvector \
+               FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[], $5::text[]) \
+                    AS x(id, version, position, state, terms) \
              ON CONFLICT (id) DO UPDATE SET category_id = EXCLUDED.category_id, brand_id = EXCLUDED.brand_id, \
                     name = EXCLUDED.name, code = EXCLUDED.code, attributes = EXCLUDED.attributes, \
-                    version = EXCLUDED.version, position = EXCLUDED.position, state = EXCLUDED.state",
+                    version = EXCLUDED.version, position = EXCLUDED.position, state = EXCLUDED.state, \
+                    search = EXCLUDED.search",
         )
         .bind(&families.ids)
         .bind(&families.versions)
         .bind(&families.positions)
         .bind(&families.states)
+        .bind(&families.terms)
         .execute(&mut *conn)
         .await?;
     }
@@ -244,36 +273,60 @@ async fn write_products(
     products: &[(Uuid, &Row, &Product)],
     existed: &HashSet<Uuid>,
 ) -> Result<(), ApplyError> {
+    // The searchable keys of the products' families, as they stand now.
+    let family_ids: Vec<Uuid> =
+        products.iter().map(|(_, _, p)| p.family_id).collect::<HashSet<_>>().into_iter().collect();
+    let searchable: HashMap<Uuid, Vec<String>> =
+        sqlx::query_as::<_, (Uuid, Vec<String>)>("SELECT id, searchable_keys FROM families WHERE id = ANY($1)")
+            .bind(&family_ids)
+            .persistent(false)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect();
     let mut ids = Vec::with_capacity(products.len());
     let (mut versions, mut positions, mut families, mut names) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut skus, mut specs, mut variant_keys, mut retired) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut name_terms, mut spec_term_lists) = (Vec::new(), Vec::new());
+    let mut numbers: Vec<(Uuid, &str, f64, Option<&str>)> = Vec::new();
     for (id, row, product) in products {
         ids.push(*id);
+        name_terms.push(tsvector_text(terms(&format!("{} {}", product.name, product.sku.as_str()))));
+        let keys = searchable.get(&product.family_id).map_or(&[][..], Vec::as_slice);
+        spec_term_lists.push(spec_terms(&product.specs, keys));
         versions.push(row.version);
         positions.push(row.position);
         families.push(product.family_id);
         names.push(product.name.as_str());
         skus.push(product.sku.as_str());
-        specs.push(serde_json::to_value(&product.specs).map_err(|e| unreadable(*id, e))?);
+        specs.push(serde_json::to_string(&product.specs).map_err(|e| unreadable(*id, e))?);
+        for (key, value) in &product.specs {
+            if let domain::specs::SpecValue::Number(q) = value {
+                numbers.push((*id, key.as_str(), q.base_value, q.base_unit.map(|u| u.symbol())));
+            }
+        }
         variant_keys.push(product.variant_key.as_deref());
         retired.push(product.retired);
     }
     sqlx::query(
         "INSERT INTO products (id, version, position, family_id, name, sku, specs, variant_key, retired, \
                                family_name, brand_id, brand_name, category_id, category_path, required_keys, \
-                               searchable_keys) \
-         SELECT x.id, x.version, x.position, x.family_id, x.name, x.sku, x.specs, x.variant_key, x.retired, \
+                               searchable_keys, name_terms, family_terms, brand_terms, spec_terms) \
+         SELECT x.id, x.version, x.position, x.family_id, x.name, x.sku, x.specs::jsonb, x.variant_key, x.retired, \
                 f.name, f.brand_id, b.name, f.category_id, c.path, coalesce(f.required_keys, '{}'), \
-                coalesce(f.searchable_keys, '{}') \
-           FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::jsonb[], \
-                       $8::text[], $9::bool[]) \
-                AS x(id, version, position, family_id, name, sku, specs, variant_key, retired) \
+                coalesce(f.searchable_keys, '{}'), x.name_terms::tsvector, coalesce(f.search, ''), \
+                coalesce(b.search, ''), x.spec_terms::tsvector \
+           FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
+                       $8::text[], $9::bool[], $10::text[], $11::text[]) \
+                AS x(id, version, position, family_id, name, sku, specs, variant_key, retired, name_terms, \
+                     spec_terms) \
            LEFT JOIN families f ON f.id = x.family_id \
            LEFT JOIN brands b ON b.id = f.brand_id \
            LEFT JOIN categories c ON c.id = f.category_id \
          ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, position = EXCLUDED.position, \
                 name = EXCLUDED.name, sku = EXCLUDED.sku, specs = EXCLUDED.specs, \
-                variant_key = EXCLUDED.variant_key, retired = EXCLUDED.retired",
+                variant_key = EXCLUDED.variant_key, retired = EXCLUDED.retired, name_terms = EXCLUDED.name_terms, \
+                spec_terms = EXCLUDED.spec_terms",
     )
     .bind(&ids)
     .bind(&versions)
@@ -284,6 +337,8 @@ async fn write_products(
     .bind(&specs)
     .bind(&variant_keys)
     .bind(&retired)
+    .bind(&name_terms)
+    .bind(&spec_term_lists)
     .execute(&mut *conn)
     .await?;
     // A product new in this batch has no numbers yet (a rebuild's products are nearly all new).
@@ -295,16 +350,25 @@ async fn write_products(
             .execute(&mut *conn)
             .await?;
     }
-    sqlx::query(
-        "INSERT INTO product_numbers (product_id, key, value, unit) \
-         SELECT x.id, s.key, (s.value->>'base_value')::float8, s.value->>'base_unit' \
-           FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, specs), jsonb_each(x.specs) AS s \
-          WHERE jsonb_typeof(s.value) = 'object' AND s.value ? 'base_value'",
-    )
-    .bind(&ids)
-    .bind(&specs)
-    .execute(&mut *conn)
-    .await?;
+    if !numbers.is_empty() {
+        let (mut ids, mut keys, mut values, mut units) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for (id, key, value, unit) in numbers {
+            ids.push(id);
+            keys.push(key);
+            values.push(value);
+            units.push(unit);
+        }
+        sqlx::query(
+            "INSERT INTO product_numbers (product_id, key, value, unit) \
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::float8[], $4::text[])",
+        )
+        .bind(&ids)
+        .bind(&keys)
+        .bind(&values)
+        .bind(&units)
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -340,20 +404,25 @@ async fn refresh_derived(conn: &mut PgConnection, changed: &[(Uuid, &Row)]) -> R
     if !affected.is_empty() {
         let mut resolved = Vec::with_capacity(affected.len());
         let mut names = Vec::with_capacity(affected.len());
+        let mut path_terms = Vec::with_capacity(affected.len());
         for category in &affected {
             resolved.push(json!(tree.schema(category.id).iter().collect::<Vec<_>>()));
             let chain = tree.chain(category.id);
             let ancestors: Vec<&str> = chain.iter().filter(|c| c.id != category.id).map(|c| c.name.as_str()).collect();
-            names.push(ancestors.join(" "));
+            let ancestors = ancestors.join(" ");
+            path_terms.push(tsvector_text(terms(&ancestors)));
+            names.push(ancestors);
         }
         sqlx::query(
-            "UPDATE categories SET resolved = x.resolved, path_names = x.names \
-               FROM unnest($1::uuid[], $2::jsonb[], $3::text[]) AS x(id, resolved, names) \
+            "UPDATE categories SET resolved = x.resolved, path_names = x.names, \
+                    path_terms = x.path_terms::tsvector \
+               FROM unnest($1::uuid[], $2::jsonb[], $3::text[], $4::text[]) AS x(id, resolved, names, path_terms) \
               WHERE categories.id = x.id",
         )
         .bind(&affected_ids)
         .bind(&resolved)
         .bind(&names)
+        .bind(&path_terms)
         .execute(&mut *conn)
         .await?;
     }
@@ -394,25 +463,67 @@ async fn refresh_derived(conn: &mut PgConnection, changed: &[(Uuid, &Row)]) -> R
     .bind(&searchable)
     .execute(&mut *conn)
     .await?;
+    refresh_spec_terms(conn, &ids).await?;
     // Only products whose columns change are rewritten (the trigger then refreshes their search
     // vector and completeness).
     sqlx::query(
         "UPDATE products p SET family_name = f.name, brand_id = f.brand_id, brand_name = b.name, \
                 category_id = f.category_id, category_path = c.path, required_keys = f.required_keys, \
-                searchable_keys = f.searchable_keys \
+                family_terms = f.search, brand_terms = coalesce(b.search, '') \
            FROM families f \
            LEFT JOIN brands b ON b.id = f.brand_id \
            LEFT JOIN categories c ON c.id = f.category_id \
           WHERE p.family_id = f.id AND f.id = ANY($1) \
             AND (p.family_name, p.brand_id, p.brand_name, p.category_id, p.category_path, p.required_keys, \
-                 p.searchable_keys) \
+                 p.family_terms, p.brand_terms) \
                 IS DISTINCT FROM (f.name, f.brand_id, b.name, f.category_id, c.path, f.required_keys, \
-                 f.searchable_keys)",
+                 f.search, coalesce(b.search, ''))",
     )
     .bind(&ids)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Products of the families named whose family's searchable keys changed get their spec terms
+/// anew, a page at a time (the terms come from the domain's normalizer, so this is done here
+/// rather than in SQL).
+async fn refresh_spec_terms(conn: &mut PgConnection, families: &[Uuid]) -> Result<(), ApplyError> {
+    const PAGE: i64 = 5_000;
+    loop {
+        let page: Vec<(Uuid, Value, Vec<String>)> = sqlx::query_as(
+            "SELECT p.id, p.specs, f.searchable_keys FROM products p JOIN families f ON f.id = p.family_id \
+              WHERE f.id = ANY($1) AND p.searchable_keys IS DISTINCT FROM f.searchable_keys LIMIT $2",
+        )
+        .bind(families)
+        .bind(PAGE)
+        .persistent(false)
+        .fetch_all(&mut *conn)
+        .await?;
+        if page.is_empty() {
+            return Ok(());
+        }
+        let mut ids = Vec::with_capacity(page.len());
+        let mut keys = Vec::with_capacity(page.len());
+        let mut spec_term_lists = Vec::with_capacity(page.len());
+        for (id, specs, searchable) in page {
+            let specs: Specs = serde_json::from_value(specs).map_err(|e| unreadable(id, e))?;
+            spec_term_lists.push(spec_terms(&specs, &searchable));
+            keys.push(searchable.join(" "));
+            ids.push(id);
+        }
+        sqlx::query(
+            "UPDATE products SET searchable_keys = string_to_array(x.keys, ' '), \
+                    spec_terms = x.terms::tsvector \
+               FROM unnest($1::uuid[], $2::text[], $3::text[]) AS x(id, keys, terms) \
+              WHERE products.id = x.id",
+        )
+        .bind(&ids)
+        .bind(&keys)
+        .bind(&spec_term_lists)
+        .execute(&mut *conn)
+        .await?;
+    }
 }
 
 fn family_schema(tree: &CategoryTree, family: &Family) -> domain::ResolvedSchema {

@@ -82,7 +82,7 @@ pub async fn rebuild(
         done.events += events.len() as u64;
         apply_page(read, events, options.lanes).await?;
         let mut tx = read.begin().await?;
-        into_copy(&mut tx).await?;
+        loading(&mut tx).await?;
         checkpoint::advance(&mut tx, after, Some(recorded_at)).await?;
         tx.commit().await?;
         progress.replayed(done.events, after);
@@ -114,7 +114,7 @@ async fn apply_page(read: &PgPool, events: Vec<StoredEvent>, lanes: usize) -> Re
         events.into_iter().partition(|e| e.stream_type == "product");
     if !structure.is_empty() {
         let mut tx = read.begin().await?;
-        into_copy(&mut tx).await?;
+        loading(&mut tx).await?;
         apply(&mut tx, &structure).await?;
         tx.commit().await?;
     }
@@ -129,7 +129,7 @@ async fn apply_page(read: &PgPool, events: Vec<StoredEvent>, lanes: usize) -> Re
             let read = read.clone();
             tokio::spawn(async move {
                 let mut tx = read.begin().await?;
-                into_copy(&mut tx).await?;
+                loading(&mut tx).await?;
                 apply(&mut tx, &lane).await?;
                 tx.commit().await?;
                 Ok(())
@@ -186,6 +186,15 @@ async fn prepare(read: &PgPool) -> Result<(), ProjectError> {
 
 async fn into_copy(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     sqlx::query(&format!("SET LOCAL search_path TO {REBUILD_SCHEMA}, public")).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// For a transaction that loads the copy: its commit need not wait for the disk. A crash before
+/// the swap discards the copy whatever it holds (the next rebuild starts afresh), and the swap's
+/// own commit is durable, which flushes everything the loads wrote before it.
+async fn loading(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
+    into_copy(&mut *conn).await?;
+    sqlx::query("SET LOCAL synchronous_commit = off").execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -50,3 +50,48 @@ pub async fn prepare_read_database(url: &str, max_connections: u32) -> anyhow::R
     READ_MIGRATOR.run(&pool).await.context("applying the read database migrations failed")?;
     Ok(pool)
 }
+
+/// A search term as a PostgreSQL lexeme literal, for `tsvector` and `tsquery` input: quoted, so
+/// that the text parser never splits it ("6.35mm", "3/8" stay whole).
+pub fn lexeme(term: &str) -> String {
+    let mut quoted = String::with_capacity(term.len() + 2);
+    quoted.push('\'');
+    for c in term.chars() {
+        if matches!(c, '\'' | '\\') {
+            quoted.push(c);
+        }
+        quoted.push(c);
+    }
+    quoted.push('\'');
+    quoted
+}
+
+/// The text of a `tsvector` holding the terms at positions 1, 2, …, for a `::tsvector` cast:
+/// positions carry the weight `setweight` gives them (a lexeme without one has none), and the cast
+/// takes them as they are, with no parser or dictionary in between.
+pub fn tsvector_text<S: AsRef<str>>(terms: impl IntoIterator<Item = S>) -> String {
+    let mut text = String::new();
+    // PostgreSQL keeps positions up to 16383; later terms share the last.
+    for (i, term) in terms.into_iter().enumerate() {
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(&lexeme(term.as_ref()));
+        text.push(':');
+        text.push_str(&(i + 1).min(16_383).to_string());
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lexemes_are_quoted_with_quotes_and_backslashes_doubled() {
+        assert_eq!(lexeme("6.35mm"), "'6.35mm'");
+        assert_eq!(lexeme("o'clock\\"), "'o''clock\\\\'");
+        assert_eq!(tsvector_text(["hex", "m12"]), "'hex':1 'm12':2");
+        assert_eq!(tsvector_text(Vec::<String>::new()), "");
+    }
+}

@@ -65,7 +65,9 @@ async fn products_reach_the_read_model_with_family_brand_schema_and_completeness
     assert_eq!(bolt_row["category_path"], json!([catalog.fasteners, catalog.bolts, catalog.hex_bolts]));
     assert_eq!(bolt_row["missing_required"], json!([]));
     let search = bolt_row["search"].as_str().unwrap_or_default();
-    for term in ["'hex':1A", "'hb933':", "'din':", "'m12':"] {
+    // The normalizer's terms: the standard whole, the thread by its size too, each source weighted
+    // (name and SKU A, family B, spec values D, which carry no letter).
+    for term in ["'hex':1A", "'hb933':5A", "'din933':8B", "'m12':4A,10 ", "'m12x50':3A"] {
         assert!(search.contains(term), "{term} missing from {search}");
     }
     let numbers: Vec<(String, f64)> =
@@ -311,7 +313,13 @@ async fn messages_delivered_twice_or_after_a_later_one_are_applied_once_in_order
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     let stats = pipeline.projector_stats();
-    assert_eq!((stats.applied, stats.filled, stats.duplicates), (3, 2, 2), "{stats:?}");
+    // Each event applied once; the second, never published, came from the write database. How
+    // the rest split between fills and duplicates depends on whether the first batch had to be
+    // retried (a hole the write database cannot show yet is nak'd, and the copies sent meanwhile
+    // may then come first), but every message is either applied as itself or a duplicate.
+    assert_eq!(stats.applied, 3, "{stats:?}");
+    assert!(stats.filled >= 1, "{stats:?}");
+    assert_eq!(stats.messages, stats.applied - stats.filled + stats.duplicates, "{stats:?}");
     assert_eq!(pipeline.checkpoint().await, events[2].position);
     let brands: Vec<(Uuid, i64)> = sqlx::query_as("SELECT id, position FROM catalog.brands ORDER BY position")
         .fetch_all(&pipeline.read)

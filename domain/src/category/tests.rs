@@ -762,7 +762,7 @@ fn every_decided_category_event_survives_storage() {
     let mut decided = tree(&given).decide(move_to(BOLTS, Some(HARDWARE))).unwrap();
     decided.extend(walk_through());
     for new in decided {
-        let stored = Event::from_stored(new.event.type_name(), crate::events::SCHEMA_VERSION, new.event.payload());
+        let stored = Event::from_stored(new.event.type_name(), crate::events::SCHEMA_VERSION, &new.event.payload());
         assert_eq!(stored.as_ref(), Ok(&new.event));
     }
 }

@@ -436,7 +436,7 @@ fn every_decided_product_event_survives_storage_and_folds_the_same() {
         .iter()
         .map(|e| {
             let event =
-                Event::from_stored(e.event.type_name(), crate::events::SCHEMA_VERSION, e.event.payload()).unwrap();
+                Event::from_stored(e.event.type_name(), crate::events::SCHEMA_VERSION, &e.event.payload()).unwrap();
             assert_eq!(event, e.event);
             NewEvent { event, ..e.clone() }
         })

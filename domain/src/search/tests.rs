@@ -98,3 +98,40 @@ proptest! {
         prop_assert_eq!(terms(&text.to_uppercase()), terms(&text));
     }
 }
+
+#[test]
+fn spec_values_give_the_terms_a_query_for_them_gives() {
+    use crate::specs::Quantity;
+    let volts = SpecValue::Number(Quantity {
+        value: 0.024,
+        unit: Unit::parse("kV"),
+        base_value: 24.0,
+        base_unit: Unit::parse("V"),
+    });
+    assert_eq!(value_terms(&volts), t("24V"));
+    let inches = SpecValue::Number(Quantity {
+        value: 0.25,
+        unit: Unit::parse("in"),
+        base_value: 6.35,
+        base_unit: Unit::parse("mm"),
+    });
+    assert_eq!(value_terms(&inches), t("1/4\""));
+    let count = SpecValue::Number(Quantity { value: 4.0, unit: None, base_value: 4.0, base_unit: None });
+    assert_eq!(value_terms(&count), ["4"]);
+    assert_eq!(value_terms(&SpecValue::Text("M12x1,75".into())), ["m12x1.75", "m12"]);
+    assert_eq!(
+        value_terms(&SpecValue::List(vec!["Stainless steel A4".into(), "steel".into()])),
+        ["stainless", "steel", "a4"]
+    );
+    assert!(value_terms(&SpecValue::Boolean(true)).is_empty());
+}
+
+#[test]
+fn value_terms_are_told_from_words() {
+    for term in ["24v", "m12", "m12x1.75", "6.35mm", "40", "3/8"] {
+        assert!(is_value_term(term), "{term}");
+    }
+    for term in ["motor", "stainless", "a4", "2rs", "din912", "m"] {
+        assert!(!is_value_term(term), "{term}");
+    }
+}

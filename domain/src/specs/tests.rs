@@ -554,3 +554,26 @@ fn a_converted_number_reads_rounded_in_a_sku_but_keeps_its_precision_in_the_vari
     assert_eq!(part.segment, "3.728");
     assert_eq!(part.canonical, "power=3728.49935791");
 }
+
+#[test]
+fn stored_values_read_back_as_they_were_written() {
+    let values = [
+        SpecValue::Boolean(true),
+        SpecValue::Number(Quantity {
+            value: 2.0,
+            unit: Some(unit("in")),
+            base_value: 50.8,
+            base_unit: Some(unit("mm")),
+        }),
+        SpecValue::Number(Quantity { value: 4.0, unit: None, base_value: 4.0, base_unit: None }),
+        SpecValue::Text("M12x1.75".into()),
+        SpecValue::List(vec!["A2".into(), "A4".into()]),
+    ];
+    for value in values {
+        let json = serde_json::to_value(&value).unwrap();
+        assert_eq!(serde_json::from_value::<SpecValue>(json.clone()).unwrap(), value, "{json}");
+        assert_eq!(serde_json::from_str::<SpecValue>(&json.to_string()).unwrap(), value, "{json}");
+    }
+    assert!(serde_json::from_value::<SpecValue>(serde_json::json!(12)).is_err());
+    assert!(serde_json::from_value::<SpecValue>(serde_json::json!({"value": 1})).is_err());
+}

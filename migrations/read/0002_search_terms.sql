@@ -1,0 +1,143 @@
+-- Search terms come from the domain's normalizer (`domain::search`), computed by the projector,
+-- and no longer from PostgreSQL's text parser: the query API parses a query with the same code,
+-- so "24 V", "0.024 kV" and {24, "V"} meet as `24v`, and "DIN 912" as `din912`. The projector
+-- writes each source's terms as a `tsvector` (cast from text: no parser, no dictionary), and the
+-- search vectors are those, weighted (products: name and SKU A, family B, brand C, searchable
+-- spec values D) — which also costs far less per row than `to_tsvector` did.
+--
+-- The read model is a projection: this migration recreates it empty, at checkpoint 0. The
+-- projector refills it from the write database when it next runs (its first message reveals the
+-- hole from position 0); on a large catalog, run `projector rebuild` right after migrating instead.
+
+DROP SCHEMA IF EXISTS catalog_rebuild CASCADE;
+DROP SCHEMA catalog CASCADE;
+
+CREATE OR REPLACE FUNCTION product_derived() RETURNS TRIGGER
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    NEW.search := setweight(NEW.name_terms, 'A') || setweight(NEW.family_terms, 'B')
+        || setweight(NEW.brand_terms, 'C') || setweight(NEW.spec_terms, 'D');
+    -- In the schema's order of the keys.
+    NEW.missing_required := ARRAY(SELECT k FROM unnest(NEW.required_keys) AS k WHERE NOT NEW.specs ? k);
+    RETURN NEW;
+END;
+$$;
+
+DROP FUNCTION spec_text(JSONB, TEXT[]);
+
+CREATE OR REPLACE FUNCTION create_read_model(p_schema TEXT) RETURNS VOID
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    EXECUTE format('CREATE SCHEMA %I', p_schema);
+    EXECUTE format('SET LOCAL search_path TO %I, public', p_schema);
+
+    CREATE TABLE checkpoint (
+        singleton   BOOLEAN     NOT NULL PRIMARY KEY DEFAULT true CHECK (singleton),
+        position    BIGINT      NOT NULL,
+        -- When the last applied event was recorded in the write database.
+        event_at    TIMESTAMPTZ,
+        updated_at  TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    INSERT INTO checkpoint (position) VALUES (0);
+
+    CREATE TABLE categories (
+        id          UUID        NOT NULL PRIMARY KEY,
+        name        TEXT        NOT NULL,
+        parent_id   UUID,
+        -- Root first, the category itself last; `path_text` is the same as "id.id.id".
+        path        UUID[]      NOT NULL,
+        path_text   TEXT        NOT NULL,
+        depth       INT         NOT NULL,
+        -- The ancestors' names, root first: a category is found by its own name first, then by
+        -- theirs ("Fasteners" finds Hex bolts too). A move or a rename above rewrites it.
+        path_names  TEXT        NOT NULL DEFAULT '',
+        -- The search terms (domain::search) of its name and of its ancestors' names.
+        name_terms  TSVECTOR    NOT NULL DEFAULT '',
+        path_terms  TSVECTOR    NOT NULL DEFAULT '',
+        -- Its own definitions, and the full inherited set with the level each came from.
+        attributes  JSONB       NOT NULL,
+        resolved    JSONB       NOT NULL DEFAULT '[]',
+        retired     BOOLEAN     NOT NULL,
+        version     BIGINT      NOT NULL,
+        position    BIGINT      NOT NULL,
+        state       JSONB       NOT NULL,
+        search      TSVECTOR    GENERATED ALWAYS AS (
+            setweight(name_terms, 'A') || setweight(path_terms, 'B')
+        ) STORED
+    );
+
+    CREATE TABLE brands (
+        id          UUID        NOT NULL PRIMARY KEY,
+        name        TEXT        NOT NULL,
+        version     BIGINT      NOT NULL,
+        position    BIGINT      NOT NULL,
+        state       JSONB       NOT NULL,
+        -- Written by the projector (as the products' are): the terms of its name.
+        search      TSVECTOR    NOT NULL DEFAULT ''
+    );
+
+    CREATE TABLE families (
+        id              UUID        NOT NULL PRIMARY KEY,
+        category_id     UUID        NOT NULL,
+        brand_id        UUID,
+        name            TEXT        NOT NULL,
+        code            TEXT        NOT NULL,
+        attributes      JSONB       NOT NULL,
+        resolved        JSONB       NOT NULL DEFAULT '[]',
+        required_keys   TEXT[]      NOT NULL DEFAULT '{}',
+        searchable_keys TEXT[]      NOT NULL DEFAULT '{}',
+        version         BIGINT      NOT NULL,
+        position        BIGINT      NOT NULL,
+        state           JSONB       NOT NULL,
+        -- Written by the projector: the terms of its name and code.
+        search          TSVECTOR    NOT NULL DEFAULT ''
+    );
+
+    CREATE TABLE products (
+        id               UUID        NOT NULL PRIMARY KEY,
+        family_id        UUID        NOT NULL,
+        name             TEXT        NOT NULL,
+        sku              TEXT        NOT NULL,
+        specs            JSONB       NOT NULL,
+        variant_key      TEXT,
+        retired          BOOLEAN     NOT NULL,
+        version          BIGINT      NOT NULL,
+        position         BIGINT      NOT NULL,
+        -- From the family, its brand and category, as they stand now.
+        family_name      TEXT,
+        brand_id         UUID,
+        brand_name       TEXT,
+        category_id      UUID,
+        category_path    UUID[],
+        required_keys    TEXT[]      NOT NULL DEFAULT '{}',
+        searchable_keys  TEXT[]      NOT NULL DEFAULT '{}',
+        -- Search terms (domain::search): of the name and SKU, the family's, the brand's, and of the
+        -- values of the searchable specs.
+        name_terms       TSVECTOR    NOT NULL DEFAULT '',
+        family_terms     TSVECTOR    NOT NULL DEFAULT '',
+        brand_terms      TSVECTOR    NOT NULL DEFAULT '',
+        spec_terms       TSVECTOR    NOT NULL DEFAULT '',
+        -- Kept by product_derived(): the required specs the product lacks under the current
+        -- schema (empty: complete), and the weighted search vector.
+        missing_required TEXT[]      NOT NULL DEFAULT '{}',
+        search           TSVECTOR    NOT NULL DEFAULT ''
+    );
+    CREATE TRIGGER products_derived BEFORE INSERT OR UPDATE ON products
+        FOR EACH ROW EXECUTE FUNCTION public.product_derived();
+
+    -- Numeric spec values, normalized to their measurement family's base unit, one row per
+    -- product and key, for range filters and sorting; the projector writes them with the products.
+    CREATE TABLE product_numbers (
+        product_id  UUID             NOT NULL,
+        key         TEXT             NOT NULL,
+        value       DOUBLE PRECISION NOT NULL,
+        unit        TEXT,
+        PRIMARY KEY (product_id, key)
+    );
+END;
+$$;
+
+SELECT create_read_model('catalog');
+SELECT create_read_model_indexes('catalog');

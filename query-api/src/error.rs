@@ -9,6 +9,10 @@ pub enum ApiError {
     /// A malformed part of the request (a path id, a header): 400, naming it.
     #[error("{}", .0.message)]
     BadRequest(FieldError),
+    /// Parameters that are well-formed but mean nothing here (an unknown filter, an empty
+    /// range): 422, listing every one.
+    #[error("{}", invalid_detail(.0))]
+    Invalid(Vec<FieldError>),
     #[error("{0}")]
     NotFound(String),
     /// The read model did not reach the position the client asked for in time.
@@ -29,11 +33,19 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Validation failed"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::NotYet { .. } => (StatusCode::GATEWAY_TIMEOUT, "position-not-reached", "Position not reached"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
         }
+    }
+}
+
+fn invalid_detail(errors: &[FieldError]) -> String {
+    match errors {
+        [one] => one.message.clone(),
+        _ => format!("{} parameters are invalid; see errors", errors.len()),
     }
 }
 
@@ -49,6 +61,7 @@ impl IntoResponse for ApiError {
         let (detail, errors) = match &self {
             ApiError::Internal(error) => (service_http::internal_detail(error), Vec::new()),
             ApiError::BadRequest(error) => (error.message.clone(), vec![error.clone()]),
+            ApiError::Invalid(errors) => (self.to_string(), errors.clone()),
             other => (other.to_string(), Vec::new()),
         };
         let mut response = service_http::problem(status, slug, title, &detail, &errors);

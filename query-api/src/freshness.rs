@@ -68,16 +68,26 @@ impl Freshness {
     }
 }
 
+/// What the middleware hands to handlers: the position the answer must reflect at least (the
+/// client's `X-Min-Position`, 0 without one) and the read model's position when the request
+/// went through.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReadAt {
+    pub wanted: i64,
+    pub position: i64,
+}
+
 /// Middleware: honours `X-Min-Position` and sets `X-Position` on the answer.
-pub async fn read_your_writes(State(freshness): State<Freshness>, request: Request, next: Next) -> Response {
-    let position = match min_position(request.headers()) {
-        Ok(None) => freshness.position(),
+pub async fn read_your_writes(State(freshness): State<Freshness>, mut request: Request, next: Next) -> Response {
+    let (wanted, position) = match min_position(request.headers()) {
+        Ok(None) => (0, freshness.position()),
         Ok(Some(wanted)) => match freshness.reach(wanted).await {
-            Ok(position) => position,
+            Ok(position) => (wanted, position),
             Err(error) => return error.into_response(),
         },
         Err(error) => return error.into_response(),
     };
+    request.extensions_mut().insert(ReadAt { wanted, position });
     let mut response = next.run(request).await;
     response.headers_mut().insert(POSITION, HeaderValue::from(position));
     response

@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod freshness;
 pub mod http;
+pub mod search;
 pub mod state;
 
 use std::net::SocketAddr;
@@ -44,7 +45,7 @@ impl Application {
     /// As `build`, over pools that are already connected (the read database migrated).
     pub async fn with_pool(config: &Config, read: PgPool, write: Option<PgPool>) -> anyhow::Result<Self> {
         let freshness = Freshness::start(read.clone(), Duration::from_millis(config.min_position_wait_ms)).await;
-        let state = AppState { read, write, freshness };
+        let state = AppState { read, write, freshness, filterables: search::schema::FilterableCache::default() };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, config) })

@@ -3,6 +3,7 @@
 mod categories;
 mod health;
 mod products;
+mod search;
 
 use axum::Router;
 use uuid::Uuid;
@@ -14,6 +15,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .merge(categories::router())
         .merge(products::router())
+        .merge(search::router())
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
 }

@@ -1,0 +1,488 @@
+//! Search and browse over the read model.
+//!
+//! A query is cut into terms by the domain's normalizer — the same code that made the products'
+//! search vectors — so "24 V" meets a voltage of 0.024 kV and "DIN-912" meets "DIN 912". Every
+//! term must match (`&`); when no product matches them all, the best partial matches are served
+//! instead and the answer says so.
+//!
+//! Ranking and facets cost a bounded amount however many products match:
+//! - candidates: at most `CANDIDATES` products matching every term at weight A (name or SKU), and
+//!   at most `CANDIDATES` matching them anywhere, taken as the index finds them; only these are
+//!   ranked (`ts_rank` with the A/B/C/D weights, plus a boost when the query names a spec value
+//!   the product's specs hold). Pages beyond the first `CANDIDATES` results are not served.
+//! - facets are counted over at most `CANDIDATES` matches (per active filter, over the matches
+//!   of the other filters, so a filter's own facet still shows its alternatives) and marked
+//!   exact or not; the total is counted up to `COUNT_CAP`.
+//!
+//! Browsing without a query is ordered by name through its index and pages to the end.
+
+pub mod params;
+pub mod schema;
+
+use std::collections::BTreeMap;
+
+use domain::search::{is_value_term, terms};
+use read_store::lexeme;
+use serde_json::{json, Map, Value};
+use sqlx::{PgPool, Postgres, QueryBuilder};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+use params::{Condition, Filter, Raw};
+use schema::{FilterableCache, Filterables};
+
+/// Products ranked per tier, and matches facets are counted over.
+pub const CANDIDATES: i64 = 1_000;
+/// Matches counted for the total; above it the total is given as "at least".
+pub const COUNT_CAP: i64 = 10_000;
+/// Values listed per facet, most frequent first.
+const FACET_VALUES: usize = 50;
+/// Added to the rank of a product whose specs hold every value the query names ("24V", "M12"):
+/// ranks are scaled into [0, 1) (`ts_rank` normalization 32), so such products come first.
+const SPEC_BOOST: f64 = 1.0;
+
+/// One term of the query and the ways it may be found: itself, or (with synonyms) other terms,
+/// each alternative a set of terms that must all be present.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    pub text: String,
+    pub alternatives: Vec<Vec<String>>,
+}
+
+impl Group {
+    fn single(term: String) -> Self {
+        Group { text: term.clone(), alternatives: vec![vec![term]] }
+    }
+
+    fn tsquery(&self, weight: &str) -> String {
+        let alternatives: Vec<String> = self
+            .alternatives
+            .iter()
+            .map(|terms| {
+                let all: Vec<String> = terms.iter().map(|t| format!("{}{weight}", lexeme(t))).collect();
+                format!("({})", all.join(" & "))
+            })
+            .collect();
+        format!("({})", alternatives.join(" | "))
+    }
+}
+
+/// The groups of a query text.
+pub fn groups(q: &str) -> Vec<Group> {
+    terms(q).into_iter().map(Group::single).collect()
+}
+
+fn and(groups: &[&Group], weight: &str) -> String {
+    groups.iter().map(|g| g.tsquery(weight)).collect::<Vec<_>>().join(" & ")
+}
+
+/// How the products are chosen and ordered.
+enum Mode {
+    /// No query: everything in scope, by name.
+    Browse,
+    /// Every group must match.
+    All { all: String, strong: String, values: Option<String> },
+    /// Some groups: ranked first by how many match.
+    Partial { any: String, each: Vec<String>, tiers: Vec<String> },
+}
+
+impl Mode {
+    fn matching(&self) -> Option<&str> {
+        match self {
+            Mode::Browse => None,
+            Mode::All { all, .. } => Some(all),
+            Mode::Partial { any, .. } => Some(any),
+        }
+    }
+}
+
+/// One page of results, as JSON, for the request's parameters.
+pub async fn search(
+    read: &PgPool,
+    filterables: &FilterableCache,
+    raw: &Raw,
+    wanted: i64,
+    position: i64,
+) -> Result<Value, ApiError> {
+    if let Some(category) = raw.category_id {
+        let known: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM catalog.categories WHERE id = $1 AND NOT retired)")
+                .bind(category)
+                .fetch_one(read)
+                .await?;
+        if !known {
+            return Err(ApiError::Invalid(vec![domain::FieldError::new(
+                "category_id",
+                "unknown_category",
+                format!("category {category} does not exist"),
+            )]));
+        }
+    }
+    let attributes = filterables.get(read, raw.category_id, wanted, position).await?;
+    let filters = params::filters(raw, &attributes).map_err(ApiError::Invalid)?;
+    let groups = groups(&raw.q);
+    let offset = i64::from(raw.page - 1) * i64::from(raw.per_page);
+    let limit = i64::from(raw.per_page);
+    if !groups.is_empty() && offset + limit > CANDIDATES {
+        return Err(ApiError::Invalid(vec![domain::FieldError::new(
+            "page",
+            "beyond_results",
+            format!(
+                "only the first {CANDIDATES} results of a search are served (page {} of {} ends at {}); narrow \
+                 the search with filters or a category",
+                raw.page,
+                raw.per_page,
+                offset + limit
+            ),
+        )]));
+    }
+    let search = Search { read, attributes: &attributes, filters: &filters, scope: raw.category_id, offset, limit };
+
+    let mode = if groups.is_empty() {
+        Mode::Browse
+    } else {
+        let refs: Vec<&Group> = groups.iter().collect();
+        let values: Vec<&Group> =
+            groups.iter().filter(|g| g.alternatives.iter().all(|a| a.iter().all(|t| is_value_term(t)))).collect();
+        Mode::All {
+            all: and(&refs, ""),
+            strong: and(&refs, ":A"),
+            values: (!values.is_empty()).then(|| and(&values, "")),
+        }
+    };
+    let mut found = search.run(&mode).await?;
+    let mut matched = "all";
+    let mut notice = None;
+    if found.sampled == 0 && groups.len() > 1 {
+        let each: Vec<String> = groups.iter().map(|g| g.tsquery("")).collect();
+        let tiers: Vec<String> = (0..groups.len())
+            .map(|skip| {
+                let rest: Vec<&Group> = groups.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, g)| g).collect();
+                and(&rest, "")
+            })
+            .collect();
+        let partial = Mode::Partial { any: each.join(" | "), each, tiers };
+        found = search.run(&partial).await?;
+        matched = "partial";
+        let absent = search.absent(&groups).await?;
+        let mut text = "No product matches every term; these match some of them, the most terms first.".to_owned();
+        if !absent.is_empty() {
+            text.push_str(&format!(" Nothing here matches {}.", absent.join(", ")));
+        }
+        notice = Some(text);
+    } else if found.sampled == 0 && !groups.is_empty() {
+        matched = "none";
+    }
+    let total_exact = found.sampled < CANDIDATES;
+    let total = if total_exact { found.sampled } else { search.count(mode_for_count(&mode, matched)).await? };
+    let (facets, ranges) = facets(&attributes, &found.counts, &found.bounds);
+    Ok(json!({
+        "q": raw.q,
+        "terms": groups.iter().map(|g| &g.text).collect::<Vec<_>>(),
+        "match": matched,
+        "notice": notice,
+        "total": total,
+        "total_exact": total_exact || total <= COUNT_CAP,
+        "page": raw.page,
+        "per_page": raw.per_page,
+        "hits": found.hits,
+        "facets": facets,
+        "ranges": ranges,
+        "facets_exact": found.facets_exact,
+    }))
+}
+
+fn mode_for_count<'a>(mode: &'a Mode, matched: &str) -> Option<&'a str> {
+    if matched == "partial" {
+        None
+    } else {
+        mode.matching()
+    }
+}
+
+/// What one run found.
+struct Found {
+    /// Matches sampled (every filter applied), up to `CANDIDATES`.
+    sampled: i64,
+    hits: Value,
+    /// [key, value, count] rows.
+    counts: Vec<(String, String, i64)>,
+    /// [key, min, max] rows, in base units.
+    bounds: Vec<(String, f64, f64)>,
+    facets_exact: bool,
+}
+
+/// Facet keys grouped by the sample (a CTE's name) they are counted over.
+type Sources = Vec<(String, Vec<String>)>;
+
+struct Search<'a> {
+    read: &'a PgPool,
+    attributes: &'a Filterables,
+    filters: &'a [Filter],
+    scope: Option<Uuid>,
+    offset: i64,
+    limit: i64,
+}
+
+const HIT_COLUMNS: &str = "p.id, p.sku, p.name, p.family_id, p.family_name, p.brand_id, p.brand_name, p.category_id, \
+                           p.specs";
+
+impl Search<'_> {
+    /// The conditions every match meets: not retired, the text query, the scope, and the filters
+    /// except the one on `except`.
+    fn conditions(&self, qb: &mut QueryBuilder<'_, Postgres>, text: Option<&str>, except: Option<&str>) {
+        qb.push(" NOT p.retired");
+        if let Some(text) = text {
+            qb.push(" AND p.search @@ ").push_bind(text.to_owned()).push("::tsquery");
+        }
+        if let Some(scope) = self.scope {
+            qb.push(" AND p.category_path @> ARRAY[").push_bind(scope).push("]::uuid[]");
+        }
+        for filter in self.filters.iter().filter(|f| Some(f.key.as_str()) != except) {
+            match &filter.condition {
+                Condition::OneOf(values) => {
+                    qb.push(" AND (");
+                    for (i, value) in values.iter().enumerate() {
+                        if i > 0 {
+                            qb.push(" OR ");
+                        }
+                        qb.push("p.specs @> ").push_bind(value.clone()).push("::jsonb");
+                    }
+                    qb.push(")");
+                }
+                Condition::Between { min, max } => {
+                    qb.push(" AND p.id IN (SELECT n.product_id FROM catalog.product_numbers n WHERE n.key = ")
+                        .push_bind(filter.key.clone());
+                    if min.is_finite() {
+                        qb.push(" AND n.value >= ").push_bind(*min);
+                    }
+                    if max.is_finite() {
+                        qb.push(" AND n.value <= ").push_bind(*max);
+                    }
+                    qb.push(")");
+                }
+            }
+        }
+    }
+
+    async fn run(&self, mode: &Mode) -> Result<Found, ApiError> {
+        let text = mode.matching();
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("WITH sample AS MATERIALIZED (SELECT p.id, p.specs");
+        if text.is_some() {
+            qb.push(", p.name, p.search, p.spec_terms");
+        }
+        qb.push(" FROM catalog.products p WHERE");
+        self.conditions(&mut qb, text, None);
+        qb.push(" LIMIT ").push_bind(CANDIDATES).push(")");
+        // Further tiers of candidates, each bounded.
+        let tiers: Vec<&String> = match mode {
+            Mode::Browse => Vec::new(),
+            Mode::All { strong, .. } => vec![strong],
+            Mode::Partial { tiers, .. } => tiers.iter().collect(),
+        };
+        for (i, tier) in tiers.iter().enumerate() {
+            qb.push(format!(
+                ", tier{i} AS MATERIALIZED (SELECT p.id, p.name, p.search, p.spec_terms FROM catalog.products p WHERE"
+            ));
+            self.conditions(&mut qb, Some(tier), None);
+            qb.push(" LIMIT ").push_bind(CANDIDATES).push(")");
+        }
+        // Per active filter on a facet, its own sample: the matches of the other filters.
+        let own_samples: Vec<&Filter> = self.filters.iter().filter(|f| self.attributes.get(&f.key).is_some()).collect();
+        for (i, filter) in own_samples.iter().enumerate() {
+            qb.push(format!(", own{i} AS MATERIALIZED (SELECT p.specs FROM catalog.products p WHERE"));
+            self.conditions(&mut qb, text, Some(&filter.key));
+            qb.push(" LIMIT ").push_bind(CANDIDATES).push(")");
+        }
+
+        // The page: browsing by name through the index; a search ranks its candidates (each once,
+        // though several tiers may have found it).
+        qb.push(", hits AS (");
+        match mode {
+            Mode::Browse => {
+                qb.push(format!("SELECT {HIT_COLUMNS}, NULL::float8 AS score FROM catalog.products p WHERE"));
+                self.conditions(&mut qb, None, None);
+                qb.push(" ORDER BY p.name, p.id");
+            }
+            Mode::All { all, values, .. } => {
+                qb.push(
+                    "SELECT r.id, r.name, r.score FROM (SELECT DISTINCT ON (c.id) c.id, c.name, ts_rank(c.search, ",
+                )
+                .push_bind(all.clone())
+                .push("::tsquery, 32)::float8");
+                if let Some(values) = values {
+                    qb.push(" + CASE WHEN c.spec_terms @@ ")
+                        .push_bind(values.clone())
+                        .push("::tsquery THEN ")
+                        .push_bind(SPEC_BOOST)
+                        .push(" ELSE 0 END");
+                }
+                qb.push(" AS score FROM (");
+                push_candidates(&mut qb, tiers.len());
+                qb.push(") c ORDER BY c.id) r ORDER BY r.score DESC, r.name, r.id");
+            }
+            Mode::Partial { any, each, .. } => {
+                qb.push("SELECT r.id, r.name, r.score FROM (SELECT DISTINCT ON (c.id) c.id, c.name, (");
+                for (i, group) in each.iter().enumerate() {
+                    if i > 0 {
+                        qb.push(" + ");
+                    }
+                    qb.push("(c.search @@ ").push_bind(group.clone()).push("::tsquery)::int");
+                }
+                qb.push(")::float8 + ts_rank(c.search, ")
+                    .push_bind(any.clone())
+                    .push("::tsquery, 32)::float8 AS score FROM (");
+                push_candidates(&mut qb, tiers.len());
+                qb.push(") c ORDER BY c.id) r ORDER BY r.score DESC, r.name, r.id");
+            }
+        }
+        qb.push(" LIMIT ").push_bind(self.limit).push(" OFFSET ").push_bind(self.offset).push(")");
+        qb.push(", counts AS (");
+        let (count_keys, range_keys) = self.facet_keys(&own_samples);
+        let mut parts = 0;
+        for (source, keys) in &count_keys {
+            if parts > 0 {
+                qb.push(" UNION ALL ");
+            }
+            parts += 1;
+            qb.push(format!("SELECT k.key, v.value, count(*) AS n FROM {source} s CROSS JOIN unnest("))
+                .push_bind(keys.clone())
+                .push(
+                    "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT s.specs -> k.key AS x) j CROSS JOIN LATERAL \
+                 jsonb_array_elements_text(CASE jsonb_typeof(j.x) WHEN 'array' THEN j.x WHEN 'string' THEN \
+                 jsonb_build_array(j.x) WHEN 'boolean' THEN jsonb_build_array(j.x) ELSE '[]'::jsonb END) AS v(value) \
+                 GROUP BY 1, 2",
+                );
+        }
+        if parts == 0 {
+            qb.push("SELECT NULL::text AS key, NULL::text AS value, 0::int8 AS n WHERE false");
+        }
+        qb.push("), bounds AS (");
+        let mut parts = 0;
+        for (source, keys) in &range_keys {
+            if parts > 0 {
+                qb.push(" UNION ALL ");
+            }
+            parts += 1;
+            qb.push(format!(
+                "SELECT k.key, min((s.specs -> k.key ->> 'base_value')::float8) AS lo, \
+                 max((s.specs -> k.key ->> 'base_value')::float8) AS hi FROM {source} s CROSS JOIN unnest("
+            ))
+            .push_bind(keys.clone())
+            .push("::text[]) AS k(key) WHERE jsonb_typeof(s.specs -> k.key) = 'object' GROUP BY 1");
+        }
+        if parts == 0 {
+            qb.push("SELECT NULL::text AS key, NULL::float8 AS lo, NULL::float8 AS hi WHERE false");
+        }
+        qb.push(")");
+
+        // The hits' rows, in rank order (distinct ids: a candidate may come from several tiers).
+        let ranked = match mode {
+            Mode::Browse => "SELECT h.*, row_number() OVER (ORDER BY h.name, h.id) AS ord FROM hits h".to_owned(),
+            _ => format!(
+                "SELECT {HIT_COLUMNS}, r.score, row_number() OVER (ORDER BY r.score DESC, r.name, r.id) AS ord \
+                 FROM hits r JOIN catalog.products p ON p.id = r.id"
+            ),
+        };
+        qb.push(format!(
+            " SELECT (SELECT count(*) FROM sample) AS sampled, \
+               (SELECT coalesce(json_agg(json_build_object('id', h.id, 'sku', h.sku, 'name', h.name, 'score', h.score, \
+                  'family', json_build_object('id', h.family_id, 'name', h.family_name), \
+                  'brand', CASE WHEN h.brand_id IS NULL THEN NULL ELSE json_build_object('id', h.brand_id, 'name', h.brand_name) END, \
+                  'category_id', h.category_id, 'specs', h.specs) ORDER BY h.ord), '[]') FROM ({ranked}) h) AS hits, \
+               (SELECT coalesce(json_agg(json_build_array(key, value, n)), '[]') FROM counts) AS counts, \
+               (SELECT coalesce(json_agg(json_build_array(key, lo, hi)), '[]') FROM bounds) AS bounds, \
+               (SELECT max(n) FROM (SELECT count(*) AS n FROM sample"
+        ));
+        for i in 0..own_samples.len() {
+            qb.push(format!(" UNION ALL SELECT count(*) FROM own{i}"));
+        }
+        qb.push(") s) AS largest");
+        let row: (i64, Value, Value, Value, Option<i64>) = qb.build_query_as().fetch_one(self.read).await?;
+        let (sampled, hits, counts, bounds, largest) = row;
+        let counts = serde_json::from_value::<Vec<(String, String, i64)>>(counts).unwrap_or_default();
+        let bounds = serde_json::from_value::<Vec<(String, Option<f64>, Option<f64>)>>(bounds)
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|(k, lo, hi)| Some((k, lo?, hi?)))
+            .collect();
+        Ok(Found { sampled, hits, counts, bounds, facets_exact: largest.unwrap_or(0) < CANDIDATES })
+    }
+
+    /// Which sample each facet is counted over: a key with an active filter over its own sample
+    /// (the other filters' matches), every other key over the main one.
+    fn facet_keys(&self, own: &[&Filter]) -> (Sources, Sources) {
+        let mut counts = vec![("sample".to_owned(), Vec::new())];
+        let mut ranges = vec![("sample".to_owned(), Vec::new())];
+        for attribute in self.attributes.iter() {
+            let key = attribute.key.clone();
+            let source = match own.iter().position(|f| f.key == key) {
+                Some(i) => format!("own{i}"),
+                None => "sample".to_owned(),
+            };
+            let list = if attribute.is_range() { &mut ranges } else { &mut counts };
+            match list.iter_mut().find(|(s, _)| *s == source) {
+                Some((_, keys)) => keys.push(key),
+                None => list.push((source, vec![key])),
+            }
+        }
+        counts.retain(|(_, keys)| !keys.is_empty());
+        ranges.retain(|(_, keys)| !keys.is_empty());
+        (counts, ranges)
+    }
+
+    /// Matches counted up to `COUNT_CAP` (+1, to tell "exactly" from "at least").
+    async fn count(&self, text: Option<&str>) -> Result<i64, ApiError> {
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM catalog.products p WHERE");
+        self.conditions(&mut qb, text, None);
+        qb.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") c");
+        Ok(qb.build_query_scalar().fetch_one(self.read).await?)
+    }
+
+    /// The groups no product in scope matches at all.
+    async fn absent(&self, groups: &[Group]) -> Result<Vec<String>, ApiError> {
+        let mut absent = Vec::new();
+        for group in groups {
+            let mut qb: QueryBuilder<Postgres> =
+                QueryBuilder::new("SELECT EXISTS (SELECT 1 FROM catalog.products p WHERE");
+            self.conditions(&mut qb, Some(&group.tsquery("")), None);
+            qb.push(")");
+            let found: bool = qb.build_query_scalar().fetch_one(self.read).await?;
+            if !found {
+                absent.push(group.text.clone());
+            }
+        }
+        Ok(absent)
+    }
+}
+
+/// The candidates of a search: the main sample and the tiers, as (id, name, search, spec_terms).
+fn push_candidates(qb: &mut QueryBuilder<'_, Postgres>, tiers: usize) {
+    qb.push("SELECT id, name, search, spec_terms FROM sample");
+    for i in 0..tiers {
+        qb.push(format!(" UNION ALL SELECT id, name, search, spec_terms FROM tier{i}"));
+    }
+}
+
+/// `facets: {key: [{value, count}]}` (most frequent first) and `ranges: {key: {min, max, unit}}`.
+fn facets(attributes: &Filterables, counts: &[(String, String, i64)], bounds: &[(String, f64, f64)]) -> (Value, Value) {
+    let mut by_key: BTreeMap<&str, Vec<(&str, i64)>> = BTreeMap::new();
+    for (key, value, n) in counts {
+        by_key.entry(key).or_default().push((value, *n));
+    }
+    let mut facets = Map::new();
+    for attribute in attributes.iter() {
+        let Some(values) = by_key.get_mut(attribute.key.as_str()) else { continue };
+        values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let list: Vec<Value> =
+            values.iter().take(FACET_VALUES).map(|(value, n)| json!({ "value": value, "count": n })).collect();
+        facets.insert(attribute.key.clone(), Value::Array(list));
+    }
+    let mut ranges = Map::new();
+    for (key, min, max) in bounds {
+        let unit = attributes.get(key).and_then(|a| a.base_unit()).map(|u| u.symbol());
+        ranges.insert(key.clone(), json!({ "min": min, "max": max, "unit": unit }));
+    }
+    (Value::Object(facets), Value::Object(ranges))
+}

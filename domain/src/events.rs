@@ -13,6 +13,7 @@ use crate::family::Family;
 use crate::names::{FamilyCode, Sku};
 use crate::product::Product;
 use crate::specs::{SpecValue, Specs};
+use crate::synonyms::SynonymSet;
 
 /// One changed field: what it was and what it became.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,7 @@ pub enum StreamType {
     Brand,
     Family,
     Product,
+    Synonyms,
 }
 
 impl StreamType {
@@ -40,6 +42,7 @@ impl StreamType {
             StreamType::Brand => "brand",
             StreamType::Family => "family",
             StreamType::Product => "product",
+            StreamType::Synonyms => "synonyms",
         }
     }
 }
@@ -99,6 +102,11 @@ pub enum Event {
         changes: Diff,
     },
     ProductRetired {},
+    /// A synonym set's phrases, as they stand from now on.
+    SynonymsDefined {
+        phrases: Vec<String>,
+    },
+    SynonymsRemoved {},
 }
 
 /// The schema version written with every event of this build.
@@ -119,6 +127,8 @@ impl Event {
             Event::ProductCreated { .. } => "ProductCreated",
             Event::ProductUpdated { .. } => "ProductUpdated",
             Event::ProductRetired {} => "ProductRetired",
+            Event::SynonymsDefined { .. } => "SynonymsDefined",
+            Event::SynonymsRemoved {} => "SynonymsRemoved",
         }
     }
 
@@ -162,6 +172,7 @@ pub enum Aggregate {
     Brand(Brand),
     Family(Family),
     Product(Product),
+    Synonyms(SynonymSet),
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -175,6 +186,7 @@ impl Aggregate {
             Aggregate::Brand(_) => StreamType::Brand,
             Aggregate::Family(_) => StreamType::Family,
             Aggregate::Product(_) => StreamType::Product,
+            Aggregate::Synonyms(_) => StreamType::Synonyms,
         }
     }
 
@@ -185,13 +197,14 @@ impl Aggregate {
             Aggregate::Brand(_) => None,
             Aggregate::Family(f) => Some(f.category_id),
             Aggregate::Product(p) => Some(p.family_id),
+            Aggregate::Synonyms(_) => None,
         }
     }
 
     /// Values that must be unique across the catalog while this stream holds them.
     pub fn claims(&self) -> Vec<String> {
         match self {
-            Aggregate::Category(_) => Vec::new(),
+            Aggregate::Category(_) | Aggregate::Synonyms(_) => Vec::new(),
             Aggregate::Brand(b) => vec![format!("brand:{}", b.name.to_lowercase())],
             Aggregate::Family(f) => vec![format!("family-code:{}", f.code)],
             Aggregate::Product(p) => {
@@ -280,6 +293,13 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
         (Some(A::Product(mut p)), E::ProductRetired {}) => {
             p.retired = true;
             A::Product(p)
+        }
+        (None | Some(A::Synonyms(_)), E::SynonymsDefined { phrases }) => {
+            A::Synonyms(SynonymSet { id: stream_id, phrases: phrases.clone(), removed: false })
+        }
+        (Some(A::Synonyms(mut set)), E::SynonymsRemoved {}) => {
+            set.removed = true;
+            A::Synonyms(set)
         }
         (state, other) => return Err(unexpected(other, &state)),
     };

@@ -13,6 +13,7 @@ pub mod names;
 pub mod product;
 pub mod search;
 pub mod specs;
+pub mod synonyms;
 pub mod units;
 
 pub use attributes::{AttributeDefinition, AttributeKey, AttributeType, DefinitionInput, Level, ResolvedSchema};

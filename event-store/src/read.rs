@@ -96,9 +96,11 @@ impl EventStore {
 
     /// The position of a stream's latest event.
     pub async fn stream_position(executor: impl PgExecutor<'_>, stream_id: Uuid) -> Result<Option<i64>, sqlx::Error> {
-        sqlx::query_scalar("SELECT max(position) FROM events WHERE stream_id = $1")
+        // The stream's last event by version, through the (stream_id, version) key: `max(position)`
+        // is planned as a backward walk of the whole events table.
+        sqlx::query_scalar("SELECT position FROM events WHERE stream_id = $1 ORDER BY version DESC LIMIT 1")
             .bind(stream_id)
-            .fetch_one(executor)
+            .fetch_optional(executor)
             .await
     }
 

@@ -16,8 +16,10 @@ CREATE OR REPLACE FUNCTION product_derived() RETURNS TRIGGER
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    NEW.search := setweight(NEW.name_terms, 'A') || setweight(NEW.family_terms, 'B')
-        || setweight(NEW.brand_terms, 'C') || setweight(NEW.spec_terms, 'D');
+    -- A retired product is found by nothing: searches then need not read the row to skip it.
+    NEW.search := CASE WHEN NEW.retired THEN ''::tsvector ELSE
+           setweight(NEW.name_terms, 'A') || setweight(NEW.family_terms, 'B')
+        || setweight(NEW.brand_terms, 'C') || setweight(NEW.spec_terms, 'D') END;
     -- In the schema's order of the keys.
     NEW.missing_required := ARRAY(SELECT k FROM unnest(NEW.required_keys) AS k WHERE NOT NEW.specs ? k);
     RETURN NEW;
@@ -119,6 +121,9 @@ BEGIN
         family_terms     TSVECTOR    NOT NULL DEFAULT '',
         brand_terms      TSVECTOR    NOT NULL DEFAULT '',
         spec_terms       TSVECTOR    NOT NULL DEFAULT '',
+        -- Its specs as facet entries, which searches count without parsing JSON: `key=value` for
+        -- each text, option or yes/no value, `key#number` for numbers in their base unit.
+        facets           TEXT[]      NOT NULL DEFAULT '{}',
         -- Kept by product_derived(): the required specs the product lacks under the current
         -- schema (empty: complete), and the weighted search vector.
         missing_required TEXT[]      NOT NULL DEFAULT '{}',
@@ -136,7 +141,46 @@ BEGIN
         unit        TEXT,
         PRIMARY KEY (product_id, key)
     );
+
+    -- Synonym sets for search, each phrase also as its search terms ([["ss"], ["stainless",
+    -- "steel"]]); removed sets stay, marked, so their stream's version is kept.
+    CREATE TABLE synonyms (
+        id          UUID        NOT NULL PRIMARY KEY,
+        phrases     TEXT[]      NOT NULL,
+        terms       JSONB       NOT NULL,
+        removed     BOOLEAN     NOT NULL,
+        version     BIGINT      NOT NULL,
+        position    BIGINT      NOT NULL,
+        state       JSONB       NOT NULL
+    );
+
+    -- The words of the catalog (letters only, three or more), which the query API corrects a
+    -- mistyped query word to. Words are added as products, families, brands and categories are
+    -- written, never removed: a word no product holds any longer corrects to nothing found.
+    CREATE TABLE lexicon (
+        term        TEXT        NOT NULL PRIMARY KEY
+    );
 END;
+$$;
+
+-- Secondary indexes: as before, and the name order browsing pages through.
+CREATE OR REPLACE FUNCTION read_model_indexes() RETURNS SETOF TEXT
+LANGUAGE sql IMMUTABLE
+AS $$
+    VALUES ('CREATE INDEX products_search_idx ON products USING GIN (search)'),
+           ('CREATE INDEX products_specs_idx ON products USING GIN (specs jsonb_path_ops)'),
+           ('CREATE INDEX products_category_path_idx ON products USING GIN (category_path)'),
+           ('CREATE INDEX product_numbers_key_value_idx ON product_numbers (key, value)'),
+           ('CREATE INDEX products_name_idx ON products (name, id)'),
+           ('CREATE INDEX products_family_idx ON products (family_id)'),
+           ('CREATE INDEX products_sku_idx ON products (lower(sku))'),
+           ('CREATE INDEX categories_parent_idx ON categories (parent_id)'),
+           ('CREATE INDEX categories_path_idx ON categories USING GIN (path)'),
+           ('CREATE INDEX categories_search_idx ON categories USING GIN (search)'),
+           ('CREATE INDEX brands_search_idx ON brands USING GIN (search)'),
+           ('CREATE INDEX families_category_idx ON families (category_id)'),
+           ('CREATE INDEX families_brand_idx ON families (brand_id)'),
+           ('CREATE INDEX families_search_idx ON families USING GIN (search)')
 $$;
 
 SELECT create_read_model('catalog');

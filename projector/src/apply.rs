@@ -97,7 +97,8 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row
     let snapshots: Vec<(Uuid, i64, i64, Value)> = sqlx::query_as(
         "SELECT id, version, position, state FROM categories WHERE id = ANY($1) \
          UNION ALL SELECT id, version, position, state FROM brands WHERE id = ANY($1) \
-         UNION ALL SELECT id, version, position, state FROM families WHERE id = ANY($1)",
+         UNION ALL SELECT id, version, position, state FROM families WHERE id = ANY($1) \
+         UNION ALL SELECT id, version, position, state FROM synonyms WHERE id = ANY($1)",
     )
     .bind(ids)
     // Planned for the batch at hand: a plan cached while a table was small (a rebuild's copy starts
@@ -152,18 +153,70 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, id: Uuid, row: &Row, text: &str) -> Result<(), ApplyError> {
+    fn push(&mut self, id: Uuid, row: &Row, text: &str, words: &mut Lexicon) -> Result<(), ApplyError> {
         self.ids.push(id);
         self.versions.push(row.version);
         self.positions.push(row.position);
         self.states.push(serde_json::to_value(&row.state).map_err(|e| unreadable(id, e))?);
-        self.terms.push(tsvector_text(terms(text)));
+        let found = terms(text);
+        words.add(&found);
+        self.terms.push(tsvector_text(found));
         Ok(())
     }
 }
 
-/// The terms of the values of a product's searchable specs, as `tsvector` text.
-fn spec_terms(specs: &Specs, searchable: &[String]) -> String {
+/// The words a batch wrote, for the lexicon the query API corrects typing errors against:
+/// letters only, three or more.
+#[derive(Default)]
+struct Lexicon(HashSet<String>);
+
+impl Lexicon {
+    fn add(&mut self, terms: &[String]) {
+        for term in terms {
+            if term.chars().count() >= 3 && term.chars().all(char::is_alphabetic) && !self.0.contains(term) {
+                self.0.insert(term.clone());
+            }
+        }
+    }
+
+    async fn write(self, conn: &mut PgConnection) -> Result<(), ApplyError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let mut words: Vec<String> = self.0.into_iter().collect();
+        // In one order, so that concurrent lanes of a rebuild never wait on each other in a cycle.
+        words.sort_unstable();
+        sqlx::query("INSERT INTO lexicon (term) SELECT unnest($1::text[]) ON CONFLICT DO NOTHING")
+            .bind(&words)
+            .execute(&mut *conn)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Longer text values are descriptions, not facet values.
+const FACET_TEXT_MAX: usize = 100;
+
+/// A product's specs as facet entries (see the `facets` column), separated by U+001E (a spec
+/// value never holds a control character), for `string_to_array` in SQL.
+fn facet_entries(specs: &Specs) -> String {
+    use domain::specs::SpecValue;
+    let mut entries: Vec<String> = Vec::new();
+    for (key, value) in specs {
+        let key = key.as_str();
+        match value {
+            SpecValue::Number(q) => entries.push(format!("{key}#{}", q.base_value)),
+            SpecValue::Text(text) if text.chars().count() <= FACET_TEXT_MAX => entries.push(format!("{key}={text}")),
+            SpecValue::Text(_) => {}
+            SpecValue::List(items) => entries.extend(items.iter().map(|item| format!("{key}={item}"))),
+            SpecValue::Boolean(flag) => entries.push(format!("{key}={flag}")),
+        }
+    }
+    entries.join("\u{1e}")
+}
+
+/// The terms of the values of a product's searchable specs.
+fn spec_terms(specs: &Specs, searchable: &[String]) -> Vec<String> {
     let mut found: Vec<String> = Vec::new();
     for (key, value) in specs {
         if searchable.iter().any(|k| k == key.as_str()) {
@@ -174,20 +227,27 @@ fn spec_terms(specs: &Specs, searchable: &[String]) -> String {
             }
         }
     }
-    tsvector_text(found)
+    found
 }
 
 /// Writes the changed rows: one upsert per table. Categories, brands and families are written from
 /// their snapshots (the columns are taken from the JSON in SQL); products from their fields.
 async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &HashSet<Uuid>) -> Result<(), ApplyError> {
     let (mut categories, mut brands, mut families) = (Columns::default(), Columns::default(), Columns::default());
+    let mut synonyms = Columns::default();
+    let mut phrases: Vec<Value> = Vec::new();
     let mut products: Vec<(Uuid, &Row, &Product)> = Vec::new();
+    let mut words = Lexicon::default();
     for (id, row) in changed {
         match &row.state {
-            Aggregate::Category(c) => categories.push(*id, row, &c.name)?,
-            Aggregate::Brand(b) => brands.push(*id, row, &b.name)?,
-            Aggregate::Family(f) => families.push(*id, row, &format!("{} {}", f.name, f.code.as_str()))?,
+            Aggregate::Category(c) => categories.push(*id, row, &c.name, &mut words)?,
+            Aggregate::Brand(b) => brands.push(*id, row, &b.name, &mut words)?,
+            Aggregate::Family(f) => families.push(*id, row, &format!("{} {}", f.name, f.code.as_str()), &mut words)?,
             Aggregate::Product(p) => products.push((*id, row, p)),
+            Aggregate::Synonyms(set) => {
+                synonyms.push(*id, row, "", &mut words)?;
+                phrases.push(json!(set.terms()));
+            }
         }
     }
     if !categories.ids.is_empty() {
@@ -260,10 +320,29 @@ async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &Hash
         .execute(&mut *conn)
         .await?;
     }
-    if !products.is_empty() {
-        write_products(conn, &products, existed).await?;
+    if !synonyms.ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO synonyms (id, phrases, terms, removed, version, position, state) \
+             SELECT x.id, ARRAY(SELECT jsonb_array_elements_text(x.state->'phrases')), x.terms, \
+                    (x.state->>'removed')::boolean, x.version, x.position, x.state \
+               FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[], $5::jsonb[]) \
+                    AS x(id, version, position, state, terms) \
+             ON CONFLICT (id) DO UPDATE SET phrases = EXCLUDED.phrases, terms = EXCLUDED.terms, \
+                    removed = EXCLUDED.removed, version = EXCLUDED.version, position = EXCLUDED.position, \
+                    state = EXCLUDED.state",
+        )
+        .bind(&synonyms.ids)
+        .bind(&synonyms.versions)
+        .bind(&synonyms.positions)
+        .bind(&synonyms.states)
+        .bind(&phrases)
+        .execute(&mut *conn)
+        .await?;
     }
-    Ok(())
+    if !products.is_empty() {
+        write_products(conn, &products, existed, &mut words).await?;
+    }
+    words.write(conn).await
 }
 
 /// Products take their family's, brand's and category's columns as those rows stand now; the
@@ -272,6 +351,7 @@ async fn write_products(
     conn: &mut PgConnection,
     products: &[(Uuid, &Row, &Product)],
     existed: &HashSet<Uuid>,
+    words: &mut Lexicon,
 ) -> Result<(), ApplyError> {
     // The searchable keys of the products' families, as they stand now.
     let family_ids: Vec<Uuid> =
@@ -289,17 +369,23 @@ async fn write_products(
     let (mut skus, mut specs, mut variant_keys, mut retired) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut name_terms, mut spec_term_lists) = (Vec::new(), Vec::new());
     let mut numbers: Vec<(Uuid, &str, f64, Option<&str>)> = Vec::new();
+    let mut facets: Vec<String> = Vec::new();
     for (id, row, product) in products {
         ids.push(*id);
-        name_terms.push(tsvector_text(terms(&format!("{} {}", product.name, product.sku.as_str()))));
+        let named = terms(&format!("{} {}", product.name, product.sku.as_str()));
+        words.add(&named);
+        name_terms.push(tsvector_text(named));
         let keys = searchable.get(&product.family_id).map_or(&[][..], Vec::as_slice);
-        spec_term_lists.push(spec_terms(&product.specs, keys));
+        let held = spec_terms(&product.specs, keys);
+        words.add(&held);
+        spec_term_lists.push(tsvector_text(held));
         versions.push(row.version);
         positions.push(row.position);
         families.push(product.family_id);
         names.push(product.name.as_str());
         skus.push(product.sku.as_str());
         specs.push(serde_json::to_string(&product.specs).map_err(|e| unreadable(*id, e))?);
+        facets.push(facet_entries(&product.specs));
         for (key, value) in &product.specs {
             if let domain::specs::SpecValue::Number(q) = value {
                 numbers.push((*id, key.as_str(), q.base_value, q.base_unit.map(|u| u.symbol())));
@@ -311,22 +397,22 @@ async fn write_products(
     sqlx::query(
         "INSERT INTO products (id, version, position, family_id, name, sku, specs, variant_key, retired, \
                                family_name, brand_id, brand_name, category_id, category_path, required_keys, \
-                               searchable_keys, name_terms, family_terms, brand_terms, spec_terms) \
+                               searchable_keys, name_terms, family_terms, brand_terms, spec_terms, facets) \
          SELECT x.id, x.version, x.position, x.family_id, x.name, x.sku, x.specs::jsonb, x.variant_key, x.retired, \
                 f.name, f.brand_id, b.name, f.category_id, c.path, coalesce(f.required_keys, '{}'), \
                 coalesce(f.searchable_keys, '{}'), x.name_terms::tsvector, coalesce(f.search, ''), \
-                coalesce(b.search, ''), x.spec_terms::tsvector \
+                coalesce(b.search, ''), x.spec_terms::tsvector, string_to_array(x.facets, E'\\x1e') \
            FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
-                       $8::text[], $9::bool[], $10::text[], $11::text[]) \
+                       $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[]) \
                 AS x(id, version, position, family_id, name, sku, specs, variant_key, retired, name_terms, \
-                     spec_terms) \
+                     spec_terms, facets) \
            LEFT JOIN families f ON f.id = x.family_id \
            LEFT JOIN brands b ON b.id = f.brand_id \
            LEFT JOIN categories c ON c.id = f.category_id \
          ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, position = EXCLUDED.position, \
                 name = EXCLUDED.name, sku = EXCLUDED.sku, specs = EXCLUDED.specs, \
                 variant_key = EXCLUDED.variant_key, retired = EXCLUDED.retired, name_terms = EXCLUDED.name_terms, \
-                spec_terms = EXCLUDED.spec_terms",
+                spec_terms = EXCLUDED.spec_terms, facets = EXCLUDED.facets",
     )
     .bind(&ids)
     .bind(&versions)
@@ -339,6 +425,7 @@ async fn write_products(
     .bind(&retired)
     .bind(&name_terms)
     .bind(&spec_term_lists)
+    .bind(&facets)
     .execute(&mut *conn)
     .await?;
     // A product new in this batch has no numbers yet (a rebuild's products are nearly all new).
@@ -384,7 +471,7 @@ async fn refresh_derived(conn: &mut PgConnection, changed: &[(Uuid, &Row)]) -> R
             Aggregate::Category(_) => changed_categories.push(*id),
             Aggregate::Family(_) => changed_families.push(*id),
             Aggregate::Brand(_) => changed_brands.push(*id),
-            Aggregate::Product(_) => {}
+            Aggregate::Product(_) | Aggregate::Synonyms(_) => {}
         }
     }
     if changed_categories.is_empty() && changed_families.is_empty() && changed_brands.is_empty() {
@@ -508,7 +595,7 @@ async fn refresh_spec_terms(conn: &mut PgConnection, families: &[Uuid]) -> Resul
         let mut spec_term_lists = Vec::with_capacity(page.len());
         for (id, specs, searchable) in page {
             let specs: Specs = serde_json::from_value(specs).map_err(|e| unreadable(id, e))?;
-            spec_term_lists.push(spec_terms(&specs, &searchable));
+            spec_term_lists.push(tsvector_text(spec_terms(&specs, &searchable)));
             keys.push(searchable.join(" "));
             ids.push(id);
         }

@@ -8,6 +8,7 @@
 //! an event a hole fill applied). A message whose `Ferrule-Previous-Position` is not the position
 //! applied before it reveals a hole — events published but not (yet) delivered, or lost from the
 //! stream — and the hole is filled from the write database, in order, before the message itself.
+//! Just before a batch commits, the query cache's markers move for what it changed (`invalidate`).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,7 @@ use sqlx::{PgConnection, PgPool};
 
 use crate::apply::{apply, ApplyError};
 use crate::checkpoint;
+use crate::invalidate::{Changes, Invalidator};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -93,11 +95,25 @@ pub struct Projector {
     consumer: Consumer<pull::Config>,
     max_batch: usize,
     counters: Arc<Counters>,
+    invalidator: Invalidator,
 }
 
 impl Projector {
     pub fn new(read: PgPool, write: PgPool, consumer: Consumer<pull::Config>, max_batch: usize) -> Self {
-        Projector { read, write, consumer, max_batch: max_batch.max(1), counters: Arc::default() }
+        Projector {
+            read,
+            write,
+            consumer,
+            max_batch: max_batch.max(1),
+            counters: Arc::default(),
+            invalidator: Invalidator::off(),
+        }
+    }
+
+    /// Moves the query cache's markers for each batch (none without).
+    pub fn with_invalidator(mut self, invalidator: Invalidator) -> Self {
+        self.invalidator = invalidator;
+        self
     }
 
     pub fn stats(&self) -> Stats {
@@ -162,7 +178,11 @@ impl Projector {
     /// Applies one batch of messages and acks them after the commit.
     pub async fn handle(&self, messages: &[Message]) -> Result<Batch, ProjectError> {
         let mut tx = self.read.begin().await?;
-        let done = apply_messages(&mut tx, &self.write, messages).await?;
+        let mut changes = Changes::default();
+        let done = apply_messages(&mut tx, &self.write, messages, &mut changes).await?;
+        // Before the commit, so that no cached answer older than the batch is served once the
+        // read model shows it; a marker for a batch that then fails to commit costs a cache miss.
+        self.invalidator.changed(&changes, done.checkpoint).await;
         tx.commit().await?;
         self.counters.add(&done);
         for message in messages {
@@ -176,8 +196,14 @@ impl Projector {
 }
 
 /// Inside the caller's transaction: locks the live checkpoint, applies what is new in the
-/// messages (filling holes from the write database), moves the checkpoint and notifies.
-async fn apply_messages(conn: &mut PgConnection, write: &PgPool, messages: &[Message]) -> Result<Batch, ProjectError> {
+/// messages (filling holes from the write database), moves the checkpoint and notifies; notes
+/// what changed in `changes`.
+async fn apply_messages(
+    conn: &mut PgConnection,
+    write: &PgPool,
+    messages: &[Message],
+    changes: &mut Changes,
+) -> Result<Batch, ProjectError> {
     sqlx::query("SET LOCAL search_path TO catalog, public").execute(&mut *conn).await?;
     let position: i64 = sqlx::query_scalar("SELECT position FROM checkpoint FOR UPDATE").fetch_one(&mut *conn).await?;
     let mut done = Batch { messages: messages.len(), checkpoint: position, ..Batch::default() };
@@ -233,6 +259,7 @@ async fn apply_messages(conn: &mut PgConnection, write: &PgPool, messages: &[Mes
         events.extend(rest);
     }
     done.applied = apply(&mut *conn, &events).await?.events;
+    changes.note_all(&events);
     let last = events.last().map(|e| e.recorded_at);
     checkpoint::advance(&mut *conn, done.checkpoint, last).await?;
     checkpoint::notify(&mut *conn, done.checkpoint).await?;

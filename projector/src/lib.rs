@@ -1,10 +1,12 @@
 //! Ferrule's projector: keeps the read database in step with the event store. It consumes the
 //! relay's JetStream stream (`consume`), applies events to the read model (`apply`), and can
-//! rebuild the whole read model from the events table (`rebuild`).
+//! rebuild the whole read model from the events table (`rebuild`); it moves the query cache's
+//! invalidation markers in Redis as it goes (`invalidate`).
 
 pub mod apply;
 mod checkpoint;
 pub mod consume;
+pub mod invalidate;
 pub mod rebuild;
 
 use std::str::FromStr;
@@ -14,7 +16,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 
 pub use consume::{Batch, ProjectError, Projector, Stats};
-pub use rebuild::{rebuild, Progress, RebuildOptions, Rebuilt};
+pub use invalidate::Invalidator;
+pub use rebuild::{rebuild, rebuild_and_invalidate, Progress, RebuildOptions, Rebuilt};
 
 #[derive(Clone, Debug, clap::Parser)]
 #[command(
@@ -62,6 +65,17 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(1..=20_000))]
     pub batch: u32,
 
+    /// Redis URL of the query API's response cache: before each batch commits, the projector moves
+    /// the markers that invalidate the cached answers it changes (and `rebuild` all of them).
+    /// Unset: no cache to invalidate. When Redis is down the projection goes on; the invalidation
+    /// is delivered when it answers again.
+    #[arg(long, global = true, env = "FERRULE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of the cache's Redis keys: the query API's.
+    #[arg(long, global = true, env = "FERRULE_CACHE_PREFIX", default_value = read_store::cache_keys::DEFAULT_PREFIX)]
+    pub cache_prefix: String,
+
     /// Log format.
     #[arg(long, global = true, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Pretty)]
     pub log_format: telemetry::LogFormat,
@@ -81,6 +95,16 @@ pub enum Command {
         #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u16).range(1..=64))]
         lanes: u16,
     },
+}
+
+impl Config {
+    /// The cache invalidation this configuration asks for (none without `FERRULE_REDIS_URL`).
+    pub fn invalidator(&self) -> anyhow::Result<Invalidator> {
+        match &self.redis_url {
+            Some(url) => Invalidator::connect(url, &self.cache_prefix),
+            None => Ok(Invalidator::off()),
+        }
+    }
 }
 
 /// Connects to the write database, read only in spirit: the projector never writes there.

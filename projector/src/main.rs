@@ -3,7 +3,9 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use indicatif::{ProgressBar, ProgressStyle};
-use projector::{connect_write, rebuild, Command, Config, Progress, Projector, RebuildOptions};
+use projector::{
+    connect_write, rebuild_and_invalidate, Command, Config, Invalidator, Progress, Projector, RebuildOptions,
+};
 use relay::jetstream::ensure_consumer;
 use relay::Names;
 
@@ -13,13 +15,26 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(config.log_format);
     let read = read_store::prepare_read_database(&config.read_database_url, 8).await?;
     let write = connect_write(&config.write_database_url, 4).await?;
-    match config.command {
-        None | Some(Command::Run) => run(&config, read, write).await,
-        Some(Command::Rebuild { page, lanes }) => rebuild_command(read, write, page, lanes.into()).await,
+    let invalidator = config.invalidator()?;
+    if config.redis_url.is_none() {
+        tracing::info!("FERRULE_REDIS_URL is not set: no query cache to invalidate");
     }
+    let result = match config.command {
+        None | Some(Command::Run) => run(&config, read, write, invalidator.clone()).await,
+        Some(Command::Rebuild { page, lanes }) => rebuild_command(read, write, page, lanes.into(), &invalidator).await,
+    };
+    // What Redis did not take dies with the process (the next start invalidates everything).
+    if !invalidator.flush(Duration::from_secs(3)).await {
+        tracing::warn!(
+            owed = invalidator.owed().await,
+            "Redis did not take the last cache invalidation: the query API may serve answers older than the read \
+             model for up to the cache's lifetime (5 minutes)"
+        );
+    }
+    result
 }
 
-async fn run(config: &Config, read: sqlx::PgPool, write: sqlx::PgPool) -> anyhow::Result<()> {
+async fn run(config: &Config, read: sqlx::PgPool, write: sqlx::PgPool, invalidator: Invalidator) -> anyhow::Result<()> {
     let client =
         async_nats::ConnectOptions::new().retry_on_initial_connect().connect(&config.nats_url).await.with_context(
             || format!("cannot reach NATS at {}: is it running and FERRULE_NATS_URL right?", config.nats_url),
@@ -30,7 +45,13 @@ async fn run(config: &Config, read: sqlx::PgPool, write: sqlx::PgPool) -> anyhow
         .context("cannot set up the JetStream stream and the projector's consumer (is JetStream enabled: -js?)")?;
     let checkpoint = read_store::checkpoint(&read).await?;
     tracing::info!(position = checkpoint.position, "projecting events from JetStream");
-    Projector::new(read, write, consumer, config.batch as usize).run(service_http::shutdown_signal()).await;
+    // A batch may have committed while its invalidation was owed, and what is owed died with the
+    // process that owed it: nothing cached before this start is trusted.
+    invalidator.everything_before(checkpoint.position).await;
+    Projector::new(read, write, consumer, config.batch as usize)
+        .with_invalidator(invalidator)
+        .run(service_http::shutdown_signal())
+        .await;
     tracing::info!("projector stopped");
     Ok(())
 }
@@ -46,7 +67,13 @@ impl Progress for Bar {
     }
 }
 
-async fn rebuild_command(read: sqlx::PgPool, write: sqlx::PgPool, page: i64, lanes: usize) -> anyhow::Result<()> {
+async fn rebuild_command(
+    read: sqlx::PgPool,
+    write: sqlx::PgPool,
+    page: i64,
+    lanes: usize,
+    invalidator: &Invalidator,
+) -> anyhow::Result<()> {
     let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&write).await?;
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
     bar.set_style(
@@ -58,7 +85,8 @@ async fn rebuild_command(read: sqlx::PgPool, write: sqlx::PgPool, page: i64, lan
     );
     bar.set_message("replaying");
     bar.enable_steady_tick(Duration::from_millis(200));
-    let done = rebuild(&read, &write, RebuildOptions { page, lanes }, &Bar(bar.clone())).await;
+    let done =
+        rebuild_and_invalidate(&read, &write, RebuildOptions { page, lanes }, &Bar(bar.clone()), invalidator).await;
     bar.finish_and_clear();
     let done = done.context("the rebuild failed; the live read model is untouched — run it again")?;
     let seconds = done.replay.as_secs_f64().max(1e-9);

@@ -16,6 +16,7 @@ use tokio::task::JoinHandle;
 use crate::apply::apply;
 use crate::checkpoint;
 use crate::consume::ProjectError;
+use crate::invalidate::Invalidator;
 
 /// The copy's schema while it is built.
 pub const REBUILD_SCHEMA: &str = "catalog_rebuild";
@@ -65,6 +66,17 @@ pub async fn rebuild(
     options: RebuildOptions,
     progress: &impl Progress,
 ) -> Result<Rebuilt, ProjectError> {
+    rebuild_and_invalidate(read, write, options, progress, &Invalidator::off()).await
+}
+
+/// As `rebuild`, and turns away every answer the query cache holds from the old read model.
+pub async fn rebuild_and_invalidate(
+    read: &PgPool,
+    write: &PgPool,
+    options: RebuildOptions,
+    progress: &impl Progress,
+    invalidator: &Invalidator,
+) -> Result<Rebuilt, ProjectError> {
     let mut done = Rebuilt::default();
     let started = Instant::now();
     prepare(read).await?;
@@ -96,7 +108,7 @@ pub async fn rebuild(
 
     progress.phase("swapping");
     let swap = Instant::now();
-    let (caught_up, position) = swap_in(read, write, after).await?;
+    let (caught_up, position) = swap_in(read, write, after, invalidator).await?;
     done.caught_up = caught_up;
     done.checkpoint = position;
     done.swap = swap.elapsed();
@@ -207,7 +219,12 @@ fn read_page(write: &PgPool, after: i64, limit: i64) -> JoinHandle<Result<Vec<St
 /// Returns the events caught up and the checkpoint the new live schema starts from. The old
 /// tables are dropped afterwards, apart: dropping them takes each table's exclusive lock, and
 /// doing that while holding the others would deadlock with a query reading two of them.
-async fn swap_in(read: &PgPool, write: &PgPool, mut position: i64) -> Result<(u64, i64), ProjectError> {
+async fn swap_in(
+    read: &PgPool,
+    write: &PgPool,
+    mut position: i64,
+    invalidator: &Invalidator,
+) -> Result<(u64, i64), ProjectError> {
     let mut tx = read.begin().await?;
     sqlx::query("LOCK TABLE catalog.checkpoint IN ACCESS EXCLUSIVE MODE").execute(&mut *tx).await?;
     let live: i64 = sqlx::query_scalar("SELECT position FROM catalog.checkpoint").fetch_one(&mut *tx).await?;
@@ -225,6 +242,10 @@ async fn swap_in(read: &PgPool, write: &PgPool, mut position: i64) -> Result<(u6
     sqlx::query(&format!("ALTER SCHEMA catalog RENAME TO {RETIRED_SCHEMA}")).execute(&mut *tx).await?;
     sqlx::query(&format!("ALTER SCHEMA {REBUILD_SCHEMA} RENAME TO catalog")).execute(&mut *tx).await?;
     checkpoint::notify(&mut tx, position).await?;
+    // Answers read from the old tables may carry the swap's position itself as their stamp: the
+    // marker goes one beyond, so the cache holds nothing from them once the new ones are live
+    // (and stores answers again from the next projected event on).
+    invalidator.everything_before(position + 1).await;
     tx.commit().await?;
     drop_retired(read).await;
     Ok((caught_up, position))

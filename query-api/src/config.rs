@@ -11,7 +11,8 @@ use telemetry::LogFormat;
     about = "Ferrule's query API: browse and search from the read database.",
     long_about = "Ferrule's query API: serves the catalog (category tree, categories, products) from the read \
                   database the projector keeps. A request may send `X-Min-Position: N` to be answered only once \
-                  the read model has reached position N. It applies the read database's migrations at start. \
+                  the read model has reached position N. Browse, product and search answers are cached in \
+                  Redis when FERRULE_REDIS_URL is set. It applies the read database's migrations at start. \
                   Every option can also be set by the environment variable shown."
 )]
 pub struct Config {
@@ -45,6 +46,16 @@ pub struct Config {
     /// Seconds a request may take before it is answered 503 (keep it above the min-position wait).
     #[arg(long, env = "FERRULE_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
     pub request_timeout_secs: u64,
+
+    /// Redis URL of the response cache (`redis://host:6379/0`, `rediss://user:password@host:port`
+    /// for TLS). Unset: no cache, every answer comes from the read database. When Redis is down
+    /// the API answers from the read database, with `X-Cache: off`.
+    #[arg(long, env = "FERRULE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key of the response cache; the projector must use the same one.
+    #[arg(long, env = "FERRULE_CACHE_PREFIX", default_value = read_store::cache_keys::DEFAULT_PREFIX)]
+    pub cache_prefix: String,
 
     /// Log format.
     #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]

@@ -1,6 +1,7 @@
 //! Ferrule's query API: the read side over HTTP, answering from the read database the projector
-//! keeps, with read-your-writes through `X-Min-Position`.
+//! keeps, with read-your-writes through `X-Min-Position`, and a Redis cache in front (`cache`).
 
+pub mod cache;
 pub mod config;
 pub mod error;
 pub mod freshness;
@@ -14,6 +15,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::Router;
+use cache::Cache;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -42,13 +44,18 @@ impl Application {
         Self::with_pool(config, read, write).await
     }
 
-    /// As `build`, over pools that are already connected (the read database migrated).
+    /// As `build`, over pools that are already connected (the read database migrated). The
+    /// cache's Redis, when configured, is connected to in the background.
     pub async fn with_pool(config: &Config, read: PgPool, write: Option<PgPool>) -> anyhow::Result<Self> {
+        let cache = match &config.redis_url {
+            Some(url) => Cache::connect(url, &config.cache_prefix)?,
+            None => Cache::off(),
+        };
         let freshness = Freshness::start(read.clone(), Duration::from_millis(config.min_position_wait_ms)).await;
-        let state = AppState { read, write, freshness, filterables: search::schema::FilterableCache::default() };
+        let state = AppState { read, write, freshness, search: search::Caches::default() };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
-        Ok(Application { listener, router: router(state, config) })
+        Ok(Application { listener, router: router(state, cache, config) })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -74,8 +81,10 @@ fn write_pool(url: &str) -> anyhow::Result<PgPool> {
     Ok(PgPoolOptions::new().max_connections(2).acquire_timeout(Duration::from_secs(2)).connect_lazy_with(options))
 }
 
-pub fn router(state: AppState, config: &Config) -> Router {
+pub fn router(state: AppState, cache: Cache, config: &Config) -> Router {
+    // The cache runs inside read-your-writes: it needs the request's `ReadAt`.
     let routes = http::router()
+        .layer(axum::middleware::from_fn_with_state(cache, cache::respond))
         .layer(axum::middleware::from_fn_with_state(state.freshness.clone(), freshness::read_your_writes))
         .with_state(state);
     service_http::outer_layers(routes, Duration::from_secs(config.request_timeout_secs))

@@ -4,7 +4,7 @@ use axum::extract::FromRef;
 use sqlx::PgPool;
 
 use crate::freshness::Freshness;
-use crate::search::schema::FilterableCache;
+use crate::search::Caches;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -13,8 +13,8 @@ pub struct AppState {
     /// The write database, when configured: only the health check reads it, to report lag.
     pub write: Option<PgPool>,
     pub freshness: Freshness,
-    /// The filterable attributes per search scope.
-    pub filterables: FilterableCache,
+    /// What searches keep in memory: filterable attributes per scope, synonyms, lexicon.
+    pub search: Caches,
 }
 
 impl FromRef<AppState> for Freshness {

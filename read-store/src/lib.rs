@@ -5,6 +5,8 @@
 //! `projector rebuild` builds a copy beside it and swaps it in. Readers name tables with the
 //! schema (`catalog.products`), so that after a swap every new statement reads the new copy.
 
+pub mod cache_keys;
+
 use std::str::FromStr;
 
 use anyhow::Context;

@@ -1,12 +1,13 @@
 //! The whole pipeline in one test: the command API over its own write database, the relay on a
-//! JetStream stream of the test's own, the projector into the test's own read database, and,
-//! for fault tests, a nats-server of the test's own.
+//! JetStream stream of the test's own, the projector into the test's own read database, with the
+//! query cache under a Redis key prefix of the test's own when asked for, and, for fault tests, a
+//! nats-server or a redis-server of the test's own.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use projector::{Projector, Stats};
+use projector::{Invalidator, Projector, Stats};
 use relay::{Names, Relay, RelayConfig};
 use serde_json::Value;
 use sqlx::postgres::PgConnectOptions;
@@ -21,6 +22,49 @@ pub fn nats_url() -> String {
     std::env::var("FERRULE_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into())
 }
 
+pub fn redis_url() -> String {
+    std::env::var("FERRULE_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// The query cache of a pipeline: which Redis, and the test's own key prefix.
+#[derive(Clone, Debug)]
+pub struct TestCache {
+    pub redis_url: String,
+    pub prefix: String,
+}
+
+impl TestCache {
+    /// On `redis_url`, under a prefix no other test uses.
+    pub fn on(redis_url: &str) -> TestCache {
+        let suffix = Uuid::new_v4().simple().to_string();
+        TestCache { redis_url: redis_url.to_owned(), prefix: format!("ft{}", &suffix[..12]) }
+    }
+
+    pub fn keys(&self) -> read_store::cache_keys::CacheKeys {
+        read_store::cache_keys::CacheKeys::new(&self.prefix)
+    }
+
+    /// A connection to its Redis, for looking behind the cache.
+    pub async fn connection(&self) -> redis::aio::MultiplexedConnection {
+        redis::Client::open(self.redis_url.as_str())
+            .unwrap_or_else(|e| panic!("{e}"))
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap_or_else(|e| panic!("cannot reach Redis at {} (is it running?): {e}", self.redis_url))
+    }
+
+    /// Deletes every key under the prefix (the markers never expire by themselves).
+    pub async fn clear(&self) {
+        let Ok(client) = redis::Client::open(self.redis_url.as_str()) else { return };
+        let Ok(mut connection) = client.get_multiplexed_async_connection().await else { return };
+        let keys: Vec<String> =
+            redis::cmd("KEYS").arg(format!("{}:*", self.prefix)).query_async(&mut connection).await.unwrap_or_default();
+        if !keys.is_empty() {
+            let _: Result<i64, _> = redis::cmd("DEL").arg(keys).query_async(&mut connection).await;
+        }
+    }
+}
+
 /// How long a test waits for the pipeline to converge before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
 
@@ -30,6 +74,8 @@ pub struct Pipeline {
     pub read_options: PgConnectOptions,
     pub names: Names,
     pub nats_url: String,
+    /// The query cache the projector invalidates and `query_api()` uses; none: no cache.
+    pub cache: Option<TestCache>,
     relay: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
     projector: Option<(Projector, JoinHandle<()>)>,
 }
@@ -40,7 +86,16 @@ impl Pipeline {
         Self::start_on(&nats_url(), unique_names(tag)).await
     }
 
+    /// As `start`, with the query cache on the shared Redis under a prefix of the test's own.
+    pub async fn start_with_cache(tag: &str) -> Pipeline {
+        Self::start_with(&nats_url(), unique_names(tag), Some(TestCache::on(&redis_url()))).await
+    }
+
     pub async fn start_on(nats_url: &str, names: Names) -> Pipeline {
+        Self::start_with(nats_url, names, None).await
+    }
+
+    pub async fn start_with(nats_url: &str, names: Names, cache: Option<TestCache>) -> Pipeline {
         let app = TestApp::spawn().await;
         let read_options =
             event_store::scratch::fresh_database_from(&admin_url(), "ft_read", &read_store::READ_MIGRATOR, "read")
@@ -51,8 +106,16 @@ impl Pipeline {
             .connect_with(read_options.clone())
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        let mut pipeline =
-            Pipeline { app, read, read_options, names, nats_url: nats_url.to_owned(), relay: None, projector: None };
+        let mut pipeline = Pipeline {
+            app,
+            read,
+            read_options,
+            names,
+            nats_url: nats_url.to_owned(),
+            cache,
+            relay: None,
+            projector: None,
+        };
         pipeline.start_relay().await;
         pipeline.start_projector().await;
         pipeline
@@ -89,7 +152,8 @@ impl Pipeline {
         let consumer = relay::jetstream::ensure_consumer(&self.jetstream().await, &self.names)
             .await
             .unwrap_or_else(|e| panic!("cannot set up the projector's consumer: {e:#}"));
-        let projector = Projector::new(self.read.clone(), self.app.db.clone(), consumer, 500);
+        let projector =
+            Projector::new(self.read.clone(), self.app.db.clone(), consumer, 500).with_invalidator(self.invalidator());
         let task = tokio::spawn(projector.clone().run(std::future::pending()));
         self.projector = Some((projector, task));
     }
@@ -101,6 +165,14 @@ impl Pipeline {
         task.abort();
         let _ = task.await;
         projector.stats()
+    }
+
+    /// The invalidation of the pipeline's cache (none without one).
+    pub fn invalidator(&self) -> Invalidator {
+        match &self.cache {
+            Some(cache) => Invalidator::connect(&cache.redis_url, &cache.prefix).unwrap_or_else(|e| panic!("{e:#}")),
+            None => Invalidator::off(),
+        }
     }
 
     pub fn projector_stats(&self) -> Stats {
@@ -130,15 +202,25 @@ impl Pipeline {
         read_model(&self.read).await
     }
 
-    /// Rebuilds the read model from the write database (and swaps it in).
+    /// Rebuilds the read model from the write database (and swaps it in), invalidating the
+    /// pipeline's cache.
     pub async fn rebuild(&self) -> projector::Rebuilt {
-        projector::rebuild(&self.read, &self.app.db, projector::RebuildOptions::default(), &())
+        let invalidator = self.invalidator();
+        let options = projector::RebuildOptions::default();
+        projector::rebuild_and_invalidate(&self.read, &self.app.db, options, &(), &invalidator)
             .await
             .unwrap_or_else(|e| panic!("rebuild failed: {e}"))
     }
 
-    /// A query API over the read database (and the write one, for its health lag); its base URL.
+    /// A query API over the read database (and the write one, for its health lag), with the
+    /// pipeline's cache if it has one; its base URL.
     pub async fn query_api(&self) -> String {
+        self.query_api_on(self.cache.as_ref().map(|c| c.redis_url.as_str())).await
+    }
+
+    /// As `query_api`, with the cache (under the pipeline's prefix) on the Redis at `redis_url`.
+    pub async fn query_api_on(&self, redis_url: Option<&str>) -> String {
+        let prefix = self.cache.as_ref().map_or_else(|| "ferrule".to_owned(), |c| c.prefix.clone());
         let config = query_api::config::Config {
             read_database_url: String::new(),
             write_database_url: None,
@@ -146,6 +228,8 @@ impl Pipeline {
             read_pool_size: 4,
             min_position_wait_ms: 10_000,
             request_timeout_secs: 30,
+            redis_url: redis_url.map(str::to_owned),
+            cache_prefix: prefix,
             log_format: Default::default(),
         };
         let app = query_api::Application::with_pool(&config, self.read.clone(), Some(self.app.db.clone()))
@@ -156,13 +240,16 @@ impl Pipeline {
         format!("http://{addr}")
     }
 
-    /// Stops the relay and the projector and deletes the test's stream.
+    /// Stops the relay and the projector and deletes the test's stream (and cache keys).
     pub async fn finish(mut self) {
         self.stop_relay().await;
         if let Some((_, task)) = self.projector.take() {
             task.abort();
         }
         let _ = self.jetstream().await.delete_stream(&self.names.stream).await;
+        if let Some(cache) = &self.cache {
+            cache.clear().await;
+        }
     }
 }
 
@@ -256,6 +343,82 @@ impl OwnNats {
 }
 
 impl Drop for OwnNats {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A redis-server of the test's own, on a spare port, that the test may stop and start again:
+/// what it holds survives (every write is on disk before it answers).
+pub struct OwnRedis {
+    pub port: u16,
+    dir: std::path::PathBuf,
+    child: Option<Child>,
+}
+
+impl OwnRedis {
+    pub async fn start() -> OwnRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no spare port: {e}"));
+        let dir = std::env::temp_dir().join(format!("ferrule-redis-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap_or_else(|e| panic!("cannot create {}: {e}", dir.display()));
+        let mut redis = OwnRedis { port, dir, child: None };
+        redis.resume().await;
+        redis
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the server (again) and waits until it answers.
+    pub async fn resume(&mut self) {
+        let binary = std::env::var("FERRULE_REDIS_SERVER").unwrap_or_else(|_| "redis-server".into());
+        let args = |command: &mut Command| {
+            command
+                .args(["--bind", "127.0.0.1", "--port", &self.port.to_string(), "--save", ""])
+                .args(["--appendonly", "yes", "--appendfsync", "always", "--dir"])
+                .arg(&self.dir)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+        };
+        let mut command = Command::new(&binary);
+        args(&mut command);
+        let child = command
+            .spawn()
+            .or_else(|_| {
+                let mut command = Command::new("/usr/bin/redis-server");
+                args(&mut command);
+                command.spawn()
+            })
+            .unwrap_or_else(|e| panic!("cannot start redis-server (set FERRULE_REDIS_SERVER): {e}"));
+        self.child = Some(child);
+        let client = redis::Client::open(self.url()).unwrap_or_else(|e| panic!("{e}"));
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if let Ok(mut connection) = client.get_multiplexed_async_connection().await {
+                if redis::cmd("PING").query_async::<String>(&mut connection).await.is_ok() {
+                    return;
+                }
+            }
+            assert!(Instant::now() < deadline, "redis-server did not start on port {}", self.port);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Kills the server.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnRedis {
     fn drop(&mut self) {
         self.stop();
         let _ = std::fs::remove_dir_all(&self.dir);

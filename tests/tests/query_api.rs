@@ -28,6 +28,8 @@ fn config(min_position_wait: Duration) -> Config {
         read_pool_size: 4,
         min_position_wait_ms: u64::try_from(min_position_wait.as_millis()).unwrap_or(u64::MAX),
         request_timeout_secs: 30,
+        redis_url: None,
+        cache_prefix: "ferrule".into(),
         log_format: Default::default(),
     }
 }

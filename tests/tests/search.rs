@@ -392,3 +392,108 @@ async fn bad_parameters_are_422_problems_and_per_page_is_capped() {
     }
     c.pipeline.finish().await;
 }
+
+async fn synonyms(c: &Catalog, method: reqwest::Method, path: &str, body: Value) -> (i64, Value) {
+    let answer = c.pipeline.app.send(method, path, Some(body), Some(integration_tests::TOKEN)).await;
+    assert!(answer.status.is_success(), "{path}: {answer:?}");
+    (answer.body["position"].as_i64().unwrap_or_else(|| panic!("{answer:?}")), answer.body)
+}
+
+impl Catalog {
+    /// After a command: searches wait for the read model to reach its position.
+    fn at(&mut self, position: i64) {
+        self.position = position;
+    }
+}
+
+#[tokio::test]
+async fn synonyms_defined_by_admins_apply_to_queries_until_removed() {
+    let mut c = catalog("search_synonyms").await;
+    assert_eq!(c.search(&q("M12 SS")).await["match"], "partial");
+    let (position, set) =
+        synonyms(&c, reqwest::Method::POST, "/v1/synonyms", json!({"phrases": ["SS", "stainless steel"]})).await;
+    c.at(position);
+    assert_eq!(sorted(c.hits(&q("M12 SS")).await), ["m12_a4", "m12_comma"]);
+    let (position, _) =
+        synonyms(&c, reqwest::Method::POST, "/v1/synonyms", json!({"phrases": ["A4", "316 stainless"]})).await;
+    c.at(position);
+    // "316 stainless" is found as A4; "stainless" alone is not a phrase of that set.
+    assert_eq!(sorted(c.hits(&q("316 stainless")).await), ["m12_a4", "m8_a4"]);
+    let response = c.client.get(format!("{}/v1/synonyms", c.query)).header("X-Min-Position", c.position).send().await;
+    let listed: Value = response.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default();
+    assert_eq!(listed["synonyms"].as_array().map(Vec::len), Some(2), "{listed}");
+
+    // Replaced, then removed: each an event, each applied.
+    let id = set["id"].as_str().unwrap_or_default().to_owned();
+    let (position, _) = synonyms(
+        &c,
+        reqwest::Method::PUT,
+        &format!("/v1/synonyms/{id}"),
+        json!({"phrases": ["inox", "stainless steel"]}),
+    )
+    .await;
+    c.at(position);
+    assert_eq!(sorted(c.hits(&q("M12 inox")).await), ["m12_a4", "m12_comma"]);
+    assert_eq!(c.search(&q("M12 SS")).await["match"], "partial");
+    let answer = c
+        .pipeline
+        .app
+        .send(reqwest::Method::DELETE, &format!("/v1/synonyms/{id}"), None, Some(integration_tests::TOKEN))
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
+    c.at(answer.body["position"].as_i64().unwrap_or_default());
+    assert_eq!(c.search(&q("M12 inox")).await["match"], "partial");
+    // Bad sets are refused with every problem listed.
+    let answer = c.pipeline.app.post("/v1/synonyms", json!({"phrases": ["SS", "ss", "--"]})).await;
+    assert_eq!(answer.status, StatusCode::UNPROCESSABLE_ENTITY, "{answer:?}");
+    assert_eq!(
+        answer.field_errors(),
+        [("phrases[1]".to_owned(), "duplicate".to_owned()), ("phrases[2]".to_owned(), "no_terms".to_owned())]
+    );
+    c.pipeline.finish().await;
+}
+
+#[tokio::test]
+async fn long_mistyped_words_are_corrected_and_codes_never_are() {
+    let c = catalog("search_typos").await;
+    let body = c.search(&q("stianless")).await;
+    assert_eq!(body["corrections"], json!({"stianless": "stainless"}), "{body}");
+    assert_eq!(sorted(c.names(&body)), ["ecrou", "m12_a4", "m12_comma", "m8_a4"]);
+    assert_eq!(c.hits(&q("hexagnal")).await, ["ecrou"]);
+    // A code one letter off is not corrected: nothing matches it all, and the answer says so.
+    let body = c.search(&q("6205-2RX")).await;
+    assert_eq!((body["corrections"].clone(), body["match"].clone()), (json!({}), json!("partial")), "{body}");
+    let body = c.search(&q("M12x1.57")).await;
+    assert_eq!((body["corrections"].clone(), body["match"].clone()), (json!({}), json!("partial")), "{body}");
+    c.pipeline.finish().await;
+}
+
+#[tokio::test]
+async fn suggest_offers_categories_brands_families_and_products_for_a_prefix() {
+    let c = catalog("search_suggest").await;
+    let suggest = |text: &str| {
+        let url = format!("{}/v1/search/suggest?{}", c.query, q(text));
+        let client = c.client.clone();
+        async move {
+            let response = client.get(url).send().await.unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(response.status(), StatusCode::OK);
+            response.json::<Value>().await.unwrap_or_default()
+        }
+    };
+    let names = |body: &Value, kind: &str| -> Vec<String> {
+        body[kind].as_array().into_iter().flatten().filter_map(|x| x["name"].as_str().map(str::to_owned)).collect()
+    };
+    // The category itself first, then those within it.
+    assert_eq!(names(&suggest("Fast").await, "categories"), ["Fasteners", "Bolts", "Hex bolts"]);
+    assert_eq!(names(&suggest("boss").await, "brands"), ["Bossard"]);
+    assert_eq!(names(&suggest("gear").await, "families"), ["Gear motors"]);
+    let products = names(&suggest("ball bea").await, "products");
+    assert_eq!(products.len(), 2, "{products:?}");
+    assert!(products.iter().all(|p| p.starts_with("Ball bearing")), "{products:?}");
+    // A category is also found by its ancestors' names.
+    let body = suggest("bolts hex").await;
+    assert_eq!(names(&body, "categories"), ["Hex bolts"], "{body}");
+    let empty = suggest("s").await;
+    assert_eq!(empty["products"], json!([]));
+    c.pipeline.finish().await;
+}

@@ -1,4 +1,4 @@
-//! `ferrule`: Ferrule's command-line tool — demo data and benchmarks.
+//! `ferrule`: Ferrule's command-line tool — demo data, generated catalogs and benchmarks.
 
 mod api;
 mod bench;
@@ -13,6 +13,10 @@ use cli::{Cli, Command};
 async fn main() {
     let result = match Cli::parse().command {
         Command::DemoData(args) => demo::run(args).await,
+        Command::Seed(args) => match args.target() {
+            Ok(target) => ferrule_seed::run(target).await,
+            Err(error) => Err(error),
+        },
         Command::Bench(command) => bench::run(command).await,
     };
     if let Err(error) = result {

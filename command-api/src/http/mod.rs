@@ -7,6 +7,7 @@ mod categories;
 mod families;
 mod health;
 mod products;
+mod synonyms;
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -28,6 +29,7 @@ pub fn router() -> Router<AppState> {
         .merge(brands::router())
         .merge(families::router())
         .merge(products::router())
+        .merge(synonyms::router())
         .merge(audit::router())
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })

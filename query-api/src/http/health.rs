@@ -11,7 +11,13 @@ use sqlx::PgPool;
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/health", get(health))
+    Router::new().route("/v1/health", get(health)).route("/v1/health/live", get(live))
+}
+
+/// Liveness: the process answers HTTP. Nothing is read, so an orchestrator restarts the service
+/// for a hang, not for a database outage (which `/v1/health` reports).
+async fn live() -> Json<Value> {
+    Json(json!({ "status": "live" }))
 }
 
 /// How far the read model trails the event store.

@@ -18,23 +18,27 @@
 
 pub mod params;
 pub mod schema;
+pub mod snapshots;
+pub mod suggest;
+pub mod vocabulary;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 
 use domain::search::{is_value_term, terms};
 use read_store::lexeme;
 use serde_json::{json, Map, Value};
-use sqlx::{PgPool, Postgres, QueryBuilder};
+use sqlx::{PgPool, Postgres, QueryBuilder, Row};
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use params::{Condition, Filter, Raw};
-use schema::{FilterableCache, Filterables};
+use schema::{filterables, FilterableCache, Filterables};
+use vocabulary::{vocabulary, VocabularyCache};
 
 /// Products ranked per tier, and matches facets are counted over.
-pub const CANDIDATES: i64 = 1_000;
+pub const CANDIDATES: i64 = 300;
 /// Matches counted for the total; above it the total is given as "at least".
-pub const COUNT_CAP: i64 = 10_000;
+pub const COUNT_CAP: i64 = 1_000;
 /// Values listed per facet, most frequent first.
 const FACET_VALUES: usize = 50;
 /// Added to the rank of a product whose specs hold every value the query names ("24V", "M12"):
@@ -47,13 +51,11 @@ const SPEC_BOOST: f64 = 1.0;
 pub struct Group {
     pub text: String,
     pub alternatives: Vec<Vec<String>>,
+    /// The catalog's word a mistyped one was also searched as.
+    pub corrected: Option<String>,
 }
 
 impl Group {
-    fn single(term: String) -> Self {
-        Group { text: term.clone(), alternatives: vec![vec![term]] }
-    }
-
     fn tsquery(&self, weight: &str) -> String {
         let alternatives: Vec<String> = self
             .alternatives
@@ -67,13 +69,15 @@ impl Group {
     }
 }
 
-/// The groups of a query text.
-pub fn groups(q: &str) -> Vec<Group> {
-    terms(q).into_iter().map(Group::single).collect()
-}
-
 fn and(groups: &[&Group], weight: &str) -> String {
     groups.iter().map(|g| g.tsquery(weight)).collect::<Vec<_>>().join(" & ")
+}
+
+/// What searches keep in memory between requests.
+#[derive(Clone, Default)]
+pub struct Caches {
+    pub filterables: FilterableCache,
+    pub vocabulary: VocabularyCache,
 }
 
 /// How the products are chosen and ordered.
@@ -97,13 +101,7 @@ impl Mode {
 }
 
 /// One page of results, as JSON, for the request's parameters.
-pub async fn search(
-    read: &PgPool,
-    filterables: &FilterableCache,
-    raw: &Raw,
-    wanted: i64,
-    position: i64,
-) -> Result<Value, ApiError> {
+pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, position: i64) -> Result<Value, ApiError> {
     if let Some(category) = raw.category_id {
         let known: bool =
             sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM catalog.categories WHERE id = $1 AND NOT retired)")
@@ -118,9 +116,9 @@ pub async fn search(
             )]));
         }
     }
-    let attributes = filterables.get(read, raw.category_id, wanted, position).await?;
+    let attributes = filterables(&caches.filterables, read, raw.category_id, wanted, position).await?;
     let filters = params::filters(raw, &attributes).map_err(ApiError::Invalid)?;
-    let groups = groups(&raw.q);
+    let groups = vocabulary(&caches.vocabulary, read, wanted, position).await?.groups(&terms(&raw.q));
     let offset = i64::from(raw.page - 1) * i64::from(raw.per_page);
     let limit = i64::from(raw.per_page);
     if !groups.is_empty() && offset + limit > CANDIDATES {
@@ -175,10 +173,14 @@ pub async fn search(
     }
     let total_exact = found.sampled < CANDIDATES;
     let total = if total_exact { found.sampled } else { search.count(mode_for_count(&mode, matched)).await? };
-    let (facets, ranges) = facets(&attributes, &found.counts, &found.bounds);
+    let (facets, ranges) = facets(&attributes, &found.tally);
     Ok(json!({
         "q": raw.q,
         "terms": groups.iter().map(|g| &g.text).collect::<Vec<_>>(),
+        "corrections": groups
+            .iter()
+            .filter_map(|g| g.corrected.as_ref().map(|c| (g.text.clone(), Value::String(c.clone()))))
+            .collect::<Map<String, Value>>(),
         "match": matched,
         "notice": notice,
         "total": total,
@@ -205,15 +207,35 @@ struct Found {
     /// Matches sampled (every filter applied), up to `CANDIDATES`.
     sampled: i64,
     hits: Value,
-    /// [key, value, count] rows.
-    counts: Vec<(String, String, i64)>,
-    /// [key, min, max] rows, in base units.
-    bounds: Vec<(String, f64, f64)>,
+    tally: Tally,
     facets_exact: bool,
 }
 
-/// Facet keys grouped by the sample (a CTE's name) they are counted over.
-type Sources = Vec<(String, Vec<String>)>;
+/// Facet values counted and number bounds found over the samples' `facets` columns (entries
+/// `key=value` for values, `key#number` for numbers in their base unit).
+#[derive(Default)]
+struct Tally {
+    counts: HashMap<String, HashMap<String, i64>>,
+    bounds: HashMap<String, (f64, f64)>,
+}
+
+impl Tally {
+    fn add(&mut self, rows: &[Vec<String>], counted: impl Fn(&str) -> bool) {
+        for entry in rows.iter().flatten() {
+            if let Some((key, value)) = entry.split_once('=') {
+                if counted(key) {
+                    *self.counts.entry(key.to_owned()).or_default().entry(value.to_owned()).or_default() += 1;
+                }
+            } else if let Some((key, number)) = entry.split_once('#') {
+                if let (true, Ok(number)) = (counted(key), number.parse::<f64>()) {
+                    let bounds = self.bounds.entry(key.to_owned()).or_insert((number, number));
+                    bounds.0 = bounds.0.min(number);
+                    bounds.1 = bounds.1.max(number);
+                }
+            }
+        }
+    }
+}
 
 struct Search<'a> {
     read: &'a PgPool,
@@ -231,10 +253,12 @@ impl Search<'_> {
     /// The conditions every match meets: not retired, the text query, the scope, and the filters
     /// except the one on `except`.
     fn conditions(&self, qb: &mut QueryBuilder<'_, Postgres>, text: Option<&str>, except: Option<&str>) {
-        qb.push(" NOT p.retired");
-        if let Some(text) = text {
-            qb.push(" AND p.search @@ ").push_bind(text.to_owned()).push("::tsquery");
-        }
+        // A retired product's search vector is empty (the read model's trigger): a text query
+        // never matches it, and needs no look at the row to know it.
+        match text {
+            Some(text) => qb.push(" p.search @@ ").push_bind(text.to_owned()).push("::tsquery"),
+            None => qb.push(" NOT p.retired"),
+        };
         if let Some(scope) = self.scope {
             qb.push(" AND p.category_path @> ARRAY[").push_bind(scope).push("]::uuid[]");
         }
@@ -251,8 +275,11 @@ impl Search<'_> {
                     qb.push(")");
                 }
                 Condition::Between { min, max } => {
-                    qb.push(" AND p.id IN (SELECT n.product_id FROM catalog.product_numbers n WHERE n.key = ")
-                        .push_bind(filter.key.clone());
+                    // Per candidate, through the primary key: the scan stops at its LIMIT.
+                    qb.push(
+                        " AND EXISTS (SELECT 1 FROM catalog.product_numbers n WHERE n.product_id = p.id AND n.key = ",
+                    )
+                    .push_bind(filter.key.clone());
                     if min.is_finite() {
                         qb.push(" AND n.value >= ").push_bind(*min);
                     }
@@ -267,7 +294,7 @@ impl Search<'_> {
 
     async fn run(&self, mode: &Mode) -> Result<Found, ApiError> {
         let text = mode.matching();
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("WITH sample AS MATERIALIZED (SELECT p.id, p.specs");
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("WITH sample AS MATERIALIZED (SELECT p.id, p.facets");
         if text.is_some() {
             qb.push(", p.name, p.search, p.spec_terms");
         }
@@ -285,12 +312,14 @@ impl Search<'_> {
                 ", tier{i} AS MATERIALIZED (SELECT p.id, p.name, p.search, p.spec_terms FROM catalog.products p WHERE"
             ));
             self.conditions(&mut qb, Some(tier), None);
+            // Needed only when the sample missed matches.
+            qb.push(" AND (SELECT count(*) FROM sample) >= ").push_bind(CANDIDATES);
             qb.push(" LIMIT ").push_bind(CANDIDATES).push(")");
         }
         // Per active filter on a facet, its own sample: the matches of the other filters.
         let own_samples: Vec<&Filter> = self.filters.iter().filter(|f| self.attributes.get(&f.key).is_some()).collect();
         for (i, filter) in own_samples.iter().enumerate() {
-            qb.push(format!(", own{i} AS MATERIALIZED (SELECT p.specs FROM catalog.products p WHERE"));
+            qb.push(format!(", own{i} AS MATERIALIZED (SELECT p.facets FROM catalog.products p WHERE"));
             self.conditions(&mut qb, text, Some(&filter.key));
             qb.push(" LIMIT ").push_bind(CANDIDATES).push(")");
         }
@@ -337,45 +366,6 @@ impl Search<'_> {
             }
         }
         qb.push(" LIMIT ").push_bind(self.limit).push(" OFFSET ").push_bind(self.offset).push(")");
-        qb.push(", counts AS (");
-        let (count_keys, range_keys) = self.facet_keys(&own_samples);
-        let mut parts = 0;
-        for (source, keys) in &count_keys {
-            if parts > 0 {
-                qb.push(" UNION ALL ");
-            }
-            parts += 1;
-            qb.push(format!("SELECT k.key, v.value, count(*) AS n FROM {source} s CROSS JOIN unnest("))
-                .push_bind(keys.clone())
-                .push(
-                    "::text[]) AS k(key) CROSS JOIN LATERAL (SELECT s.specs -> k.key AS x) j CROSS JOIN LATERAL \
-                 jsonb_array_elements_text(CASE jsonb_typeof(j.x) WHEN 'array' THEN j.x WHEN 'string' THEN \
-                 jsonb_build_array(j.x) WHEN 'boolean' THEN jsonb_build_array(j.x) ELSE '[]'::jsonb END) AS v(value) \
-                 GROUP BY 1, 2",
-                );
-        }
-        if parts == 0 {
-            qb.push("SELECT NULL::text AS key, NULL::text AS value, 0::int8 AS n WHERE false");
-        }
-        qb.push("), bounds AS (");
-        let mut parts = 0;
-        for (source, keys) in &range_keys {
-            if parts > 0 {
-                qb.push(" UNION ALL ");
-            }
-            parts += 1;
-            qb.push(format!(
-                "SELECT k.key, min((s.specs -> k.key ->> 'base_value')::float8) AS lo, \
-                 max((s.specs -> k.key ->> 'base_value')::float8) AS hi FROM {source} s CROSS JOIN unnest("
-            ))
-            .push_bind(keys.clone())
-            .push("::text[]) AS k(key) WHERE jsonb_typeof(s.specs -> k.key) = 'object' GROUP BY 1");
-        }
-        if parts == 0 {
-            qb.push("SELECT NULL::text AS key, NULL::float8 AS lo, NULL::float8 AS hi WHERE false");
-        }
-        qb.push(")");
-
         // The hits' rows, in rank order (distinct ids: a candidate may come from several tiers).
         let ranked = match mode {
             Mode::Browse => "SELECT h.*, row_number() OVER (ORDER BY h.name, h.id) AS ord FROM hits h".to_owned(),
@@ -390,45 +380,25 @@ impl Search<'_> {
                   'family', json_build_object('id', h.family_id, 'name', h.family_name), \
                   'brand', CASE WHEN h.brand_id IS NULL THEN NULL ELSE json_build_object('id', h.brand_id, 'name', h.brand_name) END, \
                   'category_id', h.category_id, 'specs', h.specs) ORDER BY h.ord), '[]') FROM ({ranked}) h) AS hits, \
-               (SELECT coalesce(json_agg(json_build_array(key, value, n)), '[]') FROM counts) AS counts, \
-               (SELECT coalesce(json_agg(json_build_array(key, lo, hi)), '[]') FROM bounds) AS bounds, \
-               (SELECT max(n) FROM (SELECT count(*) AS n FROM sample"
+               (SELECT coalesce(json_agg(facets), '[]') FROM sample) AS facets"
         ));
         for i in 0..own_samples.len() {
-            qb.push(format!(" UNION ALL SELECT count(*) FROM own{i}"));
+            qb.push(format!(", (SELECT coalesce(json_agg(facets), '[]') FROM own{i}) AS own{i}"));
         }
-        qb.push(") s) AS largest");
-        let row: (i64, Value, Value, Value, Option<i64>) = qb.build_query_as().fetch_one(self.read).await?;
-        let (sampled, hits, counts, bounds, largest) = row;
-        let counts = serde_json::from_value::<Vec<(String, String, i64)>>(counts).unwrap_or_default();
-        let bounds = serde_json::from_value::<Vec<(String, Option<f64>, Option<f64>)>>(bounds)
-            .unwrap_or_default()
-            .into_iter()
-            .filter_map(|(k, lo, hi)| Some((k, lo?, hi?)))
-            .collect();
-        Ok(Found { sampled, hits, counts, bounds, facets_exact: largest.unwrap_or(0) < CANDIDATES })
-    }
-
-    /// Which sample each facet is counted over: a key with an active filter over its own sample
-    /// (the other filters' matches), every other key over the main one.
-    fn facet_keys(&self, own: &[&Filter]) -> (Sources, Sources) {
-        let mut counts = vec![("sample".to_owned(), Vec::new())];
-        let mut ranges = vec![("sample".to_owned(), Vec::new())];
-        for attribute in self.attributes.iter() {
-            let key = attribute.key.clone();
-            let source = match own.iter().position(|f| f.key == key) {
-                Some(i) => format!("own{i}"),
-                None => "sample".to_owned(),
-            };
-            let list = if attribute.is_range() { &mut ranges } else { &mut counts };
-            match list.iter_mut().find(|(s, _)| *s == source) {
-                Some((_, keys)) => keys.push(key),
-                None => list.push((source, vec![key])),
-            }
+        let row = qb.build().fetch_one(self.read).await?;
+        let sampled: i64 = row.try_get(0)?;
+        let hits: Value = row.try_get(1)?;
+        let mut tally = Tally::default();
+        let main: sqlx::types::Json<Vec<Vec<String>>> = row.try_get(2)?;
+        let mut largest = main.0.len();
+        let own_keys: Vec<&str> = own_samples.iter().map(|f| f.key.as_str()).collect();
+        tally.add(&main.0, |key| !own_keys.contains(&key));
+        for (i, key) in own_keys.iter().enumerate() {
+            let rows: sqlx::types::Json<Vec<Vec<String>>> = row.try_get(3 + i)?;
+            largest = largest.max(rows.0.len());
+            tally.add(&rows.0, |k| k == *key);
         }
-        counts.retain(|(_, keys)| !keys.is_empty());
-        ranges.retain(|(_, keys)| !keys.is_empty());
-        (counts, ranges)
+        Ok(Found { sampled, hits, tally, facets_exact: (largest as i64) < CANDIDATES })
     }
 
     /// Matches counted up to `COUNT_CAP` (+1, to tell "exactly" from "at least").
@@ -465,24 +435,24 @@ fn push_candidates(qb: &mut QueryBuilder<'_, Postgres>, tiers: usize) {
     }
 }
 
-/// `facets: {key: [{value, count}]}` (most frequent first) and `ranges: {key: {min, max, unit}}`.
-fn facets(attributes: &Filterables, counts: &[(String, String, i64)], bounds: &[(String, f64, f64)]) -> (Value, Value) {
-    let mut by_key: BTreeMap<&str, Vec<(&str, i64)>> = BTreeMap::new();
-    for (key, value, n) in counts {
-        by_key.entry(key).or_default().push((value, *n));
-    }
+/// `facets: {key: [{value, count}]}` (most frequent first) and `ranges: {key: {min, max, unit}}`,
+/// for the scope's filterable attributes.
+fn facets(attributes: &Filterables, tally: &Tally) -> (Value, Value) {
     let mut facets = Map::new();
-    for attribute in attributes.iter() {
-        let Some(values) = by_key.get_mut(attribute.key.as_str()) else { continue };
-        values.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let list: Vec<Value> =
-            values.iter().take(FACET_VALUES).map(|(value, n)| json!({ "value": value, "count": n })).collect();
-        facets.insert(attribute.key.clone(), Value::Array(list));
-    }
     let mut ranges = Map::new();
-    for (key, min, max) in bounds {
-        let unit = attributes.get(key).and_then(|a| a.base_unit()).map(|u| u.symbol());
-        ranges.insert(key.clone(), json!({ "min": min, "max": max, "unit": unit }));
+    for attribute in attributes.iter() {
+        if attribute.is_range() {
+            if let Some((min, max)) = tally.bounds.get(&attribute.key) {
+                let unit = attribute.base_unit().map(|u| u.symbol());
+                ranges.insert(attribute.key.clone(), json!({ "min": min, "max": max, "unit": unit }));
+            }
+        } else if let Some(values) = tally.counts.get(&attribute.key) {
+            let mut values: Vec<(&String, &i64)> = values.iter().collect();
+            values.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+            let list: Vec<Value> =
+                values.iter().take(FACET_VALUES).map(|(value, n)| json!({ "value": value, "count": n })).collect();
+            facets.insert(attribute.key.clone(), Value::Array(list));
+        }
     }
     (Value::Object(facets), Value::Object(ranges))
 }

@@ -3,15 +3,15 @@
 //! model resolved them. They change only with the catalog's structure, so they are kept in memory
 //! per scope and loaded again when the read model has moved on.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use domain::units::Unit;
 use domain::AttributeType;
 use serde::Deserialize;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+use super::snapshots::Snapshots;
 
 /// One filterable attribute, as the search needs it.
 #[derive(Clone, Debug, Deserialize)]
@@ -56,47 +56,18 @@ impl Filterables {
     }
 }
 
-/// How long a scope's attributes are used for requests that ask for no particular position.
-const FRESH_FOR: Duration = Duration::from_secs(2);
-const SCOPES_KEPT: usize = 1_000;
+/// Per scope, the filterable attributes as last loaded.
+pub type FilterableCache = Snapshots<Option<Uuid>, Filterables>;
 
-struct Loaded {
+/// The filterable attributes of `scope` (see `Snapshots::get` for how fresh).
+pub async fn filterables(
+    cache: &FilterableCache,
+    read: &PgPool,
+    scope: Option<Uuid>,
+    wanted: i64,
     position: i64,
-    at: Instant,
-    attributes: Arc<Filterables>,
-}
-
-/// Per scope, the attributes as last loaded and the read-model position they were loaded at.
-#[derive(Clone, Default)]
-pub struct FilterableCache(Arc<Mutex<HashMap<Option<Uuid>, Loaded>>>);
-
-impl FilterableCache {
-    /// The attributes of `scope` as of at least position `wanted` (the client's `X-Min-Position`),
-    /// and no older than a moment when it asked for none; `position` is where the read model is.
-    pub async fn get(
-        &self,
-        read: &PgPool,
-        scope: Option<Uuid>,
-        wanted: i64,
-        position: i64,
-    ) -> Result<Arc<Filterables>, sqlx::Error> {
-        {
-            let cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
-            if let Some(loaded) = cached.get(&scope) {
-                let fresh = if wanted > 0 { loaded.position >= wanted } else { loaded.at.elapsed() < FRESH_FOR };
-                if fresh || loaded.position >= position {
-                    return Ok(loaded.attributes.clone());
-                }
-            }
-        }
-        let attributes = Arc::new(load(read, scope).await?);
-        let mut cached = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if cached.len() >= SCOPES_KEPT {
-            cached.clear();
-        }
-        cached.insert(scope, Loaded { position, at: Instant::now(), attributes: attributes.clone() });
-        Ok(attributes)
-    }
+) -> Result<Arc<Filterables>, sqlx::Error> {
+    cache.get(scope, wanted, position, || load(read, scope)).await
 }
 
 async fn load(read: &PgPool, scope: Option<Uuid>) -> Result<Filterables, sqlx::Error> {

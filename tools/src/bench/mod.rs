@@ -5,6 +5,7 @@
 //! with a live rate, latency histograms, the results table, and stopping cleanly on Ctrl-C.
 
 mod pipeline;
+mod search;
 mod write;
 
 use std::collections::BTreeMap;
@@ -23,6 +24,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     match command {
         BenchCommand::Write(args) => write::run(args).await,
         BenchCommand::Pipeline(args) => pipeline::run(args).await,
+        BenchCommand::Search(args) => search::run(args).await,
     }
 }
 

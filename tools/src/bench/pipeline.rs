@@ -338,7 +338,7 @@ async fn rebuild_phase(
     let done = projector::rebuild(
         read,
         write,
-        RebuildOptions { page: args.page, ..RebuildOptions::default() },
+        RebuildOptions { page: args.page, lanes: args.lanes as usize },
         &RebuildBar(bar.clone()),
     )
     .await?;

@@ -163,12 +163,15 @@ BEGIN
 END;
 $$;
 
--- Secondary indexes: as before, and the name order browsing pages through.
+-- Secondary indexes: as before, with the name order browsing pages through, the facet entries
+-- filters match on (in place of the specs' JSON), and the name-and-SKU terms a search's first tier
+-- of candidates is found by.
 CREATE OR REPLACE FUNCTION read_model_indexes() RETURNS SETOF TEXT
 LANGUAGE sql IMMUTABLE
 AS $$
     VALUES ('CREATE INDEX products_search_idx ON products USING GIN (search)'),
-           ('CREATE INDEX products_specs_idx ON products USING GIN (specs jsonb_path_ops)'),
+           ('CREATE INDEX products_facets_idx ON products USING GIN (facets)'),
+           ('CREATE INDEX products_name_terms_idx ON products USING GIN (name_terms)'),
            ('CREATE INDEX products_category_path_idx ON products USING GIN (category_path)'),
            ('CREATE INDEX product_numbers_key_value_idx ON product_numbers (key, value)'),
            ('CREATE INDEX products_name_idx ON products (name, id)'),

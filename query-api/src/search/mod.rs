@@ -14,7 +14,7 @@
 //!   of the other filters, so a filter's own facet still shows its alternatives) and marked
 //!   exact or not; the total is counted up to `COUNT_CAP`.
 //!
-//! Browsing without a query is ordered by name through its index and pages to the end.
+//! Browsing without a query takes the same bounded sample of the matches and orders it by name.
 
 pub mod params;
 pub mod schema;
@@ -85,7 +85,7 @@ enum Mode {
     /// No query: everything in scope, by name.
     Browse,
     /// Every group must match.
-    All { all: String, strong: String, values: Option<String> },
+    All { all: String, values: Option<String> },
     /// Some groups: ranked first by how many match.
     Partial { any: String, each: Vec<String>, tiers: Vec<String> },
 }
@@ -121,13 +121,13 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
     let groups = vocabulary(&caches.vocabulary, read, wanted, position).await?.groups(&terms(&raw.q));
     let offset = i64::from(raw.page - 1) * i64::from(raw.per_page);
     let limit = i64::from(raw.per_page);
-    if !groups.is_empty() && offset + limit > CANDIDATES {
+    if offset + limit > CANDIDATES {
         return Err(ApiError::Invalid(vec![domain::FieldError::new(
             "page",
             "beyond_results",
             format!(
-                "only the first {CANDIDATES} results of a search are served (page {} of {} ends at {}); narrow \
-                 the search with filters or a category",
+                "only the first {CANDIDATES} results of a search or browse are served (page {} of {} ends at \
+                 {}); narrow it with filters or a category",
                 raw.page,
                 raw.per_page,
                 offset + limit
@@ -142,11 +142,7 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
         let refs: Vec<&Group> = groups.iter().collect();
         let values: Vec<&Group> =
             groups.iter().filter(|g| g.alternatives.iter().all(|a| a.iter().all(|t| is_value_term(t)))).collect();
-        Mode::All {
-            all: and(&refs, ""),
-            strong: and(&refs, ":A"),
-            values: (!values.is_empty()).then(|| and(&values, "")),
-        }
+        Mode::All { all: and(&refs, ""), values: (!values.is_empty()).then(|| and(&values, "")) }
     };
     let mut found = search.run(&mode).await?;
     let mut matched = "all";
@@ -264,15 +260,10 @@ impl Search<'_> {
         }
         for filter in self.filters.iter().filter(|f| Some(f.key.as_str()) != except) {
             match &filter.condition {
-                Condition::OneOf(values) => {
-                    qb.push(" AND (");
-                    for (i, value) in values.iter().enumerate() {
-                        if i > 0 {
-                            qb.push(" OR ");
-                        }
-                        qb.push("p.specs @> ").push_bind(value.clone()).push("::jsonb");
-                    }
-                    qb.push(")");
+                Condition::OneOf(entries) => {
+                    // Array overlap, on the facets' GIN index, whose statistics know how common
+                    // each value is (so the planner walks the name order for common ones).
+                    qb.push(" AND p.facets && ").push_bind(entries.clone()).push("::text[]");
                 }
                 Condition::Between { min, max } => {
                     // Per candidate, through the primary key: the scan stops at its LIMIT.
@@ -302,16 +293,21 @@ impl Search<'_> {
         self.conditions(&mut qb, text, None);
         qb.push(" LIMIT ").push_bind(CANDIDATES).push(")");
         // Further tiers of candidates, each bounded.
-        let tiers: Vec<&String> = match mode {
+        // (query, whether the name and SKU alone must hold it)
+        let tiers: Vec<(&String, bool)> = match mode {
             Mode::Browse => Vec::new(),
-            Mode::All { strong, .. } => vec![strong],
-            Mode::Partial { tiers, .. } => tiers.iter().collect(),
+            Mode::All { all, .. } => vec![(all, true)],
+            Mode::Partial { tiers, .. } => tiers.iter().map(|t| (t, false)).collect(),
         };
-        for (i, tier) in tiers.iter().enumerate() {
+        for (i, (tier, in_names)) in tiers.iter().enumerate() {
             qb.push(format!(
                 ", tier{i} AS MATERIALIZED (SELECT p.id, p.name, p.search, p.spec_terms FROM catalog.products p WHERE"
             ));
             self.conditions(&mut qb, Some(tier), None);
+            if *in_names {
+                // Its own index: no row is read to find out at which weight a term matched.
+                qb.push(" AND p.name_terms @@ ").push_bind((*tier).clone()).push("::tsquery");
+            }
             // Needed only when the sample missed matches.
             qb.push(" AND (SELECT count(*) FROM sample) >= ").push_bind(CANDIDATES);
             qb.push(" LIMIT ").push_bind(CANDIDATES).push(")");
@@ -329,9 +325,12 @@ impl Search<'_> {
         qb.push(", hits AS (");
         match mode {
             Mode::Browse => {
-                qb.push(format!("SELECT {HIT_COLUMNS}, NULL::float8 AS score FROM catalog.products p WHERE"));
-                self.conditions(&mut qb, None, None);
-                qb.push(" ORDER BY p.name, p.id");
+                // The sample's products by name: walking the name index to the matches of a
+                // category and filters reads every name before them (they are not spread evenly).
+                qb.push(format!(
+                    "SELECT {HIT_COLUMNS}, NULL::float8 AS score FROM sample s JOIN catalog.products p ON p.id = s.id \
+                     ORDER BY p.name, p.id"
+                ));
             }
             Mode::All { all, values, .. } => {
                 qb.push(
@@ -385,7 +384,7 @@ impl Search<'_> {
         for i in 0..own_samples.len() {
             qb.push(format!(", (SELECT coalesce(json_agg(facets), '[]') FROM own{i}) AS own{i}"));
         }
-        let row = qb.build().fetch_one(self.read).await?;
+        let row = indexed(self.read, &mut qb).await?;
         let sampled: i64 = row.try_get(0)?;
         let hits: Value = row.try_get(1)?;
         let mut tally = Tally::default();
@@ -407,7 +406,7 @@ impl Search<'_> {
             QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM catalog.products p WHERE");
         self.conditions(&mut qb, text, None);
         qb.push(" LIMIT ").push_bind(COUNT_CAP + 1).push(") c");
-        Ok(qb.build_query_scalar().fetch_one(self.read).await?)
+        Ok(indexed(self.read, &mut qb).await?.try_get(0)?)
     }
 
     /// The groups no product in scope matches at all.
@@ -418,13 +417,25 @@ impl Search<'_> {
                 QueryBuilder::new("SELECT EXISTS (SELECT 1 FROM catalog.products p WHERE");
             self.conditions(&mut qb, Some(&group.tsquery("")), None);
             qb.push(")");
-            let found: bool = qb.build_query_scalar().fetch_one(self.read).await?;
+            let found: bool = indexed(self.read, &mut qb).await?.try_get(0)?;
             if !found {
                 absent.push(group.text.clone());
             }
         }
         Ok(absent)
     }
+}
+
+/// Runs a search statement with sequential scans ruled out. The planner takes a `LIMIT` over
+/// matches it believes spread evenly as a short walk of the table; a catalog's products are not
+/// (motors sit together, after the fasteners), so such a walk can read most of the table before
+/// it finds its few hundred, where the indexes find them at once.
+async fn indexed(read: &PgPool, qb: &mut QueryBuilder<'_, Postgres>) -> Result<sqlx::postgres::PgRow, sqlx::Error> {
+    let mut tx = read.begin().await?;
+    sqlx::query("SET LOCAL enable_seqscan = off").execute(&mut *tx).await?;
+    let row = qb.build().fetch_one(&mut *tx).await?;
+    tx.commit().await?;
+    Ok(row)
 }
 
 /// The candidates of a search: the main sample and the tiers, as (id, name, search, spec_terms).

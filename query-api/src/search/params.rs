@@ -3,7 +3,6 @@
 
 use domain::units::{tidy, Unit};
 use domain::{AttributeType, FieldError};
-use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::schema::{Filterable, Filterables};
@@ -82,8 +81,9 @@ pub fn read(query: &str) -> Result<Raw, Vec<FieldError>> {
 /// A filter on one attribute, ready for SQL.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Condition {
-    /// The specs contain one of these (`specs @> {"key": value}`): OR within a key.
-    OneOf(Vec<Value>),
+    /// The product's facet entries (`key=value`, see the read model's `products.facets`) hold one
+    /// of these: OR within a key.
+    OneOf(Vec<String>),
     /// The normalized value lies within the bounds (inclusive).
     Between { min: f64, max: f64 },
 }
@@ -177,8 +177,7 @@ fn filter_value(attribute: &Filterable, value: &str) -> Result<Condition, String
                 .iter()
                 .find(|o| o.eq_ignore_ascii_case(value))
                 .ok_or_else(|| format!("{value:?} is not an option of {key}: {}", attribute.options.join(", ")))?;
-            let stored = if attribute.kind == AttributeType::MultiSelect { json!([option]) } else { json!(option) };
-            Ok(Condition::OneOf(vec![json!({ key: stored })]))
+            Ok(Condition::OneOf(vec![format!("{key}={option}")]))
         }
         AttributeType::Boolean => {
             let flag = match value.to_ascii_lowercase().as_str() {
@@ -186,9 +185,9 @@ fn filter_value(attribute: &Filterable, value: &str) -> Result<Condition, String
                 "false" | "no" | "0" => false,
                 _ => return Err(format!("{key} is yes or no: give true or false, not {value:?}")),
             };
-            Ok(Condition::OneOf(vec![json!({ key: flag })]))
+            Ok(Condition::OneOf(vec![format!("{key}={flag}")]))
         }
-        AttributeType::Text => Ok(Condition::OneOf(vec![json!({ key: value })])),
+        AttributeType::Text => Ok(Condition::OneOf(vec![format!("{key}={value}")])),
         AttributeType::Number => {
             let exact = quantity(attribute, value)?;
             // Normalized values are rounded to a few significant digits; meet them there.
@@ -303,12 +302,12 @@ mod tests {
     #[test]
     fn select_values_must_be_options_and_meet_as_stored() {
         let select = attribute(AttributeType::Select, None);
-        assert_eq!(filter_value(&select, "a4"), Ok(Condition::OneOf(vec![json!({"k": "A4"})])));
+        assert_eq!(filter_value(&select, "a4"), Ok(Condition::OneOf(vec!["k=A4".into()])));
         assert!(filter_value(&select, "A5").is_err());
         let multi = attribute(AttributeType::MultiSelect, None);
-        assert_eq!(filter_value(&multi, "A2"), Ok(Condition::OneOf(vec![json!({"k": ["A2"]})])));
+        assert_eq!(filter_value(&multi, "A2"), Ok(Condition::OneOf(vec!["k=A2".into()])));
         let flag = attribute(AttributeType::Boolean, None);
-        assert_eq!(filter_value(&flag, "yes"), Ok(Condition::OneOf(vec![json!({"k": true})])));
+        assert_eq!(filter_value(&flag, "yes"), Ok(Condition::OneOf(vec!["k=true".into()])));
         assert!(filter_value(&flag, "maybe").is_err());
     }
 }

@@ -10,7 +10,7 @@ use domain::search::terms;
 use indicatif::{ProgressBar, ProgressStyle};
 use projector::{Progress, RebuildOptions};
 use read_store::{lexeme, READ_MIGRATOR};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
 use sqlx::{PgPool, Postgres, QueryBuilder};
 use uuid::Uuid;
@@ -63,7 +63,9 @@ impl Probe {
             qb.push(" AND p.category_path @> ARRAY[").push_bind(scope).push("]::uuid[]");
         }
         for (key, value) in &self.filters {
-            qb.push(" AND p.specs @> ").push_bind(json!({ key.as_str(): value })).push("::jsonb");
+            // Filters match as the query API's do (the facet entries' index): only ranking and
+            // facets differ.
+            qb.push(" AND p.facets && ").push_bind(vec![format!("{key}={value}")]).push("::text[]");
         }
         for (key, min, max) in &self.ranges {
             qb.push(" AND p.id IN (SELECT product_id FROM catalog.product_numbers WHERE key = ")

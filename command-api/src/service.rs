@@ -183,7 +183,7 @@ impl Catalog {
         &self,
         ctx: &CommandContext,
         ids: &[Uuid],
-        decide: impl FnOnce(&HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, DomainError>,
+        decide: impl FnOnce(&HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, ApiError>,
     ) -> Result<Committed, ApiError> {
         let heads = load_heads(&mut *self.store.pool().acquire().await?, ids).await?;
         let events = decide(&heads)?;

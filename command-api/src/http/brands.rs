@@ -33,7 +33,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
-    let committed = state.catalog.change_streams(&ctx, &[], |_| brand::create(id, &body.name)).await?;
+    let committed = state.catalog.change_streams(&ctx, &[], |_| Ok(brand::create(id, &body.name)?)).await?;
     let name = match committed.head(id).map(|h| &h.state) {
         Some(Aggregate::Brand(b)) => b.name.clone(),
         _ => body.name,

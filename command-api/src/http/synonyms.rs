@@ -13,10 +13,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{context, parse_id, written};
+use super::{check_version, context, parse_id, written};
 use crate::error::ApiError;
 use crate::extract::{Actor, JsonBody, RequestIds};
-use crate::service::Committed;
+use crate::service::{Committed, Head};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -39,7 +39,7 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
-    let committed = state.catalog.change_streams(&ctx, &[], |_| synonyms::define(None, id, &body.phrases)).await?;
+    let committed = state.catalog.change_streams(&ctx, &[], |_| Ok(synonyms::define(None, id, &body.phrases)?)).await?;
     Ok(written(StatusCode::CREATED, committed.position, set_body(&committed, id)?))
 }
 
@@ -54,21 +54,12 @@ async fn replace(
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
-        .change_streams(&ctx, &[id], |heads| {
-            let current = heads.get(&id);
-            let set = match current.map(|h| &h.state) {
-                Some(Aggregate::Synonyms(set)) => Some(set),
-                Some(_) | None => return Err(DomainError::not_found("synonym set", id)),
-            };
-            if let (Some(expected), Some(head)) = (body.expected_version, current) {
-                if expected != head.version {
-                    return Err(DomainError::Conflict(format!(
-                        "synonym set {id} is at version {}, not {expected}",
-                        head.version
-                    )));
-                }
+        .change_streams(&ctx, &[id], |heads| match heads.get(&id) {
+            Some(head @ Head { state: Aggregate::Synonyms(set), .. }) => {
+                check_version(body.expected_version, head.version)?;
+                Ok(synonyms::define(Some(set), id, &body.phrases)?)
             }
-            synonyms::define(set, id, &body.phrases)
+            _ => Err(DomainError::not_found("synonym set", id).into()),
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, set_body(&committed, id)?))
@@ -85,8 +76,8 @@ async fn remove(
     let committed = state
         .catalog
         .change_streams(&ctx, &[id], |heads| match heads.get(&id).map(|h| &h.state) {
-            Some(Aggregate::Synonyms(set)) => synonyms::remove(set),
-            _ => Err(DomainError::not_found("synonym set", id)),
+            Some(Aggregate::Synonyms(set)) => Ok(synonyms::remove(set)?),
+            _ => Err(DomainError::not_found("synonym set", id).into()),
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, set_body(&committed, id)?))

@@ -7,13 +7,12 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::{anyhow, bail, Context};
 use domain::category::{Category, CategoryCommand, CategoryTree};
-use domain::family::{self, CreateFamily, Family};
+use domain::family::{self, Family};
 use domain::product::{self, CreateProduct};
-use domain::{brand, evolve, Aggregate, DefinitionInput, DomainError, Event, NewEvent, ResolvedSchema};
-use serde_json::Value;
+use domain::{brand, evolve, Aggregate, DomainError, Event, NewEvent, ResolvedSchema};
 use uuid::Uuid;
 
-use super::plan::{Plan, PlannedProduct};
+use super::plan::{definition, Plan, PlannedProduct};
 
 pub struct Offline {
     categories: HashMap<Uuid, Category>,
@@ -40,10 +39,6 @@ fn explain(error: DomainError) -> anyhow::Error {
 
 fn fold(state: Option<Aggregate>, event: &NewEvent) -> anyhow::Result<Aggregate> {
     Ok(evolve(state, event.stream_id, &event.event)?)
-}
-
-fn definition(json: &Value) -> anyhow::Result<DefinitionInput> {
-    serde_json::from_value(json.clone()).context("a definition of the plan does not parse")
 }
 
 impl Offline {
@@ -75,13 +70,7 @@ impl Offline {
         }
         for planned in &plan.families {
             let tree = offline.tree();
-            let command = CreateFamily {
-                id: planned.id,
-                category_id: planned.category,
-                brand_id: Some(planned.brand),
-                name: planned.name.clone(),
-                code: Some(planned.code.clone()),
-            };
+            let command = planned.command();
             let events = family::create(&tree, brands.get(&planned.brand), command).map_err(explain)?;
             offline.claim(format!("family-code:{}", planned.code))?;
             let Aggregate::Family(mut decided) = fold(None, &events[0])? else { bail!("not a family") };

@@ -5,6 +5,9 @@
 
 use std::collections::HashSet;
 
+use anyhow::Context;
+use domain::family::CreateFamily;
+use domain::DefinitionInput;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
@@ -139,6 +142,24 @@ impl Plan {
     pub fn definitions(&self) -> usize {
         self.categories.iter().map(|c| c.attributes.len()).sum()
     }
+}
+
+impl PlannedFamily {
+    /// The command that creates it.
+    pub fn command(&self) -> CreateFamily {
+        CreateFamily {
+            id: self.id,
+            category_id: self.category,
+            brand_id: Some(self.brand),
+            name: self.name.clone(),
+            code: Some(self.code.clone()),
+        }
+    }
+}
+
+/// A definition of the plan as the command that sets it takes it.
+pub fn definition(json: &Value) -> anyhow::Result<DefinitionInput> {
+    serde_json::from_value(json.clone()).context("a definition of the plan does not parse")
 }
 
 /// Every (line, brand) family, with its demand weight and how many products it may take.

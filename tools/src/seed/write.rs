@@ -12,15 +12,15 @@ use chrono::Utc;
 use command_api::error::ApiError;
 use command_api::service::{Catalog, CommandContext, Head};
 use domain::category::CategoryCommand;
-use domain::family::{self, CreateFamily};
+use domain::family;
 use domain::product::{self, CreateProduct};
-use domain::{brand, Aggregate, DefinitionInput};
+use domain::{brand, Aggregate};
 use event_store::{EventStore, GroupOptions, Metadata};
 use serde_json::Value;
 use sqlx::postgres::PgConnectOptions;
 use uuid::Uuid;
 
-use super::plan::{PlannedBrand, PlannedCategory, PlannedFamily, PlannedProduct};
+use super::plan::{self, PlannedBrand, PlannedCategory, PlannedFamily, PlannedProduct};
 
 /// The write database, seen through the command API's service layer.
 #[derive(Clone)]
@@ -94,7 +94,7 @@ impl Writer {
     /// Events appended by each structure command are counted from its decision.
     pub async fn brand(&self, planned: &PlannedBrand) -> anyhow::Result<usize> {
         let (id, name) = (planned.id, planned.name);
-        self.catalog.change_streams(&self.context(), &[], |_| brand::create(id, name)).await.map_err(refusal)?;
+        self.catalog.change_streams(&self.context(), &[], |_| Ok(brand::create(id, name)?)).await.map_err(refusal)?;
         Ok(1)
     }
 
@@ -104,19 +104,13 @@ impl Writer {
     }
 
     pub async fn define_on_category(&self, id: Uuid, key: &str, definition: &Value) -> anyhow::Result<usize> {
-        let input = parse_definition(definition)?;
+        let input = plan::definition(definition)?;
         let command = CategoryCommand::DefineAttribute { id, key: key.to_owned(), input };
         self.structure(&[], |tree, _| Ok(tree.decide(command)?)).await
     }
 
     pub async fn family(&self, planned: &PlannedFamily) -> anyhow::Result<usize> {
-        let command = CreateFamily {
-            id: planned.id,
-            category_id: planned.category,
-            brand_id: Some(planned.brand),
-            name: planned.name.clone(),
-            code: Some(planned.code.clone()),
-        };
+        let command = planned.command();
         let brand_id = planned.brand;
         self.structure(&[brand_id], |tree, heads| {
             let brand = match heads.get(&brand_id).map(|h| &h.state) {
@@ -129,7 +123,7 @@ impl Writer {
     }
 
     pub async fn define_on_family(&self, id: Uuid, key: &str, definition: &Value) -> anyhow::Result<usize> {
-        let input = parse_definition(definition)?;
+        let input = plan::definition(definition)?;
         self.structure(&[id], |tree, heads| match heads.get(&id).map(|h| &h.state) {
             Some(Aggregate::Family(family)) => Ok(family::define_attribute(tree, family, key, input)?),
             _ => Err(ApiError::NotFound(format!("family {id} does not exist"))),
@@ -183,10 +177,6 @@ impl Writer {
     }
 }
 
-fn parse_definition(json: &Value) -> anyhow::Result<DefinitionInput> {
-    serde_json::from_value(json.clone()).context("a definition of the plan does not parse")
-}
-
 /// Whether an existing category or family already defines `key` exactly as planned. A re-run
 /// skips those: sending them again would change nothing, and the command API answers a no-op
 /// with a position lookup per stream of the tree, which is slow on a large events table.
@@ -196,6 +186,6 @@ pub fn stands(owner: Option<&Aggregate>, key: &str, definition: &Value) -> bool 
         Some(Aggregate::Family(family)) => &family.attributes,
         _ => return false,
     };
-    let planned = parse_definition(definition).ok().and_then(|input| input.parse().ok());
+    let planned = plan::definition(definition).ok().and_then(|input| input.parse().ok());
     planned.is_some_and(|planned| own.get(key) == Some(&planned))
 }

@@ -136,7 +136,7 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
     }
     let search = Search { read, attributes: &attributes, filters: &filters, scope: raw.category_id, offset, limit };
 
-    let mode = if groups.is_empty() {
+    let mut mode = if groups.is_empty() {
         Mode::Browse
     } else {
         let refs: Vec<&Group> = groups.iter().collect();
@@ -155,8 +155,8 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
                 and(&rest, "")
             })
             .collect();
-        let partial = Mode::Partial { any: each.join(" | "), each, tiers };
-        found = search.run(&partial).await?;
+        mode = Mode::Partial { any: each.join(" | "), each, tiers };
+        found = search.run(&mode).await?;
         matched = "partial";
         let absent = search.absent(&groups).await?;
         let mut text = "No product matches every term; these match some of them, the most terms first.".to_owned();
@@ -168,7 +168,7 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
         matched = "none";
     }
     let total_exact = found.sampled < CANDIDATES;
-    let total = if total_exact { found.sampled } else { search.count(mode_for_count(&mode, matched)).await? };
+    let total = if total_exact { found.sampled } else { search.count(mode.matching()).await? };
     let (facets, ranges) = facets(&attributes, &found.tally);
     Ok(json!({
         "q": raw.q,
@@ -188,14 +188,6 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
         "ranges": ranges,
         "facets_exact": found.facets_exact,
     }))
-}
-
-fn mode_for_count<'a>(mode: &'a Mode, matched: &str) -> Option<&'a str> {
-    if matched == "partial" {
-        None
-    } else {
-        mode.matching()
-    }
 }
 
 /// What one run found.

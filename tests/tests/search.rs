@@ -497,3 +497,23 @@ async fn suggest_offers_categories_brands_families_and_products_for_a_prefix() {
     assert_eq!(empty["products"], json!([]));
     c.pipeline.finish().await;
 }
+
+#[tokio::test]
+async fn a_partial_matchs_total_counts_only_the_products_matching_some_term() {
+    let mut c = catalog("search_partial_total").await;
+    let family = c.search(&q("M8")).await["hits"][0]["family"]["id"].as_str().unwrap_or_default().to_owned();
+    // More washers than a search samples, so the total is counted apart.
+    let mut position = 0;
+    for i in 0..301 {
+        let body = json!({"family_id": family, "name": format!("Washer {i}"), "sku": format!("W-{i:04}"), "specs": {}});
+        let answer = c.pipeline.app.post("/v1/products", body).await;
+        assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        position = answer.body["position"].as_i64().unwrap_or_default();
+    }
+    c.at(position);
+    let body = c.search(&q("washer zzzqx")).await;
+    assert_eq!(body["match"], "partial", "{body}");
+    // 301 washers; the fixture's 14 other products match neither word.
+    assert_eq!((body["total"].as_i64(), body["total_exact"].as_bool()), (Some(301), Some(true)), "{body}");
+    c.pipeline.finish().await;
+}

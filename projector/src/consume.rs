@@ -206,6 +206,12 @@ async fn apply_messages(
 ) -> Result<Batch, ProjectError> {
     sqlx::query("SET LOCAL search_path TO catalog, public").execute(&mut *conn).await?;
     let position: i64 = sqlx::query_scalar("SELECT position FROM checkpoint FOR UPDATE").fetch_one(&mut *conn).await?;
+    // The products this batch writes are marked as changed after `position` (their trigger reads
+    // it; migrations/read/0003): the query API's search index follows them so.
+    sqlx::query("SELECT set_config('ferrule.position', $1, true)")
+        .bind((position + 1).to_string())
+        .execute(&mut *conn)
+        .await?;
     let mut done = Batch { messages: messages.len(), checkpoint: position, ..Batch::default() };
     let mut events: Vec<StoredEvent> = Vec::new();
     for message in messages {

@@ -52,7 +52,8 @@ impl Application {
             None => Cache::off(),
         };
         let freshness = Freshness::start(read.clone(), Duration::from_millis(config.min_position_wait_ms)).await;
-        let state = AppState { read, write, freshness, search: search::Caches::default() };
+        let search = search::Caches::start(&read);
+        let state = AppState { read, write, freshness, search };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, cache, config) })

@@ -517,3 +517,45 @@ async fn a_partial_matchs_total_counts_only_the_products_matching_some_term() {
     assert_eq!((body["total"].as_i64(), body["total_exact"].as_bool()), (Some(301), Some(true)), "{body}");
     c.pipeline.finish().await;
 }
+
+/// The query API's search index follows every change to the products' rows, also those made by
+/// other streams' events (a schema redefined), and reloads after a rebuild swaps the tables.
+#[tokio::test]
+async fn search_follows_renames_retirements_schema_changes_and_rebuilds() {
+    let mut c = catalog("search_follows").await;
+    let app = &c.pipeline.app;
+    let answer = app.patch(&format!("/v1/products/{}", c.ids["m8_a4"]), json!({"name": "Carriage bolt M8x20"})).await;
+    assert!(answer.status.is_success(), "{answer:?}");
+    let answer = app.post(&format!("/v1/products/{}/retire", c.ids["ecrou"]), json!({})).await;
+    assert!(answer.status.is_success(), "{answer:?}");
+    c.position = answer.body["position"].as_i64().unwrap_or_default();
+    assert_eq!(c.hits(&q("carriage")).await, ["m8_a4"]);
+    assert_eq!(c.hits(&q("ecrou")).await, Vec::<&str>::new());
+    let a2 = format!("filter.material={}", form_encode("stainless steel A2"));
+    assert_eq!(c.search(&format!("category_id={}&{a2}", c.hex_bolts)).await["total"], 1);
+
+    // Material no longer searchable: the bolts' spec terms change through the category's event.
+    let materials = ["stainless steel A2", "stainless steel A4", "steel 8.8 zinc plated"];
+    let unsearchable = attribute("Material", "select", json!({"options": materials, "searchable": false}));
+    let answer = app.put(&format!("/v1/categories/{}/attributes/material", c.hex_bolts), unsearchable).await;
+    assert!(answer.status.is_success(), "{answer:?}");
+    c.position = answer.body["position"].as_i64().unwrap_or_default();
+    let body = c.search(&q("M12 stainless")).await;
+    assert_eq!(body["match"], "partial", "{body}");
+    let searchable = attribute("Material", "select", json!({"options": materials}));
+    let answer = app.put(&format!("/v1/categories/{}/attributes/material", c.hex_bolts), searchable).await;
+    assert!(answer.status.is_success(), "{answer:?}");
+    c.position = answer.body["position"].as_i64().unwrap_or_default();
+    assert_eq!(sorted(c.hits(&q("M12 stainless")).await), ["m12_a4", "m12_comma"]);
+
+    // A rebuild swaps in new tables: the index loads them, and still follows what comes after.
+    c.pipeline.rebuild().await;
+    let app = &c.pipeline.app;
+    let answer = app.patch(&format!("/v1/products/{}", c.ids["m12_pitch"]), json!({"name": "Flange bolt 50"})).await;
+    assert!(answer.status.is_success(), "{answer:?}");
+    c.position = answer.body["position"].as_i64().unwrap_or_default();
+    assert_eq!(c.hits(&q("flange")).await, ["m12_pitch"]);
+    assert_eq!(c.hits(&q("carriage")).await, ["m8_a4"]);
+    assert_eq!(c.hits(&q("ecrou")).await, Vec::<&str>::new());
+    c.pipeline.finish().await;
+}

@@ -132,7 +132,8 @@ pub fn find(index: &Index, query: &Query<'_>) -> Found {
         let by_score = b.1.partial_cmp(&a.1).unwrap_or(Ordering::Equal);
         by_score.then_with(|| index.name(a.0).cmp(index.name(b.0))).then_with(|| index.id(a.0).cmp(&index.id(b.0)))
     });
-    let page = scored.iter().skip(query.offset).take(query.limit).map(|(doc, score)| (index.id(*doc), *score)).collect();
+    let page =
+        scored.iter().skip(query.offset).take(query.limit).map(|(doc, score)| (index.id(*doc), *score)).collect();
 
     let absent = match matched {
         Matched::Partial => query
@@ -190,9 +191,10 @@ where
 /// The products a group matches (any of its alternatives, each with every term), in one field
 /// or in any.
 fn group_docs(index: &Index, group: &Group, field: Option<Field>) -> RoaringBitmap {
-    group.alternatives.iter().fold(RoaringBitmap::new(), |all, terms| {
-        all | intersection(terms.iter().map(|term| index.term(term, field)))
-    })
+    group
+        .alternatives
+        .iter()
+        .fold(RoaringBitmap::new(), |all, terms| all | intersection(terms.iter().map(|term| index.term(term, field))))
 }
 
 /// How well a product matches a group: the weight of the field each term is found in (the best

@@ -95,7 +95,8 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
             ),
         )]));
     }
-    let query = Query { groups: &groups, scope: scope.as_deref(), filters: &filters, attributes: &attributes, offset, limit };
+    let query =
+        Query { groups: &groups, scope: scope.as_deref(), filters: &filters, attributes: &attributes, offset, limit };
     let found = caches.index.read(position, |index| find(index, &query)).await?;
 
     let notice = (found.matched == Matched::Partial).then(|| {

@@ -105,11 +105,16 @@ pub async fn run(args: SearchArgs) -> anyhow::Result<()> {
 
 async fn stages(args: &SearchArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
     let read = match &args.read_database_url {
-        Some(url) => PgPoolOptions::new()
-            .max_connections(args.clients + 8)
-            .connect(url)
-            .await
-            .with_context(|| format!("cannot connect to the read database {}", ferrule_seed::redact(url)))?,
+        Some(url) => {
+            let read = PgPoolOptions::new()
+                .max_connections(args.clients + 8)
+                .connect(url)
+                .await
+                .with_context(|| format!("cannot connect to the read database {}", ferrule_seed::redact(url)))?;
+            // A read model kept by an earlier run gets this build's migrations.
+            READ_MIGRATOR.run(&read).await.context("migrating the read database failed")?;
+            read
+        }
         None => catalog(args, scratch).await?,
     };
     let products: i64 = sqlx::query_scalar("SELECT count(*) FROM catalog.products").fetch_one(&read).await?;
@@ -123,8 +128,17 @@ async fn stages(args: &SearchArgs, scratch: &mut Scratch) -> anyhow::Result<()> 
         println!("  {:<9} /v1/search?{}", probe.kind, probe.query_string());
     }
 
-    let api = query_api(read.clone(), args, None).await?;
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
+    let before = resident_mib();
+    let started = Instant::now();
+    let api = query_api(read.clone(), args, None).await?;
+    searchable(&client, &api).await?;
+    println!(
+        "search index loaded in {:.1}s; this process's resident memory went from {} to {} MiB",
+        started.elapsed().as_secs_f64(),
+        before.map_or("?".into(), |m| m.to_string()),
+        resident_mib().map_or("?".into(), |m| m.to_string()),
+    );
     let (warmup, duration) = (Duration::from_secs(args.warmup_secs), Duration::from_secs(args.duration_secs));
     let urls: Arc<Vec<String>> =
         Arc::new(probes.iter().map(|p| format!("{api}/v1/search?{}", p.query_string())).collect());
@@ -175,6 +189,8 @@ async fn stages(args: &SearchArgs, scratch: &mut Scratch) -> anyhow::Result<()> 
     };
     let prefix = format!("ferrule-bench-{}", Uuid::new_v4().simple());
     let cached = query_api(read.clone(), args, Some((redis_url.clone(), prefix))).await?;
+    // Its own search index loads in the background: not while the GETs are measured.
+    searchable(&client, &cached).await?;
     let ids: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM catalog.products WHERE NOT retired ORDER BY id LIMIT 1000")
         .fetch_all(&read)
         .await?;
@@ -227,6 +243,28 @@ async fn get(client: &reqwest::Client, url: &str, bypass: bool) -> Result<(), Fa
     } else {
         Err(Failure { kind: format!("HTTP {status}"), detail: String::from_utf8_lossy(&body).into_owned() })
     }
+}
+
+/// Waits until the query API answers a search (its index loaded), for up to ten minutes.
+async fn searchable(client: &reqwest::Client, api: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        match get(client, &format!("{api}/v1/search?q=bolt&per_page=1"), true).await {
+            Ok(()) => return Ok(()),
+            Err(failure) if Instant::now() > deadline => {
+                anyhow::bail!("the query API did not answer a search within 10 minutes: {}", failure.detail)
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+/// This process's resident memory (Linux), in MiB.
+fn resident_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
 }
 
 /// A query API over the read pool, in this process; its base URL.

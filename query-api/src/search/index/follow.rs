@@ -73,7 +73,8 @@ impl SearchIndex {
         if self.position() < position.max(0) {
             self.refresh(position.max(0)).await?;
         }
-        let state = self.state.read().map_err(|_| ApiError::Internal(anyhow::anyhow!("the search index lock is poisoned")))?;
+        let state =
+            self.state.read().map_err(|_| ApiError::Internal(anyhow::anyhow!("the search index lock is poisoned")))?;
         Ok(query(&state.index))
     }
 
@@ -120,11 +121,13 @@ impl SearchIndex {
             drop(old);
             return Ok(());
         }
-        let rows: Vec<Row> =
-            sqlx::query(&format!("{COLUMNS} WHERE changed_at > $1")).bind(position).fetch_all(&mut *tx).await?
-                .iter()
-                .map(row)
-                .collect::<Result<_, _>>()?;
+        let rows: Vec<Row> = sqlx::query(&format!("{COLUMNS} WHERE changed_at > $1"))
+            .bind(position)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(row)
+            .collect::<Result<_, _>>()?;
         let mut state = self.state.write().map_err(|_| ApiError::Internal(anyhow::anyhow!("poisoned")))?;
         for row in rows {
             state.index.upsert(row);

@@ -31,16 +31,22 @@ const MOTORS: Uuid = Uuid::from_u128(200);
 
 fn catalog() -> Index {
     let mut index = Index::default();
-    index.upsert(product(1, "Hex bolt M12", BOLTS, &["hex", "bolt", "m12"], &["m12", "stainless"], &[
-        "thread_size=M12",
-        "material=stainless",
-        "length#0.05",
-    ]));
-    index.upsert(product(2, "Hex bolt M8", BOLTS, &["hex", "bolt", "m8"], &["m8", "steel"], &[
-        "thread_size=M8",
-        "material=steel",
-        "length#0.03",
-    ]));
+    index.upsert(product(
+        1,
+        "Hex bolt M12",
+        BOLTS,
+        &["hex", "bolt", "m12"],
+        &["m12", "stainless"],
+        &["thread_size=M12", "material=stainless", "length#0.05"],
+    ));
+    index.upsert(product(
+        2,
+        "Hex bolt M8",
+        BOLTS,
+        &["hex", "bolt", "m8"],
+        &["m8", "steel"],
+        &["thread_size=M8", "material=steel", "length#0.03"],
+    ));
     index.upsert(product(3, "Gear motor", MOTORS, &["gear", "motor"], &["24v"], &["voltage#24"]));
     index
 }

@@ -108,6 +108,11 @@ pub struct Index {
     /// Per key, the entries of its values (`key=value`), and of its numbers by value.
     values: HashMap<Box<str>, Vec<(Box<str>, u32)>>,
     numbers: HashMap<Box<str>, BTreeMap<Num, u32>>,
+    /// Per key, the products holding any entry of it (a facet's values need not be looked at
+    /// when none of a search's matches holds the key); per entry, its key.
+    key_ids: Interned<Box<str>>,
+    keyed: Vec<RoaringBitmap>,
+    entry_keys: Vec<u32>,
     category_ids: Interned<Uuid>,
     categories: Vec<RoaringBitmap>,
 }
@@ -166,6 +171,7 @@ impl Index {
             }
             if self.entries[id as usize].insert(doc) {
                 entries.push(id);
+                self.keyed[self.entry_keys[id as usize] as usize].insert(doc);
             }
         }
         let category = match row.category {
@@ -192,6 +198,7 @@ impl Index {
         }
         for entry in entries.iter() {
             self.entries[*entry as usize].remove(doc);
+            self.keyed[self.entry_keys[*entry as usize] as usize].remove(doc);
         }
         if let Some(bitmap) = self.categories.get_mut(category as usize) {
             bitmap.remove(doc);
@@ -201,8 +208,13 @@ impl Index {
 
     /// Files a new entry under its key: a value, or a number.
     fn describe(&mut self, entry: &str, id: u32) {
-        let Some(at) = entry.find(['=', '#']) else { return };
+        let at = entry.find(['=', '#']).unwrap_or(entry.len());
         let (key, rest) = entry.split_at(at);
+        let key_id = intern(&mut self.key_ids, key, &mut self.keyed);
+        self.entry_keys.push(key_id);
+        if rest.is_empty() {
+            return;
+        }
         let value = &rest[1..];
         if rest.starts_with('=') {
             self.values.entry(Box::from(key)).or_default().push((Box::from(value), id));
@@ -260,7 +272,7 @@ impl Index {
 
     /// How many of `within` hold each value of `key`, the values none holds left out.
     pub fn value_counts(&self, key: &str, within: &RoaringBitmap) -> Vec<(&str, u64)> {
-        let Some(values) = self.values.get(key) else { return Vec::new() };
+        let Some(values) = self.values.get(key).filter(|_| self.held(key, within)) else { return Vec::new() };
         values
             .iter()
             .map(|(value, id)| (&**value, self.entries[*id as usize].intersection_len(within)))
@@ -270,11 +282,16 @@ impl Index {
 
     /// The least and greatest number under `key` among `within`.
     pub fn bounds(&self, key: &str, within: &RoaringBitmap) -> Option<(f64, f64)> {
-        let numbers = self.numbers.get(key)?;
+        let numbers = self.numbers.get(key).filter(|_| self.held(key, within))?;
         let held = |(_, id): &(&Num, &u32)| !self.entries[**id as usize].is_disjoint(within);
         let min = numbers.iter().find(held)?.0 .0;
         let max = numbers.iter().rev().find(held)?.0 .0;
         Some((min, max))
+    }
+
+    /// Whether any of `within` holds an entry of `key`.
+    fn held(&self, key: &str, within: &RoaringBitmap) -> bool {
+        self.key_ids.ids.get(key).is_some_and(|&id| !self.keyed[id as usize].is_disjoint(within))
     }
 
     pub fn id(&self, doc: u32) -> Uuid {

@@ -199,3 +199,21 @@ async fn with_no_redis_answering_from_the_start_the_api_serves_and_logins_are_li
     assert_served_at_once(&app, 10).await;
     assert_logins_limited(&app, 3).await;
 }
+
+#[tokio::test]
+async fn the_admin_tools_wait_out_a_429_and_carry_on() {
+    let mut http = rate_limited(&redis_url(), 2, 2);
+    // 2 per second: a request is earned back every 500 ms.
+    http.rate_limit.rate_limit_window_secs = 1;
+    let app = command_api(http).await;
+    let health = format!("{}/v1/health", app.base);
+    let started = Instant::now();
+    for i in 0..5 {
+        let response = ferrule_seed::send_within_rate_limits(app.client.get(&health))
+            .await
+            .unwrap_or_else(|e| panic!("request {i}: {e}"));
+        assert_eq!(response.status(), StatusCode::OK, "request {i}");
+    }
+    // Three requests beyond the burst of 2 are earned back at 500 ms each: it waited for them.
+    assert!(started.elapsed() >= Duration::from_millis(1000), "no 429 was waited out: {:?}", started.elapsed());
+}

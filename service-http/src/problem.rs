@@ -59,9 +59,8 @@ pub async fn bare_errors(request: Request, next: Next) -> Response {
     let mut answer = problem(status, slug, title, &detail, &[]);
     parts.headers.remove(header::CONTENT_LENGTH);
     parts.headers.remove(header::CONTENT_TYPE);
-    for (name, value) in parts.headers.drain().filter_map(|(name, value)| Some((name?, value))) {
-        answer.headers_mut().insert(name, value);
-    }
+    // Every value of every other header, several `Vary` or `Allow` lines included.
+    answer.headers_mut().extend(parts.headers);
     answer
 }
 
@@ -98,7 +97,11 @@ mod tests {
             .route(
                 "/",
                 axum::routing::get(|| async {
-                    (StatusCode::PAYLOAD_TOO_LARGE, [(header::RETRY_AFTER, "3")], "length limit exceeded")
+                    let mut headers = axum::http::HeaderMap::new();
+                    headers.insert(header::RETRY_AFTER, HeaderValue::from_static("3"));
+                    headers.append(header::VARY, HeaderValue::from_static("origin"));
+                    headers.append(header::VARY, HeaderValue::from_static("accept"));
+                    (StatusCode::PAYLOAD_TOO_LARGE, headers, "length limit exceeded")
                 }),
             )
             .layer(axum::middleware::from_fn(bare_errors));
@@ -106,6 +109,7 @@ mod tests {
         assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
         assert_eq!(response.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
         assert_eq!(response.headers()[header::RETRY_AFTER], "3", "headers are kept");
+        assert_eq!(response.headers().get_all(header::VARY).iter().count(), 2, "with all their values");
         let body = axum::body::to_bytes(response.into_body(), 4096).await.unwrap_or_default();
         let body: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         assert_eq!(body["type"], "https://ferrule.dev/problems/payload-too-large");

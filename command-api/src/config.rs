@@ -84,6 +84,15 @@ pub struct Config {
     #[arg(long, env = "FERRULE_NATS_URL")]
     pub nats_url: Option<String>,
 
+    /// Redis URL (`redis://host:6379/0`, `rediss://user:password@host:port` for TLS): the shared
+    /// state of the rate limits (FERRULE_RATE_LIMIT_REDIS_URL overrides it).
+    #[arg(long, env = "FERRULE_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
+    #[command(flatten)]
+    pub http: service_http::HttpConfig,
+
     /// Log format.
     #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

@@ -13,7 +13,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use event_store::{EventStore, GroupOptions};
 use sqlx::postgres::PgConnectOptions;
@@ -53,7 +52,7 @@ impl Application {
         };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
-        Ok(Application { listener, router: router(state, config) })
+        Ok(Application { listener, router: router(state, config)? })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -62,16 +61,29 @@ impl Application {
 
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM), finishing requests in flight.
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(service_http::shutdown_signal()).await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(service_http::shutdown_signal())
+            .await
     }
 
     /// Serves until the future returned by `stop` completes (for tests and benchmarks).
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop)
+            .await
     }
 }
 
-pub fn router(state: AppState, config: &Config) -> Router {
-    let routes = http::router().with_state(state).layer(DefaultBodyLimit::max(config.body_limit_bytes));
-    service_http::outer_layers(routes, Duration::from_secs(config.request_timeout_secs))
+/// The routes inside the shared outer layers (`service_http::layers`: body limit, rate limit,
+/// timeout, CORS, security headers, gzip, request id).
+pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
+    let layers = service_http::Service {
+        config: &config.http,
+        timeout: Duration::from_secs(config.request_timeout_secs),
+        body_limit: config.body_limit_bytes,
+        redis_url: config.redis_url.as_deref(),
+        // Until identity lands every client is rate limited by its IP; then: the verified subject.
+        identity: service_http::Identity::anonymous(),
+    };
+    service_http::outer_layers(http::router().with_state(state), layers)
 }

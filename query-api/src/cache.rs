@@ -13,9 +13,8 @@
 //! `miss`, `bypass` (the client sent `Cache-Control: no-cache`: not looked up, still stored) or
 //! `off` (no Redis configured, or not answering).
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 use axum::body::{Body, Bytes, HttpBody};
@@ -24,7 +23,8 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use read_store::cache_keys::{CacheKeys, RESPONSE_TTL};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::aio::ConnectionManager;
+use service_http::breaker::Breaker;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -35,8 +35,6 @@ pub const X_CACHE: &str = "x-cache";
 
 /// Longest a request waits for Redis, per call.
 const TIMEOUT: Duration = Duration::from_millis(100);
-/// Longest a connection attempt takes (it runs in the background after the first).
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long Redis is left alone after it failed.
 const PAUSE: Duration = Duration::from_secs(5);
 /// Larger answers are not stored.
@@ -61,14 +59,9 @@ impl Cache {
     /// A cache on the Redis at `url`, keys under `prefix`. It connects in the background: a Redis
     /// that is down (now or later) only turns the cache off while it is. Errs only on a malformed URL.
     pub fn connect(url: &str, prefix: &str) -> anyhow::Result<Self> {
-        let client = redis::Client::open(url).context("FERRULE_REDIS_URL is not a valid Redis URL")?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_response_timeout(Some(TIMEOUT))
-            .set_number_of_retries(1);
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .context("cannot set up the Redis connection of the response cache")?;
-        let redis = Arc::new(Redis { connection, keys: CacheKeys::new(prefix), breaker: Breaker::default() });
+        let connection = service_http::redis_link::connect_lazy(url, TIMEOUT)
+            .context("FERRULE_REDIS_URL is not a valid Redis URL")?;
+        let redis = Arc::new(Redis { connection, keys: CacheKeys::new(prefix), breaker: Breaker::new(PAUSE) });
         tokio::spawn(warm_up(redis.clone()));
         Ok(Cache(Some(redis)))
     }
@@ -76,12 +69,9 @@ impl Cache {
 
 /// Connects at start rather than on the first request.
 async fn warm_up(redis: Arc<Redis>) {
-    let mut connection = redis.connection.clone();
-    let ping = redis::cmd("PING");
-    match tokio::time::timeout(CONNECT_TIMEOUT * 2, ping.query_async::<String>(&mut connection)).await {
-        Ok(Ok(_)) => tracing::info!(prefix = redis.keys.prefix(), "the response cache is on"),
-        Ok(Err(error)) => redis.failed(&error.to_string()),
-        Err(_) => redis.failed("no answer to PING"),
+    match service_http::redis_link::ping(&redis.connection).await {
+        Ok(()) => tracing::info!(prefix = redis.keys.prefix(), "the response cache is on"),
+        Err(error) => redis.failed(&error),
     }
 }
 
@@ -261,7 +251,7 @@ impl Redis {
             Ok(Err(error)) => return Err(error.to_string()),
             Err(_) => return Err(format!("no answer within {TIMEOUT:?}")),
         };
-        self.breaker.close();
+        self.answered();
         let entry = values.next().flatten().and_then(Entry::decode);
         // A marker that is not a number is no proof of anything: nothing is served against it.
         let positions: Vec<i64> = values
@@ -298,7 +288,7 @@ impl Redis {
             let mut set = redis::cmd("SET");
             set.arg(&key).arg(entry.encode()).arg("EX").arg(RESPONSE_TTL.as_secs());
             match tokio::time::timeout(TIMEOUT, set.query_async::<()>(&mut connection)).await {
-                Ok(Ok(())) => self.breaker.close(),
+                Ok(Ok(())) => self.answered(),
                 Ok(Err(error)) => self.failed(&error.to_string()),
                 Err(_) => self.failed(&format!("no answer within {TIMEOUT:?}")),
             }
@@ -306,60 +296,15 @@ impl Redis {
         Response::from_parts(parts, Body::from(body))
     }
 
+    fn answered(&self) {
+        if self.breaker.close() {
+            tracing::info!("Redis answers again: the response cache is back on");
+        }
+    }
+
     fn failed(&self, error: &str) {
         if self.breaker.trip() {
             tracing::warn!(error, pause = ?PAUSE, "Redis failed: the response cache is off, answers come from the read database");
-        }
-    }
-}
-
-/// Keeps requests off a Redis that failed: open for `PAUSE` after a failure; then one request
-/// (the one that claims the probe) tries Redis again while the others still keep off.
-struct Breaker {
-    started: Instant,
-    /// Milliseconds since `started` until which Redis is left alone; 0: closed.
-    open_until: AtomicU64,
-}
-
-impl Default for Breaker {
-    fn default() -> Self {
-        Breaker { started: Instant::now(), open_until: AtomicU64::new(0) }
-    }
-}
-
-impl Breaker {
-    fn now(&self) -> u64 {
-        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX).max(1)
-    }
-
-    fn pause_ms() -> u64 {
-        u64::try_from(PAUSE.as_millis()).unwrap_or(u64::MAX)
-    }
-
-    /// Whether this request may use Redis.
-    fn allow(&self) -> bool {
-        let until = self.open_until.load(Ordering::Acquire);
-        if until == 0 {
-            return true;
-        }
-        let now = self.now();
-        // Past the pause: this request is the probe if it is first to push the pause on.
-        now >= until
-            && self
-                .open_until
-                .compare_exchange(until, now.saturating_add(Self::pause_ms()), Ordering::AcqRel, Ordering::Acquire)
-                .is_ok()
-    }
-
-    /// Opens the breaker; true when it was closed (so the caller says so, once).
-    fn trip(&self) -> bool {
-        let until = self.now().saturating_add(Self::pause_ms());
-        self.open_until.swap(until, Ordering::AcqRel) == 0
-    }
-
-    fn close(&self) {
-        if self.open_until.swap(0, Ordering::AcqRel) != 0 {
-            tracing::info!("Redis answers again: the response cache is back on");
         }
     }
 }
@@ -408,20 +353,5 @@ mod tests {
         assert!(no_cache(&headers));
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("max-age=60"));
         assert!(!no_cache(&headers));
-    }
-
-    #[test]
-    fn the_breaker_lets_one_probe_through_after_the_pause() {
-        let breaker = Breaker::default();
-        assert!(breaker.allow());
-        assert!(breaker.trip());
-        assert!(!breaker.trip(), "tripping an open breaker is not news");
-        assert!(!breaker.allow());
-        // As if the pause were over.
-        breaker.open_until.store(1, Ordering::Release);
-        assert!(breaker.allow(), "the first request after the pause probes");
-        assert!(!breaker.allow(), "the others keep off while it does");
-        breaker.close();
-        assert!(breaker.allow());
     }
 }

@@ -57,6 +57,14 @@ pub struct Config {
     #[arg(long, env = "FERRULE_CACHE_PREFIX", default_value = read_store::cache_keys::DEFAULT_PREFIX)]
     pub cache_prefix: String,
 
+    /// Largest request body accepted, in bytes (larger gets 413). The query API reads no bodies.
+    #[arg(long, env = "FERRULE_BODY_LIMIT_BYTES", default_value_t = 16 * 1024)]
+    pub body_limit_bytes: usize,
+
+    /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
+    #[command(flatten)]
+    pub http: service_http::HttpConfig,
+
     /// Log format.
     #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

@@ -56,7 +56,7 @@ impl Application {
         let state = AppState { read, write, freshness, search };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
-        Ok(Application { listener, router: router(state, cache, config) })
+        Ok(Application { listener, router: router(state, cache, config)? })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -65,12 +65,16 @@ impl Application {
 
     /// Serves until the process is asked to stop (Ctrl-C or SIGTERM), finishing requests in flight.
     pub async fn run(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(service_http::shutdown_signal()).await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(service_http::shutdown_signal())
+            .await
     }
 
     /// Serves until `stop` completes (for tests and benchmarks).
     pub async fn run_until(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(stop).await
+        axum::serve(self.listener, self.router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(stop)
+            .await
     }
 }
 
@@ -82,11 +86,22 @@ fn write_pool(url: &str) -> anyhow::Result<PgPool> {
     Ok(PgPoolOptions::new().max_connections(2).acquire_timeout(Duration::from_secs(2)).connect_lazy_with(options))
 }
 
-pub fn router(state: AppState, cache: Cache, config: &Config) -> Router {
+/// The routes inside the shared outer layers (`service_http::layers`). Browsing and search are
+/// public: every client is rate limited by its IP.
+pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<Router> {
     // The cache runs inside read-your-writes: it needs the request's `ReadAt`.
     let routes = http::router()
         .layer(axum::middleware::from_fn_with_state(cache, cache::respond))
         .layer(axum::middleware::from_fn_with_state(state.freshness.clone(), freshness::read_your_writes))
         .with_state(state);
-    service_http::outer_layers(routes, Duration::from_secs(config.request_timeout_secs))
+    service_http::outer_layers(
+        routes,
+        service_http::Service {
+            config: &config.http,
+            timeout: Duration::from_secs(config.request_timeout_secs),
+            body_limit: config.body_limit_bytes,
+            redis_url: config.redis_url.as_deref(),
+            identity: service_http::Identity::anonymous(),
+        },
+    )
 }

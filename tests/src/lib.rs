@@ -1,6 +1,7 @@
 //! Test harness: a real command API on a random port over its own freshly cloned write database,
 //! and the whole event pipeline behind it (`pipeline`).
 
+pub mod outer;
 pub mod pipeline;
 
 use std::str::FromStr;
@@ -74,6 +75,9 @@ pub fn test_config() -> Config {
         append_batch_max: 32,
         request_timeout_secs: 30,
         nats_url: None,
+        redis_url: None,
+        // Rate limits are tested on their own (tests/tests/hardening.rs), with their own settings.
+        http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
     }
 }
@@ -81,11 +85,16 @@ pub fn test_config() -> Config {
 impl TestApp {
     /// A fresh database and a command API over it.
     pub async fn spawn() -> TestApp {
+        Self::spawn_with(test_config()).await
+    }
+
+    /// As `spawn`, with `config` (its database and address are ignored).
+    pub async fn spawn_with(config: Config) -> TestApp {
         let options = event_store::scratch::fresh_database(&admin_url(), "ft_write")
             .await
             .unwrap_or_else(|e| panic!("cannot create a test database (is PostgreSQL running?): {e}"));
         let store = EventStore::connect(options, 8).await.unwrap_or_else(|e| panic!("{e}"));
-        Self::over(store).await
+        Self::over_with(store, Config { addr: test_config().addr, ..config }).await
     }
 
     /// Another command API over the same database, as a second replica would be.
@@ -94,7 +103,11 @@ impl TestApp {
     }
 
     async fn over(store: EventStore) -> TestApp {
-        let app = Application::with_store(&test_config(), store.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+        Self::over_with(store, test_config()).await
+    }
+
+    async fn over_with(store: EventStore, config: Config) -> TestApp {
+        let app = Application::with_store(&config, store.clone()).await.unwrap_or_else(|e| panic!("{e}"));
         let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
         tokio::spawn(app.run_until(std::future::pending()));
         TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), db: store.pool().clone(), store }

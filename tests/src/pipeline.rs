@@ -220,6 +220,16 @@ impl Pipeline {
 
     /// As `query_api`, with the cache (under the pipeline's prefix) on the Redis at `redis_url`.
     pub async fn query_api_on(&self, redis_url: Option<&str>) -> String {
+        self.query_api_with(redis_url, service_http::HttpConfig::unlimited(), 30).await
+    }
+
+    /// As `query_api_on`, with the outer layers' settings `http` and a request timeout.
+    pub async fn query_api_with(
+        &self,
+        redis_url: Option<&str>,
+        http: service_http::HttpConfig,
+        request_timeout_secs: u64,
+    ) -> String {
         let prefix = self.cache.as_ref().map_or_else(|| "ferrule".to_owned(), |c| c.prefix.clone());
         let config = query_api::config::Config {
             read_database_url: String::new(),
@@ -227,9 +237,11 @@ impl Pipeline {
             addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
             read_pool_size: 4,
             min_position_wait_ms: 10_000,
-            request_timeout_secs: 30,
+            request_timeout_secs,
             redis_url: redis_url.map(str::to_owned),
             cache_prefix: prefix,
+            body_limit_bytes: 16 * 1024,
+            http,
             log_format: Default::default(),
         };
         let app = query_api::Application::with_pool(&config, self.read.clone(), Some(self.app.db.clone()))

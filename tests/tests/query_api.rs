@@ -30,6 +30,8 @@ fn config(min_position_wait: Duration) -> Config {
         request_timeout_secs: 30,
         redis_url: None,
         cache_prefix: "ferrule".into(),
+        body_limit_bytes: 16 * 1024,
+        http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
     }
 }

@@ -49,7 +49,8 @@ impl Api {
     /// Sends a JSON body and reads the answer. Only a failure to talk to the API at all, or a
     /// refused token, is an error here; any other status is the caller's to judge.
     pub async fn call(&self, method: Method, path: &str, body: &Value) -> anyhow::Result<Answer> {
-        let response = self.request(method.clone(), path).json(body).send().await.map_err(|e| self.unreachable(e))?;
+        let request = self.request(method.clone(), path).json(body);
+        let response = ferrule_seed::send_within_rate_limits(request).await.map_err(|e| self.unreachable(e))?;
         let status = response.status();
         let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
         if status == StatusCode::UNAUTHORIZED {

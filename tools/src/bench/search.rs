@@ -282,6 +282,9 @@ async fn query_api(read: PgPool, args: &SearchArgs, cache: Option<(String, Strin
         request_timeout_secs: 30,
         redis_url,
         cache_prefix,
+        body_limit_bytes: 16 * 1024,
+        // Benchmarks measure the API, not the limiter.
+        http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
     };
     let app = query_api::Application::with_pool(&config, read, None).await?;

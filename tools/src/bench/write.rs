@@ -254,6 +254,9 @@ impl HttpTarget {
             append_batch_max: args.append_batch_max,
             request_timeout_secs: 30,
             nats_url: None,
+            redis_url: None,
+            // Benchmarks measure the API, not the limiter.
+            http: service_http::HttpConfig::unlimited(),
             log_format: Default::default(),
         };
         let app = Application::with_store(&config, store.clone()).await?;

@@ -24,6 +24,34 @@ pub struct HttpOptions {
     pub progress: bool,
 }
 
+/// Attempts of one request that the API keeps answering 429.
+const RATE_LIMITED_ATTEMPTS: u32 = 30;
+/// The longest `Retry-After` waited for.
+const LONGEST_WAIT: Duration = Duration::from_secs(60);
+
+/// Sends `request`; while the API answers 429, waits as long as its `Retry-After` says (at most a
+/// minute) and sends it again, so that a bulk load through a rate-limited API slows down instead
+/// of failing. (`FERRULE_RATE_LIMIT_REQUESTS` sets how fast it may go.)
+pub async fn send_within_rate_limits(request: reqwest::RequestBuilder) -> reqwest::Result<reqwest::Response> {
+    let mut request = request;
+    for _ in 1..RATE_LIMITED_ATTEMPTS {
+        let Some(again) = request.try_clone() else { break };
+        let response = request.send().await?;
+        if response.status() != StatusCode::TOO_MANY_REQUESTS {
+            return Ok(response);
+        }
+        let wait = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()?.trim().parse::<u64>().ok())
+            .map_or(Duration::from_secs(1), Duration::from_secs)
+            .min(LONGEST_WAIT);
+        tokio::time::sleep(wait).await;
+        request = again;
+    }
+    request.send().await
+}
+
 #[derive(Clone)]
 struct Client {
     http: reqwest::Client,
@@ -33,16 +61,10 @@ struct Client {
 
 impl Client {
     async fn send(&self, method: Method, path: &str, body: &Value) -> anyhow::Result<(StatusCode, Value)> {
-        let response = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .json(body)
-            .send()
-            .await
-            .with_context(|| {
-                format!("cannot reach the command API at {}: is it running? (--api / FERRULE_API_URL)", self.base)
-            })?;
+        let request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token).json(body);
+        let response = send_within_rate_limits(request).await.with_context(|| {
+            format!("cannot reach the command API at {}: is it running? (--api / FERRULE_API_URL)", self.base)
+        })?;
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
         if status == StatusCode::UNAUTHORIZED {

@@ -23,7 +23,7 @@ use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub use database::seed_database;
-pub use http::{seed_over_http, HttpOptions};
+pub use http::{seed_over_http, send_within_rate_limits, HttpOptions};
 pub use plan::{Plan, PlannedProduct};
 pub use report::{Count, Report};
 

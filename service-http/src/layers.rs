@@ -1,0 +1,87 @@
+//! The layers around every route of a service, outermost first:
+//!
+//! 1. request id: `X-Request-Id` is the client's or a new UUID, on the request and echoed on
+//!    every answer, whatever answered it (404, 405, 413, 429, 503 included);
+//! 2. a trace span per request, carrying the id;
+//! 3. gzip, when the client accepts it, of every answer but tiny, streamed (`text/event-stream`)
+//!    and already compressed ones (images, archives);
+//! 4. security headers (`security`), and CORS when origins are configured — outside the limiter,
+//!    so preflights are never counted and a 429 is readable by the browser;
+//! 5. problem+json for the bare errors of the layers below and of the router (`problem`);
+//! 6. the timeout (503);
+//! 7. rate limiting (`rate_limit`);
+//! 8. the body limit: a body over it is 413, whether its `Content-Length` says so (answered before
+//!    the handler runs) or it is streamed without one (the extractor reading it fails).
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, Request, StatusCode};
+use axum::Router;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::HttpConfig;
+use crate::rate_limit::{self, Identity, RateLimiter};
+use crate::{problem, security};
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// Smaller answers are not worth compressing (gzip's own overhead is ~20 bytes).
+const COMPRESS_FROM_BYTES: u16 = 256;
+
+/// What a service tells the outer layers about itself.
+pub struct Service<'a> {
+    pub config: &'a HttpConfig,
+    /// A request taking longer is answered 503.
+    pub timeout: Duration,
+    /// A larger request body is answered 413.
+    pub body_limit: usize,
+    /// The service's own Redis: the rate limiter's when FERRULE_RATE_LIMIT_REDIS_URL is unset.
+    pub redis_url: Option<&'a str>,
+    /// Who an authenticated request is from, for its rate limit.
+    pub identity: Identity,
+}
+
+/// `routes` inside the layers every answer goes through (see the module doc). Errs only on a
+/// malformed Redis URL.
+pub fn outer_layers(routes: Router, service: Service<'_>) -> anyhow::Result<Router> {
+    let config = service.config;
+    let mut router =
+        routes.layer(DefaultBodyLimit::max(service.body_limit)).layer(RequestBodyLimitLayer::new(service.body_limit));
+    if let Some(limiter) = RateLimiter::from_config(config, service.redis_url, service.identity)? {
+        router = router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit));
+    }
+    router = router
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, service.timeout))
+        .layer(axum::middleware::from_fn(problem::bare_errors));
+    if let Some(cors) = security::cors(&config.cors_origins) {
+        router = router.layer(cors);
+    }
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    Ok(security::headers(router, config.hsts_max_age_secs)
+        .layer(CompressionLayer::new().gzip(true).compress_when(compressible()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+        }))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+}
+
+/// Which answers gzip: not tiny ones, not streams, not what is compressed already.
+fn compressible() -> impl Predicate {
+    SizeAbove::new(COMPRESS_FROM_BYTES)
+        .and(NotForContentType::GRPC)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
+        .and(NotForContentType::const_new("application/gzip"))
+        .and(NotForContentType::const_new("application/zip"))
+        .and(NotForContentType::const_new("application/zstd"))
+        .and(NotForContentType::const_new("video/"))
+        .and(NotForContentType::const_new("audio/"))
+}

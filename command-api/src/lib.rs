@@ -4,15 +4,16 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod identity;
 pub mod service;
 pub mod state;
 
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use auth_tokens::Keyring;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use event_store::{EventStore, GroupOptions};
@@ -20,6 +21,7 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
 pub use config::Config;
+use identity::{accounts, Identity};
 use service::Catalog;
 use state::AppState;
 
@@ -43,14 +45,25 @@ impl Application {
 
     /// As `build`, over an event store that is already connected and migrated.
     pub async fn with_store(config: &Config, store: EventStore) -> anyhow::Result<Self> {
-        let state = AppState {
-            catalog: Catalog::new(
-                store,
-                GroupOptions { workers: config.append_workers.into(), max_commands: config.append_batch_max.into() },
-            ),
-            admin_token: Arc::from(config.admin_token.0.as_str()),
-            admin_actor: config.admin_actor.clone(),
-        };
+        Self::with_keyring(config, store, config.auth.keyring()?).await
+    }
+
+    /// As `with_store`, with the token keys given (tests sign tokens of their own with them).
+    /// Creates the first admin when configured and none exists yet.
+    pub async fn with_keyring(config: &Config, store: EventStore, keyring: Keyring) -> anyhow::Result<Self> {
+        let identity = Identity::new(keyring, config.auth.passwords()?);
+        let catalog = Catalog::new(
+            store,
+            GroupOptions { workers: config.append_workers.into(), max_commands: config.append_batch_max.into() },
+        );
+        if let Some((email, password)) = config.auth.bootstrap_admin()? {
+            match accounts::bootstrap_admin(&identity.passwords, &catalog, &email, password).await {
+                Ok(Some(id)) => tracing::info!(%id, %email, "first admin created"),
+                Ok(None) => tracing::debug!("an admin exists: FERRULE_BOOTSTRAP_ADMIN_EMAIL left alone"),
+                Err(error) => anyhow::bail!("cannot create the first admin {email}: {error:?}"),
+            }
+        }
+        let state = AppState { catalog, identity };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, config) })

@@ -240,7 +240,7 @@ async fn the_projector_killed_mid_batch_and_restarted_leaves_what_a_fresh_rebuil
     // Writers keep creating products while the projector is killed and started again.
     let writers: Vec<_> = (0..4)
         .map(|w| {
-            let app = TestApp { base: pipeline.app.base.clone(), client: pipeline.app.client.clone(), db: pipeline.app.db.clone(), store: pipeline.app.store.clone() };
+            let app: TestApp = pipeline.app.clone();
             let family = catalog.family;
             tokio::spawn(async move {
                 for n in 0..40 {

@@ -2,12 +2,15 @@
 
 mod attributes;
 mod audit;
+mod auth;
 mod brands;
 mod categories;
+mod companies;
 mod families;
 mod health;
 mod products;
 mod synonyms;
+mod users;
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,16 +34,24 @@ pub fn router() -> Router<AppState> {
         .merge(products::router())
         .merge(synonyms::router())
         .merge(audit::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(companies::router())
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
 }
 
 /// The command's audit metadata: the authenticated actor and the request's ids.
 fn context(actor: &Actor, ids: RequestIds) -> CommandContext {
+    context_of(&actor.user_id.to_string(), actor.role.as_str(), ids)
+}
+
+/// The audit metadata of a command by whoever `actor_id` and `actor_role` name.
+fn context_of(actor_id: &str, actor_role: &str, ids: RequestIds) -> CommandContext {
     CommandContext {
         metadata: Metadata {
-            actor_id: actor.id.clone(),
-            actor_role: actor.role.to_owned(),
+            actor_id: actor_id.to_owned(),
+            actor_role: actor_role.to_owned(),
             request_id: ids.request_id,
             correlation_id: ids.correlation_id,
             causation_id: ids.causation_id,

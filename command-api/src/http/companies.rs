@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::users::user_body;
-use super::{check_version, context, parse_id, written};
+use super::{context, current, parse_id, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::identity::accounts::{self, company_of};
@@ -60,10 +60,7 @@ async fn rename(
     let committed = state
         .catalog
         .change_streams(&ctx, &[id], |heads| {
-            let head = heads.get(&id);
-            let found = company_of(head, id)?;
-            check_version(body.expected_version, head.map_or(0, |h| h.version))?;
-            Ok(company::rename(found, &body.name)?)
+            Ok(company::rename(current(heads, id, body.expected_version, company_of)?, &body.name)?)
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, company_body(&committed, id)?))

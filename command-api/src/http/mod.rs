@@ -12,6 +12,8 @@ mod products;
 mod synonyms;
 mod users;
 
+use std::collections::HashMap;
+
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -22,7 +24,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{Actor, RequestIds};
-use crate::service::CommandContext;
+use crate::service::{CommandContext, Head};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -75,6 +77,20 @@ fn written(status: StatusCode, position: i64, mut body: Value) -> Response {
 /// Ids in paths: anything that is not a UUID names nothing, so it is a 404.
 fn parse_id(text: &str, entity: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| ApiError::NotFound(format!("{entity} {text} does not exist")))
+}
+
+/// The state of a loaded stream as `of` reads it (or its 404), refused as stale unless the stream
+/// is at `expected` (when given).
+fn current<'h, T>(
+    heads: &'h HashMap<Uuid, Head>,
+    id: Uuid,
+    expected: Option<i64>,
+    of: impl Fn(Option<&'h Head>, Uuid) -> Result<&'h T, ApiError>,
+) -> Result<&'h T, ApiError> {
+    let head = heads.get(&id);
+    let found = of(head, id)?;
+    check_version(expected, head.map_or(0, |h| h.version))?;
+    Ok(found)
 }
 
 /// A stale `expected_version` is refused before anything is decided.

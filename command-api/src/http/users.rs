@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, written};
+use super::{context, current, parse_id, written};
 use crate::error::ApiError;
 use crate::extract::{Actor, Admin, JsonBody, RequestIds};
 use crate::identity::accounts::{self, user_of};
@@ -146,10 +146,7 @@ async fn role(
     let committed = state
         .catalog
         .change_streams(&ctx, &[id], |heads| {
-            let head = heads.get(&id);
-            let found = user_of(head, id)?;
-            check_version(body.expected_version, head.map_or(0, |h| h.version))?;
-            Ok(user::change_role(found, body.role)?)
+            Ok(user::change_role(current(heads, id, body.expected_version, user_of)?, body.role)?)
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, user_body(&committed, id)?))

@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 
 use telemetry::LogFormat;
 
+pub use crate::identity::AuthConfig;
+
 /// A value kept out of logs and `Debug` output.
 #[derive(Clone)]
 pub struct Secret(pub String);
@@ -49,13 +51,9 @@ pub struct Config {
     #[arg(long, env = "FERRULE_COMMAND_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
 
-    /// Static bearer token that authorizes admin commands (until real identity lands).
-    #[arg(long, env = "FERRULE_ADMIN_TOKEN", hide_env_values = true)]
-    pub admin_token: Secret,
-
-    /// Actor id recorded in the metadata of events made with the admin token.
-    #[arg(long, env = "FERRULE_ADMIN_ACTOR", default_value = "admin")]
-    pub admin_actor: String,
+    /// Token keys, password hashing and the first admin.
+    #[command(flatten)]
+    pub auth: AuthConfig,
 
     /// Largest request body accepted, in bytes (larger gets 413).
     #[arg(long, env = "FERRULE_BODY_LIMIT_BYTES", default_value_t = 256 * 1024)]

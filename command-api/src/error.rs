@@ -11,8 +11,12 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("the request body is too large")]
     PayloadTooLarge,
-    #[error("a bearer token is required")]
-    Unauthorized,
+    /// No valid access token, or refused credentials (401 with `WWW-Authenticate: Bearer`).
+    #[error("{0}")]
+    Unauthorized(String),
+    /// Authenticated, but the role does not allow it (403).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error("{detail}")]
@@ -39,7 +43,8 @@ impl ApiError {
         match self {
             ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON"),
             ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large", "Payload too large"),
-            ApiError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Validation failed"),
@@ -91,6 +96,8 @@ fn claim_conflict(claim: &str) -> ApiError {
         "variant" => ("specs", "another product of this family has the same variant-defining values".to_owned()),
         "brand" => ("name", format!("a brand named {value:?} already exists")),
         "family-code" => ("code", format!("family code {value} is already used")),
+        "email" => ("email", format!("a user with email {value} already exists")),
+        "company" => ("name", format!("a company named {value:?} already exists")),
         _ => ("", format!("{claim} is already taken")),
     };
     ApiError::Conflict { detail: message.clone(), errors: vec![FieldError::new(field, "duplicate", message)] }

@@ -1,10 +1,12 @@
 //! Request extractors: JSON bodies that report every bad field, the authenticated actor, and the
 //! request's ids for event metadata.
 
+use auth_tokens::TokenType;
 use axum::body::Bytes;
 use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use domain::identity::Role;
 use domain::FieldError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -118,11 +120,27 @@ fn remove(value: &mut Value, path: &[String]) -> bool {
     }
 }
 
-/// Who is acting: the authenticated principal, never a field of the request body.
+/// Who is acting: the user an access token names, never a field of the request body. The token
+/// is verified (EdDSA, a known kid, signature, iss, aud, exp, typ = access); the role is the one
+/// it carries, current as of its issue (see `identity::sessions` for the accepted window).
 #[derive(Clone, Debug)]
 pub struct Actor {
-    pub id: String,
-    pub role: &'static str,
+    pub user_id: Uuid,
+    pub role: Role,
+    /// A buyer's company.
+    pub company: Option<Uuid>,
+}
+
+impl Actor {
+    /// Refuses (403) an actor whose role does not permit `required`'s work: the one-line guard
+    /// of every command (`actor.require(Role::Admin)?`).
+    pub fn require(&self, required: Role) -> Result<(), ApiError> {
+        if self.role.permits(required) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(format!("this needs the {} role", required.as_str())))
+        }
+    }
 }
 
 impl<S> FromRequestParts<S> for Actor
@@ -134,21 +152,34 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let state = AppState::from_ref(state);
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
-        if !constant_time_eq(token.trim().as_bytes(), state.admin_token.as_bytes()) {
-            return Err(ApiError::Unauthorized);
-        }
-        Ok(Actor { id: state.admin_actor.clone(), role: "admin" })
+        let token = bearer(parts)
+            .ok_or_else(|| ApiError::Unauthorized("an access token is required (Authorization: Bearer …)".into()))?;
+        let claims = state.identity.keyring.verify(token, TokenType::Access).map_err(|e| {
+            tracing::info!(error = %e, "access token refused");
+            ApiError::Unauthorized("the access token is invalid or expired".into())
+        })?;
+        let role = Role::parse(&claims.role)
+            .ok_or_else(|| ApiError::Unauthorized("the access token names no known role".into()))?;
+        Ok(Actor { user_id: claims.sub, role, company: claims.company })
     }
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// An actor with the admin role: the extractor of catalog commands (403 for any other role).
+#[derive(Clone, Debug)]
+pub struct Admin(pub Actor);
+
+impl<S> FromRequestParts<S> for Admin
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let actor = Actor::from_request_parts(parts, state).await?;
+        actor.require(Role::Admin)?;
+        Ok(Admin(actor))
+    }
 }
 
 /// The ids that tie an event to its request: the request id (set by the request-id layer), a
@@ -173,4 +204,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestIds {
             causation_id: uuid_header("x-causation-id"),
         })
     }
+}
+
+/// The bearer token of a request's `Authorization` header.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    Some(value.strip_prefix("Bearer ")?.trim())
 }

@@ -4,21 +4,23 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod identity;
 pub mod service;
 pub mod state;
 
 use std::net::SocketAddr;
 use std::str::FromStr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use auth_tokens::{Keyring, TokenType};
 use axum::Router;
 use event_store::{EventStore, GroupOptions};
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
 pub use config::Config;
+use identity::{accounts, Identity};
 use service::Catalog;
 use state::AppState;
 
@@ -42,14 +44,25 @@ impl Application {
 
     /// As `build`, over an event store that is already connected and migrated.
     pub async fn with_store(config: &Config, store: EventStore) -> anyhow::Result<Self> {
-        let state = AppState {
-            catalog: Catalog::new(
-                store,
-                GroupOptions { workers: config.append_workers.into(), max_commands: config.append_batch_max.into() },
-            ),
-            admin_token: Arc::from(config.admin_token.0.as_str()),
-            admin_actor: config.admin_actor.clone(),
-        };
+        Self::with_keyring(config, store, config.auth.keyring()?).await
+    }
+
+    /// As `with_store`, with the token keys given (tests sign tokens of their own with them).
+    /// Creates the first admin when configured and none exists yet.
+    pub async fn with_keyring(config: &Config, store: EventStore, keyring: Keyring) -> anyhow::Result<Self> {
+        let identity = Identity::new(keyring, config.auth.passwords()?);
+        let catalog = Catalog::new(
+            store,
+            GroupOptions { workers: config.append_workers.into(), max_commands: config.append_batch_max.into() },
+        );
+        if let Some((email, password)) = config.auth.bootstrap_admin()? {
+            match accounts::bootstrap_admin(&identity.passwords, &catalog, &email, password).await {
+                Ok(Some(id)) => tracing::info!(%id, %email, "first admin created"),
+                Ok(None) => tracing::debug!("an admin exists: FERRULE_BOOTSTRAP_ADMIN_EMAIL left alone"),
+                Err(error) => anyhow::bail!("cannot create the first admin {email}: {error:?}"),
+            }
+        }
+        let state = AppState { catalog, identity };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, config)? })
@@ -77,13 +90,17 @@ impl Application {
 /// The routes inside the shared outer layers (`service_http::layers`: body limit, rate limit,
 /// timeout, CORS, security headers, gzip, request id).
 pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
+    let keyring = state.identity.keyring.clone();
     let layers = service_http::Service {
         config: &config.http,
         timeout: Duration::from_secs(config.request_timeout_secs),
         body_limit: config.body_limit_bytes,
         redis_url: config.redis_url.as_deref(),
-        // Until identity lands every client is rate limited by its IP; then: the verified subject.
-        identity: service_http::Identity::anonymous(),
+        // A client with a valid access token is limited as its user; any other by its IP.
+        identity: service_http::Identity::new(move |parts| {
+            let claims = keyring.verify(extract::bearer(parts)?, TokenType::Access).ok()?;
+            Some(format!("user:{}", claims.sub))
+        }),
     };
     service_http::outer_layers(http::router().with_state(state), layers)
 }

@@ -1,12 +1,10 @@
 //! What every handler shares.
 
-use std::sync::Arc;
-
+use crate::identity::Identity;
 use crate::service::Catalog;
 
 #[derive(Clone)]
 pub struct AppState {
     pub catalog: Catalog,
-    pub admin_token: Arc<str>,
-    pub admin_actor: String,
+    pub identity: Identity,
 }

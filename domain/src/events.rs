@@ -10,6 +10,9 @@ use crate::attributes::{AttributeDefinition, AttributeKey};
 use crate::brand::Brand;
 use crate::category::Category;
 use crate::family::Family;
+use crate::identity::company::Company;
+use crate::identity::user::User;
+use crate::identity::{Email, PasswordHash, Role};
 use crate::names::{FamilyCode, Sku};
 use crate::product::Product;
 use crate::specs::{SpecValue, Specs};
@@ -33,6 +36,8 @@ pub enum StreamType {
     Family,
     Product,
     Synonyms,
+    User,
+    Company,
 }
 
 impl StreamType {
@@ -43,7 +48,15 @@ impl StreamType {
             StreamType::Family => "family",
             StreamType::Product => "product",
             StreamType::Synonyms => "synonyms",
+            StreamType::User => "user",
+            StreamType::Company => "company",
         }
+    }
+
+    /// Whether the read model projects streams of this stored type: the catalog's, not the
+    /// identity streams (users and companies), which only the write side reads.
+    pub fn projected(stored: &str) -> bool {
+        !matches!(stored, "user" | "company")
     }
 }
 
@@ -107,6 +120,31 @@ pub enum Event {
         phrases: Vec<String>,
     },
     SynonymsRemoved {},
+    /// `password_hash` is a PHC string (see `identity` for why it is here); redacted when shown.
+    UserCreated {
+        email: Email,
+        role: Role,
+        company_id: Option<Uuid>,
+        password_hash: PasswordHash,
+    },
+    UserDisabled {},
+    UserPasswordChanged {
+        password_hash: PasswordHash,
+    },
+    /// The same password, hashed with the parameters configured at the login that rehashed it.
+    UserPasswordRehashed {
+        password_hash: PasswordHash,
+    },
+    UserRoleChanged {
+        role: Change<Role>,
+    },
+    CompanyCreated {
+        name: String,
+    },
+    CompanyRenamed {
+        name: Change<String>,
+    },
+    CompanyDisabled {},
 }
 
 /// The schema version written with every event of this build.
@@ -129,6 +167,14 @@ impl Event {
             Event::ProductRetired {} => "ProductRetired",
             Event::SynonymsDefined { .. } => "SynonymsDefined",
             Event::SynonymsRemoved {} => "SynonymsRemoved",
+            Event::UserCreated { .. } => "UserCreated",
+            Event::UserDisabled {} => "UserDisabled",
+            Event::UserPasswordChanged { .. } => "UserPasswordChanged",
+            Event::UserPasswordRehashed { .. } => "UserPasswordRehashed",
+            Event::UserRoleChanged { .. } => "UserRoleChanged",
+            Event::CompanyCreated { .. } => "CompanyCreated",
+            Event::CompanyRenamed { .. } => "CompanyRenamed",
+            Event::CompanyDisabled {} => "CompanyDisabled",
         }
     }
 
@@ -173,6 +219,8 @@ pub enum Aggregate {
     Family(Family),
     Product(Product),
     Synonyms(SynonymSet),
+    User(User),
+    Company(Company),
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -187,6 +235,8 @@ impl Aggregate {
             Aggregate::Family(_) => StreamType::Family,
             Aggregate::Product(_) => StreamType::Product,
             Aggregate::Synonyms(_) => StreamType::Synonyms,
+            Aggregate::User(_) => StreamType::User,
+            Aggregate::Company(_) => StreamType::Company,
         }
     }
 
@@ -197,7 +247,8 @@ impl Aggregate {
             Aggregate::Brand(_) => None,
             Aggregate::Family(f) => Some(f.category_id),
             Aggregate::Product(p) => Some(p.family_id),
-            Aggregate::Synonyms(_) => None,
+            Aggregate::Synonyms(_) | Aggregate::Company(_) => None,
+            Aggregate::User(u) => u.company_id,
         }
     }
 
@@ -206,6 +257,9 @@ impl Aggregate {
         match self {
             Aggregate::Category(_) | Aggregate::Synonyms(_) => Vec::new(),
             Aggregate::Brand(b) => vec![format!("brand:{}", b.name.to_lowercase())],
+            // A disabled user keeps the address: it names them in the audit trail.
+            Aggregate::User(u) => vec![u.email.claim()],
+            Aggregate::Company(c) => vec![c.claim()],
             Aggregate::Family(f) => vec![format!("family-code:{}", f.code)],
             Aggregate::Product(p) => {
                 let mut claims = vec![p.sku.claim()];
@@ -300,6 +354,36 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
         (Some(A::Synonyms(mut set)), E::SynonymsRemoved {}) => {
             set.removed = true;
             A::Synonyms(set)
+        }
+        (None, E::UserCreated { email, role, company_id, password_hash }) => A::User(User {
+            id: stream_id,
+            email: email.clone(),
+            role: *role,
+            company_id: *company_id,
+            password_hash: password_hash.clone(),
+            disabled: false,
+        }),
+        (Some(A::User(mut u)), e) => {
+            match e {
+                E::UserDisabled {} => u.disabled = true,
+                E::UserPasswordChanged { password_hash } | E::UserPasswordRehashed { password_hash } => {
+                    u.password_hash = password_hash.clone()
+                }
+                E::UserRoleChanged { role } => u.role = role.to,
+                other => return Err(unexpected(other, &Some(A::User(u)))),
+            }
+            A::User(u)
+        }
+        (None, E::CompanyCreated { name }) => {
+            A::Company(Company { id: stream_id, name: name.clone(), disabled: false })
+        }
+        (Some(A::Company(mut c)), E::CompanyRenamed { name }) => {
+            c.name = name.to.clone();
+            A::Company(c)
+        }
+        (Some(A::Company(mut c)), E::CompanyDisabled {}) => {
+            c.disabled = true;
+            A::Company(c)
         }
         (state, other) => return Err(unexpected(other, &state)),
     };

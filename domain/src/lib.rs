@@ -1,4 +1,4 @@
-//! Ferrule's catalog domain. Pure: `decide` turns a command and the state it needs into events,
+//! Ferrule's domain: the catalog, and who may change it (`identity`). Pure: `decide` turns a command and the state it needs into events,
 //! `evolve` folds events into state. No I/O, no clock, no random ids — callers pass them in.
 
 pub mod attributes;
@@ -9,6 +9,7 @@ pub mod events;
 pub mod family;
 #[cfg(test)]
 mod given;
+pub mod identity;
 pub mod names;
 pub mod product;
 pub mod search;

@@ -16,7 +16,7 @@ use domain::family::Family;
 use domain::product::Product;
 use domain::search::{terms, value_terms};
 use domain::specs::Specs;
-use domain::{evolve, format_path, Aggregate, Event};
+use domain::{evolve, format_path, Aggregate, Event, StreamType};
 use event_store::StoredEvent;
 use read_store::tsvector_text;
 use serde_json::{json, Value};
@@ -66,6 +66,11 @@ pub async fn apply(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<Ap
     let mut changed: Vec<Uuid> = Vec::new();
     let mut applied = Applied::default();
     for stored in events {
+        if !StreamType::projected(&stored.stream_type) {
+            // Users and companies stay on the write side: nothing of them is served by queries.
+            applied.skipped += 1;
+            continue;
+        }
         let current = rows.get(&stored.stream_id);
         let version = current.map_or(0, |r| r.version);
         if stored.version <= version {
@@ -248,6 +253,8 @@ async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &Hash
                 synonyms.push(*id, row, "", &mut words)?;
                 phrases.push(json!(set.terms()));
             }
+            // Never loaded nor folded: `apply` skips their events.
+            Aggregate::User(_) | Aggregate::Company(_) => {}
         }
     }
     if !categories.ids.is_empty() {
@@ -471,7 +478,7 @@ async fn refresh_derived(conn: &mut PgConnection, changed: &[(Uuid, &Row)]) -> R
             Aggregate::Category(_) => changed_categories.push(*id),
             Aggregate::Family(_) => changed_families.push(*id),
             Aggregate::Brand(_) => changed_brands.push(*id),
-            Aggregate::Product(_) | Aggregate::Synonyms(_) => {}
+            Aggregate::Product(_) | Aggregate::Synonyms(_) | Aggregate::User(_) | Aggregate::Company(_) => {}
         }
     }
     if changed_categories.is_empty() && changed_families.is_empty() && changed_brands.is_empty() {

@@ -10,6 +10,7 @@
 //! stream — and the hole is filled from the write database, in order, before the message itself.
 //! Just before a batch commits, the query cache's markers move for what it changed (`invalidate`).
 
+use domain::StreamType;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -229,7 +230,8 @@ async fn apply_messages(
             if filled.last().map_or(done.checkpoint, |e| e.position) != previous {
                 return Err(ProjectError::Hole { after: done.checkpoint, before: at });
             }
-            done.filled += filled.len();
+            // Counted as `applied` counts: identity events in the hole are read and skipped.
+            done.filled += filled.iter().filter(|e| StreamType::projected(&e.stream_type)).count();
             done.checkpoint = previous;
             events.extend(filled);
         }

@@ -10,6 +10,7 @@
 
 pub mod jetstream;
 
+use domain::StreamType;
 use std::future::Future;
 use std::time::Duration;
 
@@ -142,7 +143,15 @@ impl Relay {
     pub async fn publish(&self, events: &[StoredEvent], mut previous: i64) -> Result<usize, RelayError> {
         let mut pending = Vec::with_capacity(events.len());
         for event in events {
-            let payload = serde_json::to_vec(event).map_err(|e| RelayError::Publish(e.to_string()))?;
+            let payload = if StreamType::projected(&event.stream_type) {
+                serde_json::to_vec(event)
+            } else {
+                // Identity events go out for completeness of the global order, secrets blanked.
+                let mut shown = event.clone();
+                domain::identity::redact(&mut shown.payload);
+                serde_json::to_vec(&shown)
+            }
+            .map_err(|e| RelayError::Publish(e.to_string()))?;
             let mut headers = HeaderMap::new();
             headers.insert("Nats-Msg-Id", event.event_id.to_string().as_str());
             headers.insert(POSITION_HEADER, event.position.to_string().as_str());

@@ -6,7 +6,8 @@ pub mod pipeline;
 
 use std::str::FromStr;
 
-use command_api::config::{Config, Secret};
+use auth_tokens::Keyring;
+use command_api::config::{AuthConfig, Config};
 use command_api::Application;
 use event_store::EventStore;
 use reqwest::{Method, StatusCode};
@@ -14,18 +15,28 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-pub const TOKEN: &str = "test-admin-token-0123456789";
+/// The admin every test database starts with (created by the first-start bootstrap).
+pub const ADMIN_EMAIL: &str = "admin@ferrule.test";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+/// The kid of the test keyring's signing key.
+pub const KID: &str = "test-1";
 
 pub fn admin_url() -> String {
     std::env::var("FERRULE_TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A running command API and a pool on its database, for looking behind the API.
+#[derive(Clone)]
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub db: PgPool,
     pub store: EventStore,
+    /// The bootstrapped admin's access token, sent by `post`, `put`, `patch`, `delete` and `get`.
+    pub token: String,
+    pub admin_id: Uuid,
+    /// The keys the API signs and verifies with (tests forge tokens with them).
+    pub keyring: Keyring,
 }
 
 /// A response: status, headers and the JSON body (Null when there is none).
@@ -63,12 +74,36 @@ impl Answer {
     }
 }
 
+/// A file holding `ADMIN_PASSWORD`, for the bootstrap configuration (written once, atomically).
+fn admin_password_file() -> std::path::PathBuf {
+    let path = std::env::temp_dir().join("ferrule-test-admin-password");
+    if std::fs::read_to_string(&path).ok().as_deref() != Some(ADMIN_PASSWORD) {
+        let scratch = std::env::temp_dir().join(format!("ferrule-test-admin-password.{}", Uuid::new_v4()));
+        std::fs::write(&scratch, ADMIN_PASSWORD).unwrap_or_else(|e| panic!("{e}"));
+        std::fs::rename(&scratch, &path).unwrap_or_else(|e| panic!("{e}"));
+    }
+    path
+}
+
+/// The identity configuration of test APIs: OWASP's argon2 parameters, and the test admin.
+pub fn auth_config() -> AuthConfig {
+    AuthConfig {
+        bootstrap_admin_email: Some(ADMIN_EMAIL.into()),
+        bootstrap_admin_password_file: Some(admin_password_file()),
+        ..AuthConfig::defaults()
+    }
+}
+
+/// A keyring with one fresh signing key, `KID`.
+pub fn test_keyring() -> Keyring {
+    auth_config().generated_keyring(KID).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn test_config() -> Config {
     Config {
         database_url: String::new(),
         addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
-        admin_token: Secret(TOKEN.into()),
-        admin_actor: "test-admin".into(),
+        auth: auth_config(),
         body_limit_bytes: 64 * 1024,
         db_pool_size: 8,
         append_workers: 4,
@@ -94,23 +129,55 @@ impl TestApp {
             .await
             .unwrap_or_else(|e| panic!("cannot create a test database (is PostgreSQL running?): {e}"));
         let store = EventStore::connect(options, 8).await.unwrap_or_else(|e| panic!("{e}"));
-        Self::over_with(store, Config { addr: test_config().addr, ..config }).await
+        Self::over(store, Config { addr: test_config().addr, ..config }, test_keyring()).await
     }
 
     /// Another command API over the same database, as a second replica would be.
     pub async fn replica(&self) -> TestApp {
-        Self::over(self.store.clone()).await
+        Self::over(self.store.clone(), test_config(), self.keyring.clone()).await
     }
 
-    async fn over(store: EventStore) -> TestApp {
-        Self::over_with(store, test_config()).await
+    /// A command API over the same database with another configuration (same keys).
+    pub async fn replica_with(&self, config: Config) -> TestApp {
+        Self::over(self.store.clone(), config, self.keyring.clone()).await
     }
 
-    async fn over_with(store: EventStore, config: Config) -> TestApp {
-        let app = Application::with_store(&config, store.clone()).await.unwrap_or_else(|e| panic!("{e}"));
+    async fn over(store: EventStore, config: Config, keyring: Keyring) -> TestApp {
+        let app = Application::with_keyring(&config, store.clone(), keyring.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{e:#}"));
         let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
         tokio::spawn(app.run_until(std::future::pending()));
-        TestApp { base: format!("http://{addr}"), client: reqwest::Client::new(), db: store.pool().clone(), store }
+        let mut app = TestApp {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::new(),
+            db: store.pool().clone(),
+            store,
+            token: String::new(),
+            admin_id: Uuid::nil(),
+            keyring,
+        };
+        let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        assert_eq!(login.status, StatusCode::OK, "the bootstrapped admin cannot log in: {login:?}");
+        app.token = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+        app.admin_id = app.token_claims(&app.token).sub;
+        app
+    }
+
+    /// `POST /v1/auth/login`.
+    pub async fn login(&self, email: &str, password: &str) -> Answer {
+        self.send(Method::POST, "/v1/auth/login", Some(serde_json::json!({"email": email, "password": password})), None)
+            .await
+    }
+
+    /// The claims of a token this API issued.
+    pub fn token_claims(&self, token: &str) -> auth_tokens::Claims {
+        let typ = if self.keyring.verify(token, auth_tokens::TokenType::Access).is_ok() {
+            auth_tokens::TokenType::Access
+        } else {
+            auth_tokens::TokenType::Refresh
+        };
+        self.keyring.verify(token, typ).unwrap_or_else(|e| panic!("{e}"))
     }
 
     pub async fn send(&self, method: Method, path: &str, body: Option<Value>, token: Option<&str>) -> Answer {
@@ -134,23 +201,23 @@ impl TestApp {
     }
 
     pub async fn post(&self, path: &str, body: Value) -> Answer {
-        self.send(Method::POST, path, Some(body), Some(TOKEN)).await
+        self.send(Method::POST, path, Some(body), Some(&self.token)).await
     }
 
     pub async fn put(&self, path: &str, body: Value) -> Answer {
-        self.send(Method::PUT, path, Some(body), Some(TOKEN)).await
+        self.send(Method::PUT, path, Some(body), Some(&self.token)).await
     }
 
     pub async fn patch(&self, path: &str, body: Value) -> Answer {
-        self.send(Method::PATCH, path, Some(body), Some(TOKEN)).await
+        self.send(Method::PATCH, path, Some(body), Some(&self.token)).await
     }
 
     pub async fn delete(&self, path: &str) -> Answer {
-        self.send(Method::DELETE, path, None, Some(TOKEN)).await
+        self.send(Method::DELETE, path, None, Some(&self.token)).await
     }
 
     pub async fn get(&self, path: &str) -> Answer {
-        self.send(Method::GET, path, None, Some(TOKEN)).await
+        self.send(Method::GET, path, None, Some(&self.token)).await
     }
 
     /// How many events the store holds.

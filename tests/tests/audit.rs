@@ -1,7 +1,7 @@
 //! The audit trail: every event carries who, which request, which correlation, when, and change
 //! events carry their diff.
 
-use integration_tests::{hex_bolts, TestApp, TOKEN};
+use integration_tests::{hex_bolts, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 use uuid::Uuid;
@@ -17,7 +17,7 @@ async fn events_carry_the_actor_request_correlation_and_time() {
         TestApp::answer(
             app.client
                 .post(format!("{}/v1/products", app.base))
-                .bearer_auth(TOKEN)
+                .bearer_auth(&app.token)
                 .header("x-request-id", request_id)
                 .header("x-correlation-id", correlation.to_string())
                 .header("x-causation-id", causation.to_string())
@@ -43,7 +43,7 @@ async fn events_carry_the_actor_request_correlation_and_time() {
     let event = &trail.body[0];
     assert_eq!(event["event_type"], "ProductCreated");
     assert_eq!(event["schema_version"], 1);
-    assert_eq!(event["actor_id"], "test-admin");
+    assert_eq!(event["actor_id"], app.admin_id.to_string());
     assert_eq!(event["actor_role"], "admin");
     assert_eq!(event["request_id"], "req-audit-2");
     assert_eq!(event["correlation_id"], correlation.to_string());

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use integration_tests::outer::{command_api, rate_limited, serve};
 use integration_tests::pipeline::{redis_url, Pipeline};
-use integration_tests::{hex_bolts, test_config, TestApp, TOKEN};
+use integration_tests::{hex_bolts, test_config, TestApp};
 use reqwest::header::{HeaderMap, ACCEPT_ENCODING, CONTENT_TYPE, ORIGIN};
 use reqwest::{Method, RequestBuilder, StatusCode};
 use serde_json::{json, Value};
@@ -83,13 +83,13 @@ async fn both_services_gzip_json_and_problem_json_for_clients_that_accept_it() {
     let app = &pipeline.app;
     let hex = hex_bolts(app).await;
     let events = format!("{}/v1/streams/{}/events", app.base, hex.hex_bolts);
-    assert_gzipped(app.client.get(&events).bearer_auth(TOKEN), "application/json").await;
+    assert_gzipped(app.client.get(&events).bearer_auth(&app.token), "application/json").await;
     let unknown: serde_json::Map<String, Value> =
         (0..12).map(|i| (format!("not_a_field_{i}"), Value::from(i))).collect();
     let mut invalid = json!({"family_id": hex.family, "name": "Hex bolt"});
     invalid.as_object_mut().unwrap_or_else(|| panic!("an object")).extend(unknown);
     let products = format!("{}/v1/products", app.base);
-    assert_gzipped(app.client.post(&products).bearer_auth(TOKEN).json(&invalid), "application/problem+json").await;
+    assert_gzipped(app.client.post(&products).bearer_auth(&app.token).json(&invalid), "application/problem+json").await;
 
     pipeline.converged().await;
     let query = pipeline.query_api().await;
@@ -124,7 +124,7 @@ async fn every_answer_of_the_command_api_carries_a_request_id_generated_or_echoe
         .await
         .assert_problem(StatusCode::UNAUTHORIZED);
     let too_large = json!({"name": "x".repeat(100 * 1024)});
-    fetch(app.client.post(url("/v1/brands")).bearer_auth(TOKEN).json(&too_large))
+    fetch(app.client.post(url("/v1/brands")).bearer_auth(&app.token).json(&too_large))
         .await
         .assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
     for _ in 0..20 {
@@ -232,11 +232,12 @@ async fn cors_answers_preflights_for_configured_origins_and_says_nothing_to_othe
 }
 
 /// POSTs `body` to `path` in chunks, without `Content-Length`, over a connection of its own.
-async fn post_chunked(base: &str, path: &str, body: &[u8]) -> Raw {
+async fn post_chunked(app: &TestApp, path: &str, body: &[u8]) -> Raw {
+    let (base, token) = (app.base.as_str(), app.token.as_str());
     let addr = base.strip_prefix("http://").unwrap_or(base);
     let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap_or_else(|e| panic!("{e}"));
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\n\
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\n\
          Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
     );
     let mut request = head.into_bytes();
@@ -280,7 +281,11 @@ async fn a_body_over_the_limit_is_413_problem_json_with_or_without_content_lengt
     let too_large = serde_json::to_vec(&json!({"name": "x".repeat(limit + 1)})).unwrap_or_default();
     let brands = format!("{}/v1/brands", app.base);
     let declared = fetch(
-        app.client.post(&brands).bearer_auth(TOKEN).header(CONTENT_TYPE, "application/json").body(too_large.clone()),
+        app.client
+            .post(&brands)
+            .bearer_auth(&app.token)
+            .header(CONTENT_TYPE, "application/json")
+            .body(too_large.clone()),
     )
     .await;
     declared.assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
@@ -288,9 +293,9 @@ async fn a_body_over_the_limit_is_413_problem_json_with_or_without_content_lengt
     let nowhere = fetch(app.client.post(format!("{}/v1/nowhere", app.base)).body(too_large.clone())).await;
     nowhere.assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
 
-    let streamed = post_chunked(&app.base, "/v1/brands", &too_large).await;
+    let streamed = post_chunked(&app, "/v1/brands", &too_large).await;
     streamed.assert_problem(StatusCode::PAYLOAD_TOO_LARGE);
-    let small = post_chunked(&app.base, "/v1/brands", br#"{"name": "Chunked brand"}"#).await;
+    let small = post_chunked(&app, "/v1/brands", br#"{"name": "Chunked brand"}"#).await;
     assert_eq!(small.status, StatusCode::CREATED, "a chunked body under the limit is read: {}", small.text());
 
     let pipeline = Pipeline::start("bodylimit").await;

@@ -394,7 +394,7 @@ async fn bad_parameters_are_422_problems_and_per_page_is_capped() {
 }
 
 async fn synonyms(c: &Catalog, method: reqwest::Method, path: &str, body: Value) -> (i64, Value) {
-    let answer = c.pipeline.app.send(method, path, Some(body), Some(integration_tests::TOKEN)).await;
+    let answer = c.pipeline.app.send(method, path, Some(body), Some(&c.pipeline.app.token)).await;
     assert!(answer.status.is_success(), "{path}: {answer:?}");
     (answer.body["position"].as_i64().unwrap_or_else(|| panic!("{answer:?}")), answer.body)
 }
@@ -438,7 +438,7 @@ async fn synonyms_defined_by_admins_apply_to_queries_until_removed() {
     let answer = c
         .pipeline
         .app
-        .send(reqwest::Method::DELETE, &format!("/v1/synonyms/{id}"), None, Some(integration_tests::TOKEN))
+        .send(reqwest::Method::DELETE, &format!("/v1/synonyms/{id}"), None, Some(&c.pipeline.app.token))
         .await;
     assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
     c.at(answer.body["position"].as_i64().unwrap_or_default());

@@ -1,7 +1,7 @@
 //! Every validation rule, over HTTP: each bad input is refused with the right status and field
 //! codes, and a refused command appends nothing.
 
-use integration_tests::{hex_bolts, TestApp, TOKEN};
+use integration_tests::{hex_bolts, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -85,7 +85,7 @@ async fn bad_requests_get_the_documented_statuses() {
     let malformed = TestApp::answer(
         app.client
             .post(format!("{}/v1/products", app.base))
-            .bearer_auth(TOKEN)
+            .bearer_auth(&app.token)
             .header("content-type", "application/json")
             .body("{\"family_id\": "),
     )

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-/// The command API at one base URL, called with the admin token.
+/// The command API at one base URL, called with an admin's access token.
 #[derive(Clone)]
 pub struct Api {
     client: reqwest::Client,
@@ -41,7 +41,7 @@ impl Api {
         &self.base
     }
 
-    /// A request with the admin token, ready to send.
+    /// A request with the access token, ready to send.
     pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.client.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token)
     }
@@ -55,8 +55,8 @@ impl Api {
         let bytes = response.bytes().await.map_err(|e| self.unreachable(e))?;
         if status == StatusCode::UNAUTHORIZED {
             bail!(
-                "the command API at {} refused the admin token: pass the token it was started with, by --token or \
-                 FERRULE_ADMIN_TOKEN (deploy/local/up keeps it in .local/admin-token)",
+                "the command API at {} refused the access token: it expired (15 minutes by default) or is not an \
+                 admin's; log in again",
                 self.base
             );
         }

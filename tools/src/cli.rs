@@ -47,6 +47,10 @@ pub enum Command {
                       measurements alike, so the ratio stays comparable between runs and machines."
     )]
     Bench(BenchCommand),
+
+    /// Users: create an admin without the API (`ferrule admin create --email … --password-stdin`).
+    #[command(subcommand)]
+    Admin(AdminCommand),
 }
 
 const SEED_ABOUT: &str = "Generate a realistic industrial catalog from a seed number and write it through the command \
@@ -118,9 +122,9 @@ pub struct SeedArgs {
     #[arg(long, env = "FERRULE_API_URL", default_value = "http://127.0.0.1:8080")]
     pub api: String,
 
-    /// Admin bearer token of the command API (with --via http; deploy/local/up keeps it in .local/admin-token).
-    #[arg(long, env = "FERRULE_ADMIN_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
+    /// The admin to log in as (with --via http).
+    #[command(flatten)]
+    pub admin: AdminLogin,
 
     /// Draw the whole catalog and decide every command with the domain in memory, checking the
     /// uniqueness the event store would enforce; write nothing.
@@ -135,8 +139,8 @@ pub enum SeedVia {
 }
 
 impl SeedArgs {
-    /// What to seed where, checked: --via http needs a token.
-    pub fn target(self) -> anyhow::Result<ferrule_seed::Target> {
+    /// What to seed where, checked: --via http logs in first.
+    pub async fn target(self) -> anyhow::Result<ferrule_seed::Target> {
         let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
         if self.dry_run {
             return Ok(ferrule_seed::Target::DryRun { seed: self.seed, products: self.products });
@@ -152,12 +156,7 @@ impl SeedArgs {
                 progress,
             }),
             SeedVia::Http => {
-                let Some(token) = self.token else {
-                    anyhow::bail!(
-                        "--via http needs the command API's admin token: pass --token or set FERRULE_ADMIN_TOKEN \
-                         (deploy/local/up keeps it in .local/admin-token)"
-                    );
-                };
+                let token = self.admin.token(&self.api).await?;
                 ferrule_seed::Target::Http(ferrule_seed::HttpOptions {
                     seed: self.seed,
                     products: self.products,
@@ -177,9 +176,62 @@ pub struct DemoArgs {
     #[arg(long, env = "FERRULE_API_URL", default_value = "http://127.0.0.1:8080")]
     pub api: String,
 
-    /// Admin bearer token (deploy/local/up keeps it in .local/admin-token).
-    #[arg(long, env = "FERRULE_ADMIN_TOKEN", hide_env_values = true)]
-    pub token: String,
+    #[command(flatten)]
+    pub admin: AdminLogin,
+}
+
+/// The admin the tools log in as (deploy/local/up keeps them in .local/admin-email and
+/// .local/admin-password).
+#[derive(Args, Clone)]
+pub struct AdminLogin {
+    /// Email of an admin user.
+    #[arg(long, env = "FERRULE_ADMIN_EMAIL")]
+    pub admin_email: Option<String>,
+
+    /// File holding that admin's password (first line); without it the password is read from stdin.
+    #[arg(long, env = "FERRULE_ADMIN_PASSWORD_FILE")]
+    pub admin_password_file: Option<std::path::PathBuf>,
+}
+
+impl AdminLogin {
+    /// Logs in at the command API and returns the access token.
+    pub async fn token(&self, api: &str) -> anyhow::Result<String> {
+        let Some(email) = &self.admin_email else {
+            anyhow::bail!("name the admin to log in as: --admin-email or FERRULE_ADMIN_EMAIL (deploy/local/up keeps it in .local/admin-email)");
+        };
+        let password = ferrule_seed::login::read_password(self.admin_password_file.as_deref())?;
+        ferrule_seed::login::access_token(api, email, &password).await
+    }
+}
+
+#[derive(Subcommand)]
+pub enum AdminCommand {
+    /// Create an admin (or ops) user directly in the write database — the first admin of a new
+    /// installation, or a way back in. The password is read from standard input.
+    Create(AdminCreateArgs),
+}
+
+#[derive(Args)]
+pub struct AdminCreateArgs {
+    /// PostgreSQL URL of the write database.
+    #[arg(long, env = "FERRULE_WRITE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: String,
+
+    #[arg(long)]
+    pub email: String,
+
+    /// Read the password from standard input (its first line); required, so that it never
+    /// appears in the shell history or the process list.
+    #[arg(long, required = true)]
+    pub password_stdin: bool,
+
+    /// `admin` or `ops`.
+    #[arg(long, default_value = "admin")]
+    pub role: String,
+
+    /// argon2id parameters, as the command API's (FERRULE_ARGON2_*).
+    #[command(flatten)]
+    pub auth: command_api::config::AuthConfig,
 }
 
 #[derive(Subcommand)]
@@ -234,6 +286,24 @@ pub enum BenchCommand {
         • Cached product GET (with --redis-url): GET /v1/products/{id} served from Redis, next to a trivial handler \
         (GET /v1/health/live) of the same server.")]
     Search(SearchArgs),
+
+    /// Login latency (p50, p95) with the configured argon2id parameters, for a right password,
+    /// a wrong one and an unknown email.
+    Login(LoginArgs),
+}
+
+#[derive(Args)]
+pub struct LoginArgs {
+    /// Logins measured per case, one at a time.
+    #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub logins: u32,
+
+    /// argon2id parameters and the rest of the identity configuration (FERRULE_ARGON2_* …).
+    #[command(flatten)]
+    pub auth: command_api::config::AuthConfig,
+
+    #[command(flatten)]
+    pub server: BenchServer,
 }
 
 #[derive(Args)]

@@ -16,7 +16,8 @@ use crate::cli::DemoArgs;
 use catalog::{Owner, Plan, Step, MARKER_BRAND};
 
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
-    let api = Api::new(&args.api, &args.token, 1)?;
+    let token = args.admin.token(&args.api).await?;
+    let api = Api::new(&args.api, &token, 1)?;
     let plan = catalog::plan();
     let started = Instant::now();
     let mut loader = Loader { api, ids: HashMap::new(), answers: Vec::with_capacity(plan.steps.len()) };
@@ -192,10 +193,7 @@ fn summary(plan: &Plan, loader: &Loader, elapsed: Duration) {
     if let Some((step, _)) = plan.examples.first() {
         if let Some(id) = loader.answers.get(*step).and_then(|a| a["id"].as_str()) {
             println!("a stream's events (the audit trail):");
-            println!(
-                "  curl -H \"Authorization: Bearer $FERRULE_ADMIN_TOKEN\" {}/v1/streams/{id}/events",
-                loader.api.base()
-            );
+            println!("  curl -H \"Authorization: Bearer $TOKEN\" {}/v1/streams/{id}/events", loader.api.base());
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `ferrule`: Ferrule's command-line tool — demo data, generated catalogs and benchmarks.
 
+mod admin;
 mod api;
 mod bench;
 mod cli;
@@ -13,7 +14,8 @@ use cli::{Cli, Command};
 async fn main() {
     let result = match Cli::parse().command {
         Command::DemoData(args) => demo::run(args).await,
-        Command::Seed(args) => match args.target() {
+        Command::Admin(command) => admin::run(command).await,
+        Command::Seed(args) => match args.target().await {
             Ok(target) => ferrule_seed::run(target).await,
             Err(error) => Err(error),
         },

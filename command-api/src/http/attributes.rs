@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{context, parse_id, written};
 use crate::error::ApiError;
-use crate::extract::{Actor, JsonBody, RequestIds};
+use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
 use crate::state::AppState;
 
@@ -64,7 +64,7 @@ fn family_of(head: Option<&Head>, id: Uuid) -> Result<&domain::family::Family, A
 #[allow(clippy::too_many_arguments)]
 async fn define(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     owner: Owner,
     id: String,
@@ -92,7 +92,7 @@ async fn define(
 
 async fn remove(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     owner: Owner,
     id: String,

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{context, written};
 use crate::error::ApiError;
-use crate::extract::{Actor, JsonBody, RequestIds};
+use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -27,7 +27,7 @@ struct CreateBrand {
 
 async fn create(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateBrand>,
 ) -> Result<Response, ApiError> {

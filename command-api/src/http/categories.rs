@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
 use crate::error::ApiError;
-use crate::extract::{Actor, JsonBody, RequestIds};
+use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::Committed;
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ fn category_body(committed: &Committed, id: Uuid) -> Result<serde_json::Value, A
 
 async fn create(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateCategory>,
 ) -> Result<Response, ApiError> {
@@ -85,7 +85,7 @@ async fn create(
 
 async fn update(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<UpdateCategory>,
@@ -106,7 +106,7 @@ async fn update(
 
 async fn retire(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

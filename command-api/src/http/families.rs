@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{context, written};
 use crate::error::ApiError;
-use crate::extract::{Actor, JsonBody, RequestIds};
+use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::Head;
 use crate::state::AppState;
 
@@ -33,7 +33,7 @@ struct CreateFamilyBody {
 
 async fn create(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateFamilyBody>,
 ) -> Result<Response, ApiError> {

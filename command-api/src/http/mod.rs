@@ -2,12 +2,17 @@
 
 mod attributes;
 mod audit;
+mod auth;
 mod brands;
 mod categories;
+mod companies;
 mod families;
 mod health;
 mod products;
 mod synonyms;
+mod users;
+
+use std::collections::HashMap;
 
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,7 +24,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::{Actor, RequestIds};
-use crate::service::CommandContext;
+use crate::service::{CommandContext, Head};
 use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
@@ -31,16 +36,24 @@ pub fn router() -> Router<AppState> {
         .merge(products::router())
         .merge(synonyms::router())
         .merge(audit::router())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(companies::router())
         .merge(health::router())
         .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
 }
 
 /// The command's audit metadata: the authenticated actor and the request's ids.
 fn context(actor: &Actor, ids: RequestIds) -> CommandContext {
+    context_of(&actor.user_id.to_string(), actor.role.as_str(), ids)
+}
+
+/// The audit metadata of a command by whoever `actor_id` and `actor_role` name.
+fn context_of(actor_id: &str, actor_role: &str, ids: RequestIds) -> CommandContext {
     CommandContext {
         metadata: Metadata {
-            actor_id: actor.id.clone(),
-            actor_role: actor.role.to_owned(),
+            actor_id: actor_id.to_owned(),
+            actor_role: actor_role.to_owned(),
             request_id: ids.request_id,
             correlation_id: ids.correlation_id,
             causation_id: ids.causation_id,
@@ -64,6 +77,20 @@ fn written(status: StatusCode, position: i64, mut body: Value) -> Response {
 /// Ids in paths: anything that is not a UUID names nothing, so it is a 404.
 fn parse_id(text: &str, entity: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(text).map_err(|_| ApiError::NotFound(format!("{entity} {text} does not exist")))
+}
+
+/// The state of a loaded stream as `of` reads it (or its 404), refused as stale unless the stream
+/// is at `expected` (when given).
+fn current<'h, T>(
+    heads: &'h HashMap<Uuid, Head>,
+    id: Uuid,
+    expected: Option<i64>,
+    of: impl Fn(Option<&'h Head>, Uuid) -> Result<&'h T, ApiError>,
+) -> Result<&'h T, ApiError> {
+    let head = heads.get(&id);
+    let found = of(head, id)?;
+    check_version(expected, head.map_or(0, |h| h.version))?;
+    Ok(found)
 }
 
 /// A stale `expected_version` is refused before anything is decided.

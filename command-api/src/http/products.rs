@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
 use crate::error::ApiError;
-use crate::extract::{parse_reporting_all, Actor, JsonBody, RequestIds};
+use crate::extract::{parse_reporting_all, Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
 use crate::state::AppState;
 
@@ -65,7 +65,7 @@ fn product_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
 
 async fn create(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateProductBody>,
 ) -> Result<Response, ApiError> {
@@ -95,7 +95,7 @@ async fn existing(state: &AppState, id: &str) -> Result<(Uuid, Head, Product), A
 
 async fn update(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<UpdateProductBody>,
@@ -116,7 +116,7 @@ async fn update(
 
 async fn retire(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<String>,
     body: axum::body::Bytes,

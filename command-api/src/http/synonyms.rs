@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
 use crate::error::ApiError;
-use crate::extract::{Actor, JsonBody, RequestIds};
+use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
 use crate::state::AppState;
 
@@ -33,7 +33,7 @@ struct Phrases {
 
 async fn create(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<Phrases>,
 ) -> Result<Response, ApiError> {
@@ -45,7 +45,7 @@ async fn create(
 
 async fn replace(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<String>,
     JsonBody(body): JsonBody<Phrases>,
@@ -67,7 +67,7 @@ async fn replace(
 
 async fn remove(
     State(state): State<AppState>,
-    actor: Actor,
+    Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {

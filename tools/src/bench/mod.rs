@@ -4,6 +4,8 @@
 //! This module holds what every benchmark shares: running N concurrent clients for a timed phase
 //! with a live rate, latency histograms, the results table, and stopping cleanly on Ctrl-C.
 
+mod local;
+mod login;
 mod pipeline;
 mod search;
 mod write;
@@ -25,6 +27,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Write(args) => write::run(args).await,
         BenchCommand::Pipeline(args) => pipeline::run(args).await,
         BenchCommand::Search(args) => search::run(args).await,
+        BenchCommand::Login(args) => login::run(args).await,
     }
 }
 

@@ -6,23 +6,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use command_api::config::{Config, Secret};
-use command_api::Application;
+use command_api::config::{AuthConfig, Config};
 use event_store::EventStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
-use tokio::sync::oneshot;
-use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::local::LocalApi;
 use super::{interrupted, measure, print_table, Failure, Phase};
 use crate::api::{describe, Api};
 use crate::cli::WriteArgs;
 
-/// The in-process command API's admin token; it listens on 127.0.0.1 only, for this run.
-const TOKEN: &str = "ferrule-bench-admin-token";
 const TARGET: f64 = 0.5;
 
 pub async fn run(args: WriteArgs) -> anyhow::Result<()> {
@@ -233,8 +229,7 @@ pub(super) struct HttpTarget {
     pub(super) api: Api,
     pub(super) store: EventStore,
     pub(super) family_id: String,
-    stop: oneshot::Sender<()>,
-    server: JoinHandle<std::io::Result<()>>,
+    local: LocalApi,
 }
 
 impl HttpTarget {
@@ -246,8 +241,7 @@ impl HttpTarget {
         let config = Config {
             database_url: String::new(),
             addr: "127.0.0.1:0".parse()?,
-            admin_token: Secret(TOKEN.into()),
-            admin_actor: "bench".into(),
+            auth: AuthConfig::defaults(),
             body_limit_bytes: 256 * 1024,
             db_pool_size: args.api_pool_size,
             append_workers: args.append_workers,
@@ -259,16 +253,12 @@ impl HttpTarget {
             http: service_http::HttpConfig::unlimited(),
             log_format: Default::default(),
         };
-        let app = Application::with_store(&config, store.clone()).await?;
-        let api = Api::new(&format!("http://{}", app.local_addr()?), TOKEN, args.clients as usize)?;
-        let (stop, stopped) = oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until(async {
-            let _ = stopped.await;
-        }));
+        let local = LocalApi::start(store.clone(), config).await?;
+        let api = Api::new(&local.base, &local.token, args.clients as usize)?;
         let family_id = match setup_catalog(&api).await {
             Ok(id) => id,
             Err(e) => {
-                let target = HttpTarget { api, store, family_id: String::new(), stop, server };
+                let target = HttpTarget { api, store, family_id: String::new(), local };
                 target.stop().await;
                 return Err(e.context("setting up the benchmark's catalog through the command API failed"));
             }
@@ -278,7 +268,7 @@ impl HttpTarget {
             api.base(),
             scratch.names.last().map_or("?", String::as_str)
         );
-        Ok(HttpTarget { api, store, family_id, stop, server })
+        Ok(HttpTarget { api, store, family_id, local })
     }
 
     /// Creates one product and reads back the event row it wrote.
@@ -323,10 +313,7 @@ impl HttpTarget {
     /// Stops the server (finishing requests in flight) and closes its pool.
     pub(super) async fn stop(self) {
         drop(self.api);
-        let _ = self.stop.send(());
-        if tokio::time::timeout(Duration::from_secs(10), self.server).await.is_err() {
-            eprintln!("the command API did not stop within 10s; closing its pool anyway");
-        }
+        self.local.stop().await;
         self.store.pool().close().await;
     }
 }

@@ -68,7 +68,9 @@ impl Client {
         let status = response.status();
         let body = response.json().await.unwrap_or(Value::Null);
         if status == StatusCode::UNAUTHORIZED {
-            bail!("the command API refused the admin token: pass the one it was started with (--token / FERRULE_ADMIN_TOKEN)");
+            bail!(
+                "the command API refused the access token: it may have expired (log in again) or lack the admin role"
+            );
         }
         Ok((status, body))
     }

@@ -12,6 +12,7 @@ mod catalog;
 mod database;
 mod dice;
 mod http;
+pub mod login;
 pub mod offline;
 pub mod plan;
 mod report;

@@ -1,0 +1,118 @@
+//! Company accounts and their buyers: `POST /v1/companies`, `PATCH /v1/companies/{id}` (rename),
+//! `POST /v1/companies/{id}/disable`, `POST /v1/companies/{id}/users` (a buyer). Admins only.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{patch, post};
+use axum::Router;
+use domain::identity::company::{self, Company};
+use domain::identity::Role;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::users::user_body;
+use super::{context, current, parse_id, written};
+use crate::error::ApiError;
+use crate::extract::{Admin, JsonBody, RequestIds};
+use crate::identity::accounts::{self, company_of};
+use crate::service::Committed;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/companies", post(create))
+        .route("/v1/companies/{id}", patch(rename))
+        .route("/v1/companies/{id}/disable", post(disable))
+        .route("/v1/companies/{id}/users", post(create_buyer))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Named {
+    name: String,
+    #[serde(default)]
+    expected_version: Option<i64>,
+}
+
+async fn create(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ids: RequestIds,
+    JsonBody(body): JsonBody<Named>,
+) -> Result<Response, ApiError> {
+    let id = Uuid::now_v7();
+    let ctx = context(&actor, ids);
+    let committed = state.catalog.change_streams(&ctx, &[], |_| Ok(company::create(id, &body.name)?)).await?;
+    Ok(written(StatusCode::CREATED, committed.position, company_body(&committed, id)?))
+}
+
+async fn rename(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ids: RequestIds,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<Named>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "company")?;
+    let ctx = context(&actor, ids);
+    let committed = state
+        .catalog
+        .change_streams(&ctx, &[id], |heads| {
+            Ok(company::rename(current(heads, id, body.expected_version, company_of)?, &body.name)?)
+        })
+        .await?;
+    Ok(written(StatusCode::OK, committed.position, company_body(&committed, id)?))
+}
+
+/// Its buyers can no longer log in or refresh (checked at login and refresh).
+async fn disable(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ids: RequestIds,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "company")?;
+    let ctx = context(&actor, ids);
+    let committed = state
+        .catalog
+        .change_streams(&ctx, &[id], |heads| Ok(company::disable(company_of(heads.get(&id), id)?)?))
+        .await?;
+    Ok(written(StatusCode::OK, committed.position, company_body(&committed, id)?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateBuyer {
+    email: String,
+    password: String,
+}
+
+async fn create_buyer(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ids: RequestIds,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<CreateBuyer>,
+) -> Result<Response, ApiError> {
+    let company_id = parse_id(&id, "company")?;
+    let ctx = context(&actor, ids);
+    let (id, committed) = accounts::create_user(
+        &state.identity.passwords,
+        &state.catalog,
+        &ctx,
+        &body.email,
+        body.password,
+        Role::Buyer,
+        Some(company_id),
+    )
+    .await?;
+    Ok(written(StatusCode::CREATED, committed.position, user_body(&committed, id)?))
+}
+
+fn company_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+    let head = committed.head(id);
+    let Company { name, disabled, .. } = company_of(head, id)?;
+    Ok(json!({ "id": id, "name": name, "disabled": disabled, "version": head.map_or(0, |h| h.version) }))
+}

@@ -1,0 +1,51 @@
+//! Company accounts: a name unique across companies, and whether they may still act. Their users
+//! are buyers.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::error::DomainError;
+use crate::events::{Change, Event, NewEvent, StreamType};
+use crate::names::parse_name;
+
+pub const NAME_MAX: usize = 200;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Company {
+    pub id: Uuid,
+    pub name: String,
+    pub disabled: bool,
+}
+
+impl Company {
+    /// The event store claim that keeps company names unique (case aside).
+    pub fn claim(&self) -> String {
+        format!("company:{}", self.name.to_lowercase())
+    }
+}
+
+fn event(id: Uuid, event: Event) -> Vec<NewEvent> {
+    vec![NewEvent { stream_id: id, stream_type: StreamType::Company, event }]
+}
+
+pub fn create(id: Uuid, name: &str) -> Result<Vec<NewEvent>, DomainError> {
+    let name = parse_name("name", name, NAME_MAX).map_err(|e| DomainError::Invalid(vec![e]))?;
+    Ok(event(id, Event::CompanyCreated { name }))
+}
+
+/// A new name; the name it has is no change.
+pub fn rename(company: &Company, name: &str) -> Result<Vec<NewEvent>, DomainError> {
+    let name = parse_name("name", name, NAME_MAX).map_err(|e| DomainError::Invalid(vec![e]))?;
+    if name == company.name {
+        return Ok(Vec::new());
+    }
+    Ok(event(company.id, Event::CompanyRenamed { name: Change { from: company.name.clone(), to: name } }))
+}
+
+/// Its buyers can no longer log in or refresh. Disabling it again is no change.
+pub fn disable(company: &Company) -> Result<Vec<NewEvent>, DomainError> {
+    if company.disabled {
+        return Ok(Vec::new());
+    }
+    Ok(event(company.id, Event::CompanyDisabled {}))
+}

@@ -283,7 +283,11 @@ pub async fn read_model(pool: &PgPool) -> Value {
     let mut model = serde_json::Map::new();
     for (table, order) in tables {
         let rows: Option<Value> =
-            sqlx::query_scalar(&format!("SELECT jsonb_agg(to_jsonb(t) ORDER BY {order}) FROM catalog.{table} t"))
+            // `changed_at` marks when a product row was last written (for the query API's search
+            // index): a rebuild writes every row again, so it is left out of the comparison.
+            sqlx::query_scalar(&format!(
+                "SELECT jsonb_agg(to_jsonb(t) - 'changed_at' ORDER BY {order}) FROM catalog.{table} t"
+            ))
                 .fetch_one(pool)
                 .await
                 .unwrap_or_else(|e| panic!("{e}"));

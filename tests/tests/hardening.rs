@@ -144,7 +144,8 @@ async fn a_query_that_outlasts_the_timeout_is_503_problem_json_with_its_request_
     let query = pipeline.query_api_with(None, HttpConfig::unlimited(), 1).await;
     let client = &pipeline.app.client;
     // The read model will not reach this position: the request waits until the timeout ends it.
-    let slow = fetch(client.get(format!("{query}/v1/categories")).header("x-min-position", "999999999")).await;
+    let never = i64::MAX.to_string();
+    let slow = fetch(client.get(format!("{query}/v1/categories")).header("x-min-position", never)).await;
     slow.assert_problem(StatusCode::SERVICE_UNAVAILABLE);
     let ok = fetch(client.get(format!("{query}/v1/categories")).header("x-request-id", "q-1")).await;
     assert_eq!((ok.status, ok.header("x-request-id")), (StatusCode::OK, "q-1"));

@@ -75,6 +75,17 @@ impl Ord for Num {
 
 const NO_CATEGORY: u32 = u32::MAX;
 
+/// Sets of at most this many products are counted product by product (their entries read from
+/// the documents); larger ones value by value, with bitmap intersections.
+const SCAN_BELOW: u64 = 4_096;
+
+/// What a facet entry holds.
+enum Kind {
+    Value(Box<str>),
+    Number(f64),
+    Other,
+}
+
 struct Doc {
     id: Uuid,
     name: Box<str>,
@@ -113,6 +124,7 @@ pub struct Index {
     key_ids: Interned<Box<str>>,
     keyed: Vec<RoaringBitmap>,
     entry_keys: Vec<u32>,
+    entry_kinds: Vec<Kind>,
     category_ids: Interned<Uuid>,
     categories: Vec<RoaringBitmap>,
 }
@@ -212,17 +224,36 @@ impl Index {
         let (key, rest) = entry.split_at(at);
         let key_id = intern(&mut self.key_ids, key, &mut self.keyed);
         self.entry_keys.push(key_id);
-        if rest.is_empty() {
-            return;
-        }
-        let value = &rest[1..];
-        if rest.starts_with('=') {
+        let value = rest.get(1..).unwrap_or_default();
+        let kind = if rest.starts_with('=') {
             self.values.entry(Box::from(key)).or_default().push((Box::from(value), id));
-        } else if let Ok(number) = value.parse::<f64>() {
-            if number.is_finite() {
-                self.numbers.entry(Box::from(key)).or_default().insert(Num(number), id);
+            Kind::Value(Box::from(value))
+        } else {
+            match value.parse::<f64>() {
+                Ok(number) if rest.starts_with('#') && number.is_finite() => {
+                    self.numbers.entry(Box::from(key)).or_default().insert(Num(number), id);
+                    Kind::Number(number)
+                }
+                _ => Kind::Other,
             }
-        }
+        };
+        self.entry_kinds.push(kind);
+    }
+
+    /// The entries of `key` the products of a small set hold, each once per product.
+    fn scan<'a, 'b>(
+        &'a self,
+        key: &str,
+        within: &'b RoaringBitmap,
+    ) -> impl Iterator<Item = (u32, &'a Kind)> + use<'a, 'b> {
+        let key = self.key_ids.ids.get(key).copied();
+        within.iter().flat_map(move |doc| {
+            self.docs[doc as usize]
+                .entries
+                .iter()
+                .filter(move |entry| Some(self.entry_keys[**entry as usize]) == key)
+                .map(|entry| (*entry, &self.entry_kinds[*entry as usize]))
+        })
     }
 
     pub fn live(&self) -> &RoaringBitmap {
@@ -272,6 +303,15 @@ impl Index {
 
     /// How many of `within` hold each value of `key`, the values none holds left out.
     pub fn value_counts(&self, key: &str, within: &RoaringBitmap) -> Vec<(&str, u64)> {
+        if within.len() <= SCAN_BELOW {
+            let mut counts: HashMap<u32, (&str, u64)> = HashMap::new();
+            for (entry, kind) in self.scan(key, within) {
+                if let Kind::Value(value) = kind {
+                    counts.entry(entry).or_insert((value, 0)).1 += 1;
+                }
+            }
+            return counts.into_values().collect();
+        }
         let Some(values) = self.values.get(key).filter(|_| self.held(key, within)) else { return Vec::new() };
         values
             .iter()
@@ -282,6 +322,13 @@ impl Index {
 
     /// The least and greatest number under `key` among `within`.
     pub fn bounds(&self, key: &str, within: &RoaringBitmap) -> Option<(f64, f64)> {
+        if within.len() <= SCAN_BELOW {
+            return self.scan(key, within).fold(None, |bounds, (_, kind)| match (bounds, kind) {
+                (None, Kind::Number(n)) => Some((*n, *n)),
+                (Some((min, max)), Kind::Number(n)) => Some((n.min(min), n.max(max))),
+                (bounds, _) => bounds,
+            });
+        }
         let numbers = self.numbers.get(key).filter(|_| self.held(key, within))?;
         let held = |(_, id): &(&Num, &u32)| !self.entries[**id as usize].is_disjoint(within);
         let min = numbers.iter().find(held)?.0 .0;

@@ -136,3 +136,29 @@ proptest! {
         prop_assert_eq!(followed.len(), loaded.len());
     }
 }
+
+proptest! {
+    /// Counting product by product (small sets) and value by value (large ones) agree.
+    #[test]
+    fn small_and_large_sets_are_counted_alike(values in prop::collection::vec((0u8..5, 0u32..40), 1..200)) {
+        let mut index = Index::default();
+        for (n, (select, number)) in values.iter().enumerate() {
+            let facets = [format!("colour=c{select}"), format!("size#{number}")];
+            let facets: Vec<&str> = facets.iter().map(String::as_str).collect();
+            index.upsert(product(n as u128, "p", BOLTS, &["p"], &[], &facets));
+        }
+        // A large set: every product, padded past the scan threshold with products without the keys.
+        let mut large = index.live().clone();
+        for n in 0..5_000u128 {
+            index.upsert(product(10_000 + n, "q", MOTORS, &["q"], &[], &[]));
+        }
+        large |= index.in_categories(&[MOTORS]);
+        let small: RoaringBitmap = (0..values.len() as u32).collect();
+        let mut from_docs = index.value_counts("colour", &small);
+        let mut from_bitmaps = index.value_counts("colour", &large);
+        from_docs.sort();
+        from_bitmaps.sort();
+        prop_assert_eq!(from_docs, from_bitmaps);
+        prop_assert_eq!(index.bounds("size", &small), index.bounds("size", &large));
+    }
+}

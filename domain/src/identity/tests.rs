@@ -51,7 +51,8 @@ fn a_staff_user_is_created_with_a_normalized_email_that_it_claims() {
 
 #[test]
 fn a_buyer_needs_an_active_company_and_staff_belong_to_none() {
-    let acme = Company { id: Uuid::from_u128(5), name: "ACME".into(), disabled: false };
+    let acme =
+        Company { id: Uuid::from_u128(5), name: "ACME".into(), disabled: false, payment_terms: Default::default() };
     let events = decided(user::create(Uuid::from_u128(1), "b@acme.io", Role::Buyer, Some(&acme), hash(1)));
     assert_eq!(user_of(&events).company_id, Some(acme.id));
     assert!(matches!(user::create(Uuid::nil(), "b@acme.io", Role::Buyer, None, hash(1)), Err(DomainError::Invalid(_))));

@@ -217,9 +217,9 @@ pub fn place_order(
     if !short.is_empty() {
         return Err(DomainError::Conflict(format!("not enough stock for {}", short.join(", "))));
     }
-    let currency = placed_lines[0].line_total.currency;
-    let total = Money::sum(currency, placed_lines.iter().map(|l| l.line_total))
-        .map_err(|_| DomainError::invalid("lines", "total_too_large", "the order total is too large"))?;
+    let too_large = || DomainError::invalid("lines", "total_too_large", "the order total is too large");
+    let currency = placed_lines.first().map(|l| l.line_total.currency).ok_or_else(too_large)?;
+    let total = Money::sum(currency, placed_lines.iter().map(|l| l.line_total)).map_err(|_| too_large())?;
     let placed = PlacedOrder {
         company_id: company.id,
         buyer_id: buyer.id,

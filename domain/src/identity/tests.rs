@@ -115,6 +115,25 @@ fn given_a_company_when_renamed_and_disabled_then_its_claim_follows_the_name() {
 }
 
 #[test]
+fn a_company_pays_prepaid_until_its_terms_are_set_and_old_snapshots_read_so() {
+    let old: Company =
+        serde_json::from_value(serde_json::json!({"id": Uuid::from_u128(5), "name": "ACME", "disabled": false}))
+            .unwrap();
+    assert_eq!(old.payment_terms, company::PaymentTerms::Prepaid);
+    let events = decided(company::set_payment_terms(&old, company::PaymentTerms::Net60));
+    let terms = Change { from: company::PaymentTerms::Prepaid, to: company::PaymentTerms::Net60 };
+    assert_eq!(events, [Event::CompanyPaymentTermsSet { terms }]);
+    let Aggregate::Company(after) = given(old.id, &[Event::CompanyCreated { name: "ACME".into() }, events[0].clone()])
+    else {
+        panic!()
+    };
+    assert_eq!(after.payment_terms, company::PaymentTerms::Net60);
+    assert!(decided(company::set_payment_terms(&after, company::PaymentTerms::Net60)).is_empty());
+    assert_eq!(company::PaymentTerms::parse("net30"), Some(company::PaymentTerms::Net30));
+    assert_eq!(serde_json::to_value(company::PaymentTerms::Net30).unwrap(), "net30");
+}
+
+#[test]
 fn roles_permit_their_own_work_and_admins_everything() {
     assert!(Role::Admin.permits(Role::Ops) && Role::Admin.permits(Role::Buyer) && Role::Ops.permits(Role::Ops));
     assert!(!Role::Ops.permits(Role::Admin) && !Role::Buyer.permits(Role::Admin) && !Role::Buyer.permits(Role::Ops));

@@ -1,6 +1,9 @@
-//! The events of the catalog, with stable type names, and the fold that turns them into state.
+//! The events of the catalog, identity and commerce, with stable type names, and the fold that
+//! turns them into state.
 
 use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -9,8 +12,15 @@ use uuid::Uuid;
 use crate::attributes::{AttributeDefinition, AttributeKey};
 use crate::brand::Brand;
 use crate::category::Category;
+use crate::commerce::cart::Cart;
+use crate::commerce::money::{Currency, Quantity};
+use crate::commerce::order::{Order, OrderStatus, PlacedOrder, ShippedLine};
+use crate::commerce::price_list::{PriceBreak, PriceList};
+use crate::commerce::stock::{AdjustmentReason, Stock};
+use crate::commerce::terms::{ProductTerms, PurchasingRules};
+use crate::commerce::Money;
 use crate::family::Family;
-use crate::identity::company::Company;
+use crate::identity::company::{Company, PaymentTerms};
 use crate::identity::user::User;
 use crate::identity::{Email, PasswordHash, Role};
 use crate::names::{FamilyCode, Sku};
@@ -38,6 +48,11 @@ pub enum StreamType {
     Synonyms,
     User,
     Company,
+    ProductTerms,
+    PriceList,
+    Stock,
+    Cart,
+    Order,
 }
 
 impl StreamType {
@@ -50,13 +65,19 @@ impl StreamType {
             StreamType::Synonyms => "synonyms",
             StreamType::User => "user",
             StreamType::Company => "company",
+            StreamType::ProductTerms => "product_terms",
+            StreamType::PriceList => "price_list",
+            StreamType::Stock => "stock",
+            StreamType::Cart => "cart",
+            StreamType::Order => "order",
         }
     }
 
     /// Whether the read model projects streams of this stored type: the catalog's, not the
-    /// identity streams (users and companies), which only the write side reads.
+    /// identity streams (users and companies), which only the write side reads. Commerce streams
+    /// are not projected until the projector has tables for them.
     pub fn projected(stored: &str) -> bool {
-        !matches!(stored, "user" | "company")
+        matches!(stored, "category" | "brand" | "family" | "product" | "synonyms")
     }
 }
 
@@ -145,6 +166,131 @@ pub enum Event {
         name: Change<String>,
     },
     CompanyDisabled {},
+    CompanyPaymentTermsSet {
+        terms: Change<PaymentTerms>,
+    },
+    /// The first event of a product's terms stream (`commerce::terms_id`).
+    ProductTermsOpened {
+        product_id: Uuid,
+    },
+    /// `None` withdraws the list price.
+    ListPriceSet {
+        price: Change<Option<Money>>,
+    },
+    PurchasingRulesSet {
+        rules: Change<PurchasingRules>,
+    },
+    PriceListCreated {
+        name: String,
+        currency: Currency,
+        priority: i32,
+        valid_from: Option<NaiveDate>,
+        valid_until: Option<NaiveDate>,
+    },
+    /// A product's breaks on the list (`from` is empty for a product new to the list).
+    PriceListEntrySet {
+        product_id: Uuid,
+        breaks: Change<Vec<PriceBreak>>,
+    },
+    PriceListEntryRemoved {
+        product_id: Uuid,
+        breaks: Vec<PriceBreak>,
+    },
+    PriceListAssigned {
+        company_id: Uuid,
+    },
+    PriceListUnassigned {
+        company_id: Uuid,
+    },
+    PriceListRescheduled {
+        valid_from: Change<Option<NaiveDate>>,
+        valid_until: Change<Option<NaiveDate>>,
+    },
+    PriceListPrioritized {
+        priority: Change<i32>,
+    },
+    /// The first event of a stock stream (`commerce::stock_id`).
+    StockOpened {
+        product_id: Uuid,
+        warehouse_id: Uuid,
+    },
+    StockReceived {
+        quantity: Quantity,
+        on_hand: Change<u64>,
+    },
+    StockAdjusted {
+        by: i64,
+        reason: AdjustmentReason,
+        on_hand: Change<u64>,
+    },
+    StockReserved {
+        order_id: Uuid,
+        quantity: Quantity,
+        reserved: Change<u64>,
+    },
+    /// Ordered beyond what was available, under a `Backorder` policy; reserved later by
+    /// `StockAllocated`.
+    StockBackordered {
+        order_id: Uuid,
+        quantity: Quantity,
+    },
+    StockAllocated {
+        order_id: Uuid,
+        quantity: Quantity,
+        reserved: Change<u64>,
+    },
+    /// Everything the order held: `quantity` reserved and `backordered`.
+    StockReleased {
+        order_id: Uuid,
+        quantity: u64,
+        backordered: u64,
+        reserved: Change<u64>,
+    },
+    StockShipped {
+        order_id: Uuid,
+        quantity: Quantity,
+        on_hand: Change<u64>,
+        reserved: Change<u64>,
+    },
+    /// The first event of a buyer's cart (`commerce::cart_id`).
+    CartOpened {
+        buyer_id: Uuid,
+        company_id: Uuid,
+    },
+    CartLineAdded {
+        product_id: Uuid,
+        quantity: Quantity,
+    },
+    CartLineQuantityChanged {
+        product_id: Uuid,
+        quantity: Change<Quantity>,
+    },
+    CartLineRemoved {
+        product_id: Uuid,
+        quantity: Quantity,
+    },
+    /// The cart became `order_id` and is empty again.
+    CartCheckedOut {
+        order_id: Uuid,
+    },
+    /// Everything the order was placed with, prices resolved and frozen.
+    OrderPlaced(PlacedOrder),
+    OrderConfirmed {
+        status: Change<OrderStatus>,
+    },
+    /// One shipment (`shipment_id`) of some of the order's lines.
+    OrderShipped {
+        shipment_id: Uuid,
+        lines: Vec<ShippedLine>,
+        status: Change<OrderStatus>,
+    },
+    OrderDelivered {
+        status: Change<OrderStatus>,
+    },
+    OrderCancelled {
+        reason: String,
+        status: Change<OrderStatus>,
+    },
 }
 
 /// The schema version written with every event of this build.
@@ -175,6 +321,35 @@ impl Event {
             Event::CompanyCreated { .. } => "CompanyCreated",
             Event::CompanyRenamed { .. } => "CompanyRenamed",
             Event::CompanyDisabled {} => "CompanyDisabled",
+            Event::CompanyPaymentTermsSet { .. } => "CompanyPaymentTermsSet",
+            Event::ProductTermsOpened { .. } => "ProductTermsOpened",
+            Event::ListPriceSet { .. } => "ListPriceSet",
+            Event::PurchasingRulesSet { .. } => "PurchasingRulesSet",
+            Event::PriceListCreated { .. } => "PriceListCreated",
+            Event::PriceListEntrySet { .. } => "PriceListEntrySet",
+            Event::PriceListEntryRemoved { .. } => "PriceListEntryRemoved",
+            Event::PriceListAssigned { .. } => "PriceListAssigned",
+            Event::PriceListUnassigned { .. } => "PriceListUnassigned",
+            Event::PriceListRescheduled { .. } => "PriceListRescheduled",
+            Event::PriceListPrioritized { .. } => "PriceListPrioritized",
+            Event::StockOpened { .. } => "StockOpened",
+            Event::StockReceived { .. } => "StockReceived",
+            Event::StockAdjusted { .. } => "StockAdjusted",
+            Event::StockReserved { .. } => "StockReserved",
+            Event::StockBackordered { .. } => "StockBackordered",
+            Event::StockAllocated { .. } => "StockAllocated",
+            Event::StockReleased { .. } => "StockReleased",
+            Event::StockShipped { .. } => "StockShipped",
+            Event::CartOpened { .. } => "CartOpened",
+            Event::CartLineAdded { .. } => "CartLineAdded",
+            Event::CartLineQuantityChanged { .. } => "CartLineQuantityChanged",
+            Event::CartLineRemoved { .. } => "CartLineRemoved",
+            Event::CartCheckedOut { .. } => "CartCheckedOut",
+            Event::OrderPlaced(_) => "OrderPlaced",
+            Event::OrderConfirmed { .. } => "OrderConfirmed",
+            Event::OrderShipped { .. } => "OrderShipped",
+            Event::OrderDelivered { .. } => "OrderDelivered",
+            Event::OrderCancelled { .. } => "OrderCancelled",
         }
     }
 
@@ -221,6 +396,11 @@ pub enum Aggregate {
     Synonyms(SynonymSet),
     User(User),
     Company(Company),
+    ProductTerms(ProductTerms),
+    PriceList(PriceList),
+    Stock(Stock),
+    Cart(Cart),
+    Order(Order),
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -237,10 +417,17 @@ impl Aggregate {
             Aggregate::Synonyms(_) => StreamType::Synonyms,
             Aggregate::User(_) => StreamType::User,
             Aggregate::Company(_) => StreamType::Company,
+            Aggregate::ProductTerms(_) => StreamType::ProductTerms,
+            Aggregate::PriceList(_) => StreamType::PriceList,
+            Aggregate::Stock(_) => StreamType::Stock,
+            Aggregate::Cart(_) => StreamType::Cart,
+            Aggregate::Order(_) => StreamType::Order,
         }
     }
 
-    /// The stream this one hangs under: a category's parent, a family's category, a product's family.
+    /// The stream this one hangs under: a category's parent, a family's category, a product's
+    /// family, a user's company; a product's terms and stock hang under the product, a cart and an
+    /// order under the company.
     pub fn parent_id(&self) -> Option<Uuid> {
         match self {
             Aggregate::Category(c) => c.parent_id,
@@ -249,6 +436,11 @@ impl Aggregate {
             Aggregate::Product(p) => Some(p.family_id),
             Aggregate::Synonyms(_) | Aggregate::Company(_) => None,
             Aggregate::User(u) => u.company_id,
+            Aggregate::ProductTerms(t) => Some(t.product_id),
+            Aggregate::Stock(s) => Some(s.product_id),
+            Aggregate::Cart(c) => Some(c.company_id),
+            Aggregate::Order(o) => Some(o.placed.company_id),
+            Aggregate::PriceList(_) => None,
         }
     }
 
@@ -256,6 +448,12 @@ impl Aggregate {
     pub fn claims(&self) -> Vec<String> {
         match self {
             Aggregate::Category(_) | Aggregate::Synonyms(_) => Vec::new(),
+            // Their ids are derived from what makes them unique (see `commerce`).
+            Aggregate::ProductTerms(_)
+            | Aggregate::PriceList(_)
+            | Aggregate::Stock(_)
+            | Aggregate::Cart(_)
+            | Aggregate::Order(_) => Vec::new(),
             Aggregate::Brand(b) => vec![format!("brand:{}", b.name.to_lowercase())],
             // A disabled user keeps the address: it names them in the audit trail.
             Aggregate::User(u) => vec![u.email.claim()],
@@ -374,9 +572,12 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
             }
             A::User(u)
         }
-        (None, E::CompanyCreated { name }) => {
-            A::Company(Company { id: stream_id, name: name.clone(), disabled: false })
-        }
+        (None, E::CompanyCreated { name }) => A::Company(Company {
+            id: stream_id,
+            name: name.clone(),
+            disabled: false,
+            payment_terms: Default::default(),
+        }),
         (Some(A::Company(mut c)), E::CompanyRenamed { name }) => {
             c.name = name.to.clone();
             A::Company(c)
@@ -385,6 +586,31 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
             c.disabled = true;
             A::Company(c)
         }
+        (Some(A::Company(mut c)), E::CompanyPaymentTermsSet { terms }) => {
+            c.payment_terms = terms.to;
+            A::Company(c)
+        }
+        (None, E::ProductTermsOpened { product_id }) => A::ProductTerms(ProductTerms::opened(stream_id, *product_id)),
+        (Some(A::ProductTerms(t)), e) => A::ProductTerms(t.apply(e)?),
+        (None, E::PriceListCreated { name, currency, priority, valid_from, valid_until }) => A::PriceList(PriceList {
+            id: stream_id,
+            name: name.clone(),
+            currency: *currency,
+            priority: *priority,
+            valid_from: *valid_from,
+            valid_until: *valid_until,
+            entries: Default::default(),
+            companies: Default::default(),
+        }),
+        (Some(A::PriceList(l)), e) => A::PriceList(l.apply(e)?),
+        (None, E::StockOpened { product_id, warehouse_id }) => {
+            A::Stock(Stock::opened(stream_id, *product_id, *warehouse_id))
+        }
+        (Some(A::Stock(s)), e) => A::Stock(s.apply(e)?),
+        (None, E::CartOpened { buyer_id, company_id }) => A::Cart(Cart::opened(stream_id, *buyer_id, *company_id)),
+        (Some(A::Cart(c)), e) => A::Cart(c.apply(e)?),
+        (None, E::OrderPlaced(placed)) => A::Order(Order::placed(stream_id, placed)),
+        (Some(A::Order(o)), e) => A::Order(o.apply(e)?),
         (state, other) => return Err(unexpected(other, &state)),
     };
     Ok(next)

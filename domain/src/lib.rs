@@ -1,9 +1,11 @@
-//! Ferrule's domain: the catalog, and who may change it (`identity`). Pure: `decide` turns a command and the state it needs into events,
+//! Ferrule's domain: the catalog, who may change it (`identity`), and what it sells for and to whom
+//! (`commerce`). Pure: `decide` turns a command and the state it needs into events,
 //! `evolve` folds events into state. No I/O, no clock, no random ids — callers pass them in.
 
 pub mod attributes;
 pub mod brand;
 pub mod category;
+pub mod commerce;
 pub mod error;
 pub mod events;
 pub mod family;

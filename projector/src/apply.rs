@@ -253,8 +253,14 @@ async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &Hash
                 synonyms.push(*id, row, "", &mut words)?;
                 phrases.push(json!(set.terms()));
             }
-            // Never loaded nor folded: `apply` skips their events.
-            Aggregate::User(_) | Aggregate::Company(_) => {}
+            // Never loaded nor folded: `apply` skips their events (identity, and commerce for now).
+            Aggregate::User(_)
+            | Aggregate::Company(_)
+            | Aggregate::ProductTerms(_)
+            | Aggregate::PriceList(_)
+            | Aggregate::Stock(_)
+            | Aggregate::Cart(_)
+            | Aggregate::Order(_) => {}
         }
     }
     if !categories.ids.is_empty() {
@@ -478,7 +484,15 @@ async fn refresh_derived(conn: &mut PgConnection, changed: &[(Uuid, &Row)]) -> R
             Aggregate::Category(_) => changed_categories.push(*id),
             Aggregate::Family(_) => changed_families.push(*id),
             Aggregate::Brand(_) => changed_brands.push(*id),
-            Aggregate::Product(_) | Aggregate::Synonyms(_) | Aggregate::User(_) | Aggregate::Company(_) => {}
+            Aggregate::Product(_)
+            | Aggregate::Synonyms(_)
+            | Aggregate::User(_)
+            | Aggregate::Company(_)
+            | Aggregate::ProductTerms(_)
+            | Aggregate::PriceList(_)
+            | Aggregate::Stock(_)
+            | Aggregate::Cart(_)
+            | Aggregate::Order(_) => {}
         }
     }
     if changed_categories.is_empty() && changed_families.is_empty() && changed_brands.is_empty() {

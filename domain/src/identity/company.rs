@@ -1,5 +1,5 @@
-//! Company accounts: a name unique across companies, and whether they may still act. Their users
-//! are buyers.
+//! Company accounts: a name unique across companies, whether they may still act, and the payment
+//! terms their orders are placed on. Their users are buyers.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -15,6 +15,30 @@ pub struct Company {
     pub id: Uuid,
     pub name: String,
     pub disabled: bool,
+    /// Prepaid until set (`CompanyPaymentTermsSet`); frozen into each order at checkout.
+    #[serde(default)]
+    pub payment_terms: PaymentTerms,
+}
+
+/// When a company pays for its orders.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentTerms {
+    #[default]
+    Prepaid,
+    Net30,
+    Net60,
+}
+
+impl PaymentTerms {
+    pub fn parse(text: &str) -> Option<PaymentTerms> {
+        match text {
+            "prepaid" => Some(PaymentTerms::Prepaid),
+            "net30" => Some(PaymentTerms::Net30),
+            "net60" => Some(PaymentTerms::Net60),
+            _ => None,
+        }
+    }
 }
 
 impl Company {
@@ -48,4 +72,13 @@ pub fn disable(company: &Company) -> Result<Vec<NewEvent>, DomainError> {
         return Ok(Vec::new());
     }
     Ok(event(company.id, Event::CompanyDisabled {}))
+}
+
+/// The terms its next orders are placed on (orders placed keep theirs). The terms it has are no
+/// change.
+pub fn set_payment_terms(company: &Company, terms: PaymentTerms) -> Result<Vec<NewEvent>, DomainError> {
+    if company.payment_terms == terms {
+        return Ok(Vec::new());
+    }
+    Ok(event(company.id, Event::CompanyPaymentTermsSet { terms: Change { from: company.payment_terms, to: terms } }))
 }

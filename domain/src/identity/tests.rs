@@ -51,7 +51,8 @@ fn a_staff_user_is_created_with_a_normalized_email_that_it_claims() {
 
 #[test]
 fn a_buyer_needs_an_active_company_and_staff_belong_to_none() {
-    let acme = Company { id: Uuid::from_u128(5), name: "ACME".into(), disabled: false };
+    let acme =
+        Company { id: Uuid::from_u128(5), name: "ACME".into(), disabled: false, payment_terms: Default::default() };
     let events = decided(user::create(Uuid::from_u128(1), "b@acme.io", Role::Buyer, Some(&acme), hash(1)));
     assert_eq!(user_of(&events).company_id, Some(acme.id));
     assert!(matches!(user::create(Uuid::nil(), "b@acme.io", Role::Buyer, None, hash(1)), Err(DomainError::Invalid(_))));
@@ -111,6 +112,25 @@ fn given_a_company_when_renamed_and_disabled_then_its_claim_follows_the_name() {
     let Aggregate::Company(after) = given(id, &[created, renamed, disabled].concat()) else { panic!() };
     assert_eq!((after.name.as_str(), after.disabled), ("ACME Industrial", true));
     assert!(decided(company::disable(&after)).is_empty());
+}
+
+#[test]
+fn a_company_pays_prepaid_until_its_terms_are_set_and_old_snapshots_read_so() {
+    let old: Company =
+        serde_json::from_value(serde_json::json!({"id": Uuid::from_u128(5), "name": "ACME", "disabled": false}))
+            .unwrap();
+    assert_eq!(old.payment_terms, company::PaymentTerms::Prepaid);
+    let events = decided(company::set_payment_terms(&old, company::PaymentTerms::Net60));
+    let terms = Change { from: company::PaymentTerms::Prepaid, to: company::PaymentTerms::Net60 };
+    assert_eq!(events, [Event::CompanyPaymentTermsSet { terms }]);
+    let Aggregate::Company(after) = given(old.id, &[Event::CompanyCreated { name: "ACME".into() }, events[0].clone()])
+    else {
+        panic!()
+    };
+    assert_eq!(after.payment_terms, company::PaymentTerms::Net60);
+    assert!(decided(company::set_payment_terms(&after, company::PaymentTerms::Net60)).is_empty());
+    assert_eq!(company::PaymentTerms::parse("net30"), Some(company::PaymentTerms::Net30));
+    assert_eq!(serde_json::to_value(company::PaymentTerms::Net30).unwrap(), "net30");
 }
 
 #[test]

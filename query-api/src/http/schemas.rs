@@ -43,8 +43,8 @@ pub struct CategoryDetail {
     kind: CategoryKind,
     parent_id: Option<Uuid>,
     ancestors: Vec<CategoryRef>,
-    /// The resolved definitions by key, each with the level it came from.
-    #[schema(value_type = Object)]
+    /// The resolved attribute set, each definition with the level it came from.
+    #[schema(value_type = Vec<Value>)]
     attributes: Value,
     version: i64,
     position: i64,

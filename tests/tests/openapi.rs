@@ -129,4 +129,3 @@ fn a_route_added_without_documentation_is_seen() {
     let extra: Vec<Route> = served(&router).difference(&documented(&doc)).cloned().collect();
     assert_eq!(extra, vec![("POST".to_owned(), "/v1/undocumented".to_owned())]);
 }
-

@@ -102,5 +102,6 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
             Some(format!("user:{}", claims.sub))
         }),
     };
-    service_http::outer_layers(http::router().with_state(state), layers)
+    let (routes, _) = http::api()?;
+    service_http::outer_layers(routes.with_state(state), layers)
 }

@@ -90,10 +90,13 @@ fn write_pool(url: &str) -> anyhow::Result<PgPool> {
 /// public: every client is rate limited by its IP.
 pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<Router> {
     // The cache runs inside read-your-writes: it needs the request's `ReadAt`.
-    let routes = http::router()
-        .layer(axum::middleware::from_fn_with_state(cache, cache::respond))
-        .layer(axum::middleware::from_fn_with_state(state.freshness.clone(), freshness::read_your_writes))
-        .with_state(state);
+    let watch = state.freshness.clone();
+    let (routes, _) = http::api(|routes| {
+        routes
+            .layer(axum::middleware::from_fn_with_state(cache, cache::respond))
+            .layer(axum::middleware::from_fn_with_state(watch, freshness::read_your_writes))
+    })?;
+    let routes = routes.with_state(state);
     service_http::outer_layers(
         routes,
         service_http::Service {

@@ -7,7 +7,8 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use domain::FieldError;
-use serde_json::json;
+
+use crate::openapi::Problem;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -16,14 +17,15 @@ const MAX_TEXT_DETAIL: u64 = 1024;
 
 /// An application/problem+json answer (API.md): `slug` names the problem type.
 pub fn problem(status: StatusCode, slug: &str, title: &str, detail: &str, errors: &[FieldError]) -> Response {
-    let body = json!({
-        "type": format!("https://ferrule.dev/problems/{slug}"),
-        "title": title,
-        "status": status.as_u16(),
-        "detail": detail,
-        "errors": errors,
-    });
-    let mut response = (status, body.to_string()).into_response();
+    let body = Problem {
+        problem_type: format!("https://ferrule.dev/problems/{slug}"),
+        title: title.to_owned(),
+        status: status.as_u16(),
+        detail: detail.to_owned(),
+        errors: errors.to_vec(),
+    };
+    let body = serde_json::to_string(&body).unwrap_or_else(|_| String::from("{}"));
+    let mut response = (status, body).into_response();
     response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
     response
 }

@@ -3,11 +3,11 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::put;
-use axum::Router;
 use domain::category::CategoryCommand;
 use domain::{family, Aggregate, DefinitionInput};
 use serde_json::json;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{context, parse_id, written};
@@ -16,18 +16,77 @@ use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/categories/{id}/attributes/{key}",
-            put(|s, a, i, Path((id, key)), b| define(s, a, i, Owner::Category, id, key, b))
-                .delete(|s, a, i, Path((id, key))| remove(s, a, i, Owner::Category, id, key)),
-        )
-        .route(
-            "/v1/families/{id}/attributes/{key}",
-            put(|s, a, i, Path((id, key)), b| define(s, a, i, Owner::Family, id, key, b))
-                .delete(|s, a, i, Path((id, key))| remove(s, a, i, Owner::Family, id, key)),
-        )
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(define_on_category, remove_from_category))
+        .routes(routes!(define_on_family, remove_from_family))
+}
+
+/// Defines or replaces an attribute of a category; it is inherited by the categories and families
+/// below unless they override the key.
+#[utoipa::path(put, path = "/v1/categories/{id}/attributes/{key}", tag = "attributes", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The category"), ("key" = String, Path, description = "The attribute key")),
+    request_body = super::schemas::DefinitionInput,
+    responses((status = 200, description = "Replaced", body = super::schemas::AttributeWritten),
+              (status = 201, description = "Defined", body = super::schemas::AttributeWritten),
+              (status = 404, description = "No such category", body = service_http::openapi::Problem),
+              (status = 409, description = "The definition conflicts with products or definitions below", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid definition, every problem listed", body = service_http::openapi::Problem)))]
+async fn define_on_category(
+    state: State<AppState>,
+    admin: Admin,
+    ids: RequestIds,
+    Path((id, key)): Path<(String, String)>,
+    input: JsonBody<DefinitionInput>,
+) -> Result<Response, ApiError> {
+    define(state, admin, ids, Owner::Category, id, key, input).await
+}
+
+/// Removes an attribute definition from a category.
+#[utoipa::path(delete, path = "/v1/categories/{id}/attributes/{key}", tag = "attributes", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The category"), ("key" = String, Path, description = "The attribute key")),
+    responses((status = 200, description = "Removed (`attribute` is null)", body = super::schemas::AttributeWritten),
+              (status = 404, description = "No such category or definition", body = service_http::openapi::Problem)))]
+async fn remove_from_category(
+    state: State<AppState>,
+    admin: Admin,
+    ids: RequestIds,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    remove(state, admin, ids, Owner::Category, id, key).await
+}
+
+/// Defines or replaces an attribute of a family, overriding an inherited one with the same key.
+#[utoipa::path(put, path = "/v1/families/{id}/attributes/{key}", tag = "attributes", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The family"), ("key" = String, Path, description = "The attribute key")),
+    request_body = super::schemas::DefinitionInput,
+    responses((status = 200, description = "Replaced", body = super::schemas::AttributeWritten),
+              (status = 201, description = "Defined", body = super::schemas::AttributeWritten),
+              (status = 404, description = "No such family", body = service_http::openapi::Problem),
+              (status = 409, description = "The definition conflicts with the family's products", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid definition, every problem listed", body = service_http::openapi::Problem)))]
+async fn define_on_family(
+    state: State<AppState>,
+    admin: Admin,
+    ids: RequestIds,
+    Path((id, key)): Path<(String, String)>,
+    input: JsonBody<DefinitionInput>,
+) -> Result<Response, ApiError> {
+    define(state, admin, ids, Owner::Family, id, key, input).await
+}
+
+/// Removes a family's own attribute definition (an inherited one applies again).
+#[utoipa::path(delete, path = "/v1/families/{id}/attributes/{key}", tag = "attributes", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The family"), ("key" = String, Path, description = "The attribute key")),
+    responses((status = 200, description = "Removed (`attribute` is null)", body = super::schemas::AttributeWritten),
+              (status = 404, description = "No such family or definition", body = service_http::openapi::Problem)))]
+async fn remove_from_family(
+    state: State<AppState>,
+    admin: Admin,
+    ids: RequestIds,
+    Path((id, key)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    remove(state, admin, ids, Owner::Family, id, key).await
 }
 
 /// Where a definition lives.

@@ -2,19 +2,25 @@
 //! (admins only). Secrets in payloads (password hashes) are blanked: they are never served.
 
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use event_store::{EventStore, StoredEvent};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::parse_id;
 use crate::error::ApiError;
 use crate::extract::Admin;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/streams/{id}/events", get(stream_events))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream_events))
 }
 
+/// Every event of one stream, oldest first, with its metadata (the audit trail).
+#[utoipa::path(get, path = "/v1/streams/{id}/events", tag = "audit", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The stream (an aggregate's id)")),
+    responses((status = 200, description = "The stream's events", body = Vec<super::schemas::StoredEvent>),
+              (status = 404, description = "No such stream", body = service_http::openapi::Problem)))]
 async fn stream_events(
     State(state): State<AppState>,
     _admin: Admin,

@@ -3,11 +3,12 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 use domain::{brand, Aggregate};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{context, written};
@@ -15,16 +16,21 @@ use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/brands", post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBrand {
     name: String,
 }
 
+/// Creates a brand.
+#[utoipa::path(post, path = "/v1/brands", tag = "brands", security(("bearer" = [])), request_body = CreateBrand,
+    responses((status = 201, description = "Created", body = super::schemas::BrandWritten),
+              (status = 409, description = "A brand with that name exists", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
     Admin(actor): Admin,

@@ -3,12 +3,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{patch, post};
-use axum::Router;
 use domain::category::CategoryCommand;
 use domain::{format_path, Aggregate};
 use serde::{Deserialize, Deserializer};
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
@@ -17,14 +18,11 @@ use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::Committed;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/categories", post(create))
-        .route("/v1/categories/{id}", patch(update))
-        .route("/v1/categories/{id}/retire", post(retire))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(update)).routes(routes!(retire))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateCategory {
     name: String,
@@ -36,10 +34,12 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<U
     Option::<Uuid>::deserialize(deserializer).map(Some)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateCategory {
     name: Option<String>,
+    /// A new parent; `null` makes the category a root (a cluster); absent leaves it.
+    #[schema(value_type = Option<Uuid>)]
     #[serde(default, deserialize_with = "present")]
     parent_id: Option<Option<Uuid>>,
     expected_version: Option<i64>,
@@ -63,6 +63,13 @@ fn category_body(committed: &Committed, id: Uuid) -> Result<serde_json::Value, A
     }
 }
 
+/// Creates a category: a root is a cluster; under a parent it is a node (a leaf once a family
+/// is in it).
+#[utoipa::path(post, path = "/v1/categories", tag = "categories", security(("bearer" = [])), request_body = CreateCategory,
+    responses((status = 201, description = "Created", body = super::schemas::CategoryWritten),
+              (status = 404, description = "The parent does not exist", body = service_http::openapi::Problem),
+              (status = 409, description = "A sibling has that name", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -83,6 +90,13 @@ async fn create(
     Ok(written(StatusCode::CREATED, committed.position, body))
 }
 
+/// Renames or moves a category (the subtree's paths follow).
+#[utoipa::path(patch, path = "/v1/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The category")),
+    request_body = UpdateCategory,
+    responses((status = 200, description = "Updated", body = super::schemas::CategoryWritten),
+              (status = 404, description = "No such category (or parent)", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version, a name taken, or a move under its own subtree", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn update(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -104,6 +118,11 @@ async fn update(
     Ok(written(StatusCode::OK, committed.position, category_body(&committed, id)?))
 }
 
+/// Retires a category: hidden from browsing, kept in history.
+#[utoipa::path(post, path = "/v1/categories/{id}/retire", tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The category")),
+    responses((status = 200, description = "Retired", body = super::schemas::CategoryWritten),
+              (status = 404, description = "No such category", body = service_http::openapi::Problem),
+              (status = 409, description = "The category still holds categories or families", body = service_http::openapi::Problem)))]
 async fn retire(
     State(state): State<AppState>,
     Admin(actor): Admin,

@@ -4,12 +4,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{patch, post};
-use axum::Router;
 use domain::identity::company::{self, Company};
 use domain::identity::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::users::user_body;
@@ -20,15 +21,15 @@ use crate::identity::accounts::{self, company_of};
 use crate::service::Committed;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/companies", post(create))
-        .route("/v1/companies/{id}", patch(rename))
-        .route("/v1/companies/{id}/disable", post(disable))
-        .route("/v1/companies/{id}/users", post(create_buyer))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(rename))
+        .routes(routes!(disable))
+        .routes(routes!(create_buyer))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Named {
     name: String,
@@ -36,6 +37,11 @@ struct Named {
     expected_version: Option<i64>,
 }
 
+/// Creates a company account (names are unique).
+#[utoipa::path(post, path = "/v1/companies", tag = "companies", security(("bearer" = [])), request_body = Named,
+    responses((status = 201, description = "Created", body = super::schemas::CompanyWritten),
+              (status = 409, description = "The name is taken", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -48,6 +54,13 @@ async fn create(
     Ok(written(StatusCode::CREATED, committed.position, company_body(&committed, id)?))
 }
 
+/// Renames a company.
+#[utoipa::path(patch, path = "/v1/companies/{id}", tag = "companies", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The company")), request_body = Named,
+    responses((status = 200, description = "Renamed", body = super::schemas::CompanyWritten),
+              (status = 404, description = "No such company", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version, or the name is taken", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn rename(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -66,7 +79,12 @@ async fn rename(
     Ok(written(StatusCode::OK, committed.position, company_body(&committed, id)?))
 }
 
-/// Its buyers can no longer log in or refresh (checked at login and refresh).
+#[utoipa::path(post, path = "/v1/companies/{id}/disable", tag = "companies", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The company")),
+    responses((status = 200, description = "Disabled", body = super::schemas::CompanyWritten),
+              (status = 404, description = "No such company", body = service_http::openapi::Problem),
+              (status = 409, description = "Already disabled", body = service_http::openapi::Problem)))]
+/// Disables a company: its buyers can no longer log in or refresh (checked at login and refresh).
 async fn disable(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -82,13 +100,20 @@ async fn disable(
     Ok(written(StatusCode::OK, committed.position, company_body(&committed, id)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBuyer {
     email: String,
     password: String,
 }
 
+/// Creates a buyer of the company.
+#[utoipa::path(post, path = "/v1/companies/{id}/users", tag = "companies", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The company")), request_body = CreateBuyer,
+    responses((status = 201, description = "Created", body = super::schemas::UserWritten),
+              (status = 404, description = "No such company", body = service_http::openapi::Problem),
+              (status = 409, description = "The email is taken", body = service_http::openapi::Problem),
+              (status = 422, description = "A bad email or password (12–128 characters), each listed", body = service_http::openapi::Problem)))]
 async fn create_buyer(
     State(state): State<AppState>,
     Admin(actor): Admin,

@@ -3,12 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::post;
-use axum::Router;
 use domain::family::{self, CreateFamily, Family};
 use domain::Aggregate;
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{context, written};
@@ -17,11 +18,11 @@ use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::Head;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/families", post(create))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateFamilyBody {
     category_id: Uuid,
@@ -31,6 +32,12 @@ struct CreateFamilyBody {
     code: Option<String>,
 }
 
+/// Creates a product family in a leaf category.
+#[utoipa::path(post, path = "/v1/families", tag = "families", security(("bearer" = [])), request_body = CreateFamilyBody,
+    responses((status = 201, description = "Created", body = super::schemas::FamilyWritten),
+              (status = 404, description = "The category or brand does not exist", body = service_http::openapi::Problem),
+              (status = 409, description = "The family code is taken", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields (the category must be a leaf), each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
     Admin(actor): Admin,

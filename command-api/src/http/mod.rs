@@ -9,6 +9,7 @@ mod companies;
 mod families;
 mod health;
 mod products;
+mod schemas;
 mod synonyms;
 mod users;
 
@@ -20,6 +21,9 @@ use axum::{Json, Router};
 use chrono::Utc;
 use event_store::Metadata;
 use serde_json::Value;
+use service_http::openapi::{self, About};
+use utoipa::openapi::{HttpMethod, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -27,8 +31,30 @@ use crate::extract::{Actor, RequestIds};
 use crate::service::{CommandContext, Head};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+const ABOUT: About = About {
+    title: "Ferrule command API",
+    description: "The write side of Ferrule's catalog and identity: every command is validated and appended \
+                  as events. Errors are application/problem+json; writes answer their global `position` (body \
+                  and `X-Position`), which the query API's `X-Min-Position` waits for.",
+};
+
+/// The routes this service serves with their OpenAPI document, which `/openapi.json` and `/docs`
+/// (added here) publish. Every route is registered with utoipa-axum's `routes!`, so it is in the
+/// document by construction; `tests/tests/openapi.rs` checks that nothing bypassed that.
+pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
+    let mut routes = resources();
+    for (_, method, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
+        // Every authenticated write answers with the position of its last event.
+        if method != HttpMethod::Get && operation.security.is_some() {
+            openapi::success_header(operation, "X-Position", "The global position of the command's last event");
+        }
+    }
+    let (router, doc) = openapi::publish(routes, &ABOUT)?;
+    Ok((router.fallback(|| async { ApiError::NotFound("no such endpoint".into()) }), doc))
+}
+
+fn resources() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
         .merge(categories::router())
         .merge(attributes::router())
         .merge(brands::router())
@@ -40,7 +66,6 @@ pub fn router() -> Router<AppState> {
         .merge(users::router())
         .merge(companies::router())
         .merge(health::router())
-        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
 }
 
 /// The command's audit metadata: the authenticated actor and the request's ids.

@@ -3,12 +3,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{patch, post};
-use axum::Router;
 use domain::product::{self, CreateProduct, Product, UpdateProduct};
 use domain::{Aggregate, DomainError};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
@@ -17,32 +18,35 @@ use crate::extract::{parse_reporting_all, Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/products", post(create))
-        .route("/v1/products/{id}", patch(update))
-        .route("/v1/products/{id}/retire", post(retire))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(update)).routes(routes!(retire))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateProductBody {
     family_id: Uuid,
     name: String,
+    /// Generated from the family code and the variant-defining specs when absent.
     sku: Option<String>,
+    /// Spec values by attribute key: a number with a unit as `{"value": 24, "unit": "V"}` or a bare
+    /// number in the attribute's unit; select values one of its options.
     #[serde(default)]
+    #[schema(value_type = Object)]
     specs: Map<String, Value>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateProductBody {
     name: Option<String>,
+    /// Merged into the specs; `null` removes a key.
+    #[schema(value_type = Option<Object>)]
     specs: Option<Map<String, Value>>,
     expected_version: Option<i64>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RetireProductBody {
     expected_version: Option<i64>,
@@ -63,6 +67,12 @@ fn product_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
     }
 }
 
+/// Creates a product; its specs are checked against every definition it inherits.
+#[utoipa::path(post, path = "/v1/products", tag = "products", security(("bearer" = [])), request_body = CreateProductBody,
+    responses((status = 201, description = "Created", body = super::schemas::ProductWritten),
+              (status = 404, description = "The family does not exist", body = service_http::openapi::Problem),
+              (status = 409, description = "The SKU, or the variant-defining values, are taken", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields and specs, every one listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -93,6 +103,13 @@ async fn existing(state: &AppState, id: &str) -> Result<(Uuid, Head, Product), A
     }
 }
 
+/// Renames a product or changes its specs (merged; `null` removes a key).
+#[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The product")), request_body = UpdateProductBody,
+    responses((status = 200, description = "Updated", body = super::schemas::ProductWritten),
+              (status = 404, description = "No such product", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version, or the variant-defining values are taken", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields and specs, every one listed", body = service_http::openapi::Problem)))]
 async fn update(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -114,6 +131,14 @@ async fn update(
     Ok(written(StatusCode::OK, committed.position, product_body(&committed, id)?))
 }
 
+/// Retires a product: hidden from browse and search, kept in history. The body is optional.
+#[utoipa::path(post, path = "/v1/products/{id}/retire", tag = "products", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The product")),
+    request_body(content = Option<RetireProductBody>, description = "Optional: `{\"expected_version\": N}`"),
+    responses((status = 200, description = "Retired", body = super::schemas::ProductWritten),
+              (status = 404, description = "No such product", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields", body = service_http::openapi::Problem)))]
 async fn retire(
     State(state): State<AppState>,
     Admin(actor): Admin,

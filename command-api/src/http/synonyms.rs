@@ -5,12 +5,13 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{post, put};
-use axum::Router;
 use domain::synonyms::{self, SynonymSet};
 use domain::{Aggregate, DomainError};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
@@ -19,18 +20,23 @@ use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/synonyms", post(create)).route("/v1/synonyms/{id}", put(replace).delete(remove))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(replace, remove))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Phrases {
+    /// Phrases a search treats as one ("stainless", "A2", "inox").
     phrases: Vec<String>,
     #[serde(default)]
     expected_version: Option<i64>,
 }
 
+/// Defines a synonym set.
+#[utoipa::path(post, path = "/v1/synonyms", tag = "synonyms", security(("bearer" = [])), request_body = Phrases,
+    responses((status = 201, description = "Defined", body = super::schemas::SynonymSetWritten),
+              (status = 422, description = "Invalid phrases, each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -43,6 +49,13 @@ async fn create(
     Ok(written(StatusCode::CREATED, committed.position, set_body(&committed, id)?))
 }
 
+/// Replaces the phrases of a synonym set.
+#[utoipa::path(put, path = "/v1/synonyms/{id}", tag = "synonyms", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The synonym set")), request_body = Phrases,
+    responses((status = 200, description = "Replaced", body = super::schemas::SynonymSetWritten),
+              (status = 404, description = "No such synonym set", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version, or the set was removed", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid phrases, each listed", body = service_http::openapi::Problem)))]
 async fn replace(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -65,6 +78,12 @@ async fn replace(
     Ok(written(StatusCode::OK, committed.position, set_body(&committed, id)?))
 }
 
+/// Removes a synonym set.
+#[utoipa::path(delete, path = "/v1/synonyms/{id}", tag = "synonyms", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The synonym set")),
+    responses((status = 200, description = "Removed", body = super::schemas::SynonymSetWritten),
+              (status = 404, description = "No such synonym set", body = service_http::openapi::Problem),
+              (status = 409, description = "Already removed", body = service_http::openapi::Problem)))]
 async fn remove(
     State(state): State<AppState>,
     Admin(actor): Admin,

@@ -5,13 +5,14 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use axum::routing::{post, put};
-use axum::Router;
 use domain::identity::user::{self, User};
 use domain::identity::{check_password, Role};
 use domain::FieldError;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{context, current, parse_id, written};
@@ -22,22 +23,30 @@ use crate::identity::families;
 use crate::service::Committed;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/users", post(create))
-        .route("/v1/users/{id}/disable", post(disable))
-        .route("/v1/users/{id}/password", put(password))
-        .route("/v1/users/{id}/role", put(role))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create))
+        .routes(routes!(disable))
+        .routes(routes!(password))
+        .routes(routes!(role))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateStaff {
     email: String,
+    /// 12 to 128 characters.
     password: String,
+    /// `admin` or `ops`.
+    #[schema(value_type = super::schemas::Role)]
     role: Role,
 }
 
+/// Creates a staff user (admin or ops); buyers are created under their company.
+#[utoipa::path(post, path = "/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateStaff,
+    responses((status = 201, description = "Created", body = super::schemas::UserWritten),
+              (status = 409, description = "The email is taken", body = service_http::openapi::Problem),
+              (status = 422, description = "A bad email, password (12–128 characters) or role, each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -62,6 +71,11 @@ async fn create(
     Ok(written(StatusCode::CREATED, committed.position, user_body(&committed, id)?))
 }
 
+#[utoipa::path(post, path = "/v1/users/{id}/disable", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The user")),
+    responses((status = 200, description = "Disabled", body = super::schemas::UserWritten),
+              (status = 404, description = "No such user", body = service_http::openapi::Problem),
+              (status = 409, description = "Already disabled", body = service_http::openapi::Problem)))]
 /// Disables the user and revokes their refresh families (their access tokens run out on their own).
 async fn disable(
     State(state): State<AppState>,
@@ -77,7 +91,7 @@ async fn disable(
     Ok(written(StatusCode::OK, committed.position, user_body(&committed, id)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewPassword {
     password: String,
@@ -86,6 +100,11 @@ struct NewPassword {
     current_password: Option<String>,
 }
 
+#[utoipa::path(put, path = "/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The user")), request_body = NewPassword,
+    responses((status = 200, description = "Changed", body = super::schemas::UserWritten),
+              (status = 404, description = "No such user", body = service_http::openapi::Problem),
+              (status = 422, description = "A bad new password, or a missing or wrong current one", body = service_http::openapi::Problem)))]
 /// A user changes their own password (proving the current one), or an admin sets anyone's. Every
 /// refresh family of the user is revoked: other sessions must log in with the new password.
 async fn password(
@@ -125,15 +144,23 @@ async fn password(
     Ok(written(StatusCode::OK, committed.position, user_body(&committed, id)?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewRole {
+    /// `admin` or `ops`.
+    #[schema(value_type = super::schemas::Role)]
     role: Role,
     #[serde(default)]
     expected_version: Option<i64>,
 }
 
-/// Takes effect at the user's next refresh or login.
+/// Changes a staff user's role; takes effect at the user's next refresh or login.
+#[utoipa::path(put, path = "/v1/users/{id}/role", tag = "users", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The user")), request_body = NewRole,
+    responses((status = 200, description = "Changed", body = super::schemas::UserWritten),
+              (status = 404, description = "No such user", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version", body = service_http::openapi::Problem),
+              (status = 422, description = "Not a staff role, or the user is a buyer", body = service_http::openapi::Problem)))]
 async fn role(
     State(state): State<AppState>,
     Admin(actor): Admin,

@@ -3,20 +3,21 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use domain::format_path;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sqlx::types::Json as JsonColumn;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::parse_id;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/categories", get(tree)).route("/v1/categories/{id}", get(detail))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(tree)).routes(routes!(detail))
 }
 
 /// A root is a cluster; a category with a family in it is a leaf; anything between is a node.
@@ -46,6 +47,9 @@ struct TreeNode {
     children: Vec<TreeNode>,
 }
 
+/// The category tree: roots (clusters) by name, each with its children.
+#[utoipa::path(get, path = "/v1/categories", tag = "categories",
+    responses((status = 200, description = "The tree", body = Vec<super::schemas::TreeNode>)))]
 #[tracing::instrument(skip_all)]
 async fn tree(State(state): State<AppState>) -> Result<Json<Vec<TreeNode>>, ApiError> {
     let rows: Vec<TreeRow> = sqlx::query_as(
@@ -106,6 +110,12 @@ struct Ancestor {
     path: Vec<Uuid>,
 }
 
+/// One category: its ancestors and its attributes resolved, each with the level it came from.
+#[utoipa::path(get, path = "/v1/categories/{id}", tag = "categories",
+    params(("id" = Uuid, Path, description = "The category")),
+    responses((status = 200, description = "The category", body = super::schemas::CategoryDetail),
+              (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
+              (status = 404, description = "No such category (or retired)", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(category_id = %id))]
 async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;

@@ -3,19 +3,22 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/health", get(health)).route("/v1/health/live", get(live))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(health)).routes(routes!(live))
 }
 
 /// Liveness: the process answers HTTP. Nothing is read, so an orchestrator restarts the service
 /// for a hang, not for a database outage (which `/v1/health` reports).
+#[utoipa::path(get, path = "/v1/health/live", tag = "health",
+    responses((status = 200, description = "Alive", body = super::schemas::Live)))]
 async fn live() -> Json<Value> {
     Json(json!({ "status": "live" }))
 }
@@ -31,6 +34,11 @@ struct Lag {
     lag_seconds: f64,
 }
 
+/// Readiness: the read database answers, how far the read model has got and how far behind the
+/// event store it is (when the write database is configured).
+#[utoipa::path(get, path = "/v1/health", tag = "health",
+    responses((status = 200, description = "Ready", body = super::schemas::Health),
+              (status = 503, description = "The read database is unreachable", body = super::schemas::Health)))]
 async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
     let checkpoint = match read_store::checkpoint(&state.read).await {
         Ok(checkpoint) => checkpoint,

@@ -3,21 +3,60 @@
 mod categories;
 mod health;
 mod products;
+mod schemas;
 mod search;
 
 use axum::Router;
+use service_http::openapi::{self, About};
+use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::{OpenApi, RefOr, Required};
+use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
+const ABOUT: About = About {
+    title: "Ferrule query API",
+    description: "The read side of Ferrule's catalog: browse and search, public. Answers come from the read \
+                  model the projector keeps; send `X-Min-Position` with a command's `position` to read your own \
+                  writes. Errors are application/problem+json.",
+};
+
+/// The routes this service serves with their OpenAPI document, which `/openapi.json` and `/docs`
+/// (added here, outside `layers`) publish. `layers` wraps the resource routes (the cache and
+/// read-your-writes). Every route is registered with utoipa-axum's `routes!`, so it is in the
+/// document by construction; `tests/tests/openapi.rs` checks that nothing bypassed that.
+pub fn api(
+    layers: impl FnOnce(OpenApiRouter<AppState>) -> OpenApiRouter<AppState>,
+) -> anyhow::Result<(Router<AppState>, OpenApi)> {
+    let mut routes = OpenApiRouter::new()
         .merge(categories::router())
         .merge(products::router())
         .merge(search::router())
-        .merge(health::router())
-        .fallback(|| async { ApiError::NotFound("no such endpoint".into()) })
+        .merge(health::router());
+    for (_, _, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
+        read_your_writes(operation);
+    }
+    let (router, doc) = openapi::publish(layers(routes), &ABOUT)?;
+    Ok((router.fallback(|| async { ApiError::NotFound("no such endpoint".into()) }), doc))
+}
+
+/// What `crate::freshness` adds to every resource route: `X-Min-Position` in, `X-Position` out,
+/// and 504 when the read model does not get there in time.
+fn read_your_writes(operation: &mut utoipa::openapi::path::Operation) {
+    let parameter = ParameterBuilder::new()
+        .name("X-Min-Position")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some("Answer only once the read model has reached this global position (a command's `position`)"))
+        .schema(Some(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(0))))
+        .build();
+    operation.parameters.get_or_insert_with(Vec::new).push(parameter);
+    openapi::success_header(operation, "X-Position", "The read model's position the answer reflects (at least)");
+    let late = openapi::problem_response("The read model did not reach X-Min-Position within the wait; retry shortly");
+    operation.responses.responses.entry("504".into()).or_insert(RefOr::T(late));
 }
 
 /// Ids in paths must be UUIDs; anything else is a malformed request, not a missing resource.

@@ -2,18 +2,19 @@
 //! specs, and whether it has every spec its schema requires.
 
 use axum::extract::{Path, State};
-use axum::routing::get;
-use axum::{Json, Router};
+use axum::Json;
 use domain::format_path;
 use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::parse_id;
 use crate::error::ApiError;
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/v1/products/{id}", get(detail))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(detail))
 }
 
 #[derive(sqlx::FromRow)]
@@ -35,6 +36,12 @@ struct ProductRow {
     position: i64,
 }
 
+/// One product with its family, brand, category and specs (retired ones too, marked).
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "products",
+    params(("id" = Uuid, Path, description = "The product")),
+    responses((status = 200, description = "The product", body = super::schemas::ProductDetail),
+              (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
+              (status = 404, description = "No such product", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(product_id = %id))]
 async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;

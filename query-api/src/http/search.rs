@@ -1,22 +1,38 @@
 //! `GET /v1/search`: ranked, spec-aware search and browse with facets (see `crate::search`).
 
 use axum::extract::{RawQuery, State};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use serde_json::Value;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::freshness::ReadAt;
 use crate::search::{params, search, suggest};
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/search", get(handle))
-        .route("/v1/search/suggest", get(suggest))
-        .route("/v1/synonyms", get(synonyms))
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(handle)).routes(routes!(suggest)).routes(routes!(synonyms))
 }
 
+/// Ranked, spec-aware search, or a browse when `q` is empty, with exact totals, facet counts and
+/// numeric ranges over every match. Any other parameter is refused (422).
+#[utoipa::path(get, path = "/v1/search", tag = "search",
+    params(
+        ("q" = Option<String>, Query, description = "Words, part numbers and spec values (\"M12 stainless\", \"24V motor\")"),
+        ("category_id" = Option<Uuid>, Query, description = "Only this category and those below it"),
+        ("page" = Option<u32>, Query, minimum = 1, description = "From 1 (default 1)"),
+        ("per_page" = Option<u32>, Query, minimum = 1, description = "Default 20; above 100 is capped at 100"),
+        ("filter.{KEY}" = Option<String>, Query,
+            description = "`filter.KEY=VALUE`, KEY an attribute key (`filter.material=A2`): only products whose filterable attribute KEY has VALUE (select and \
+                           text values; `true`/`false` for booleans; a number, with or without a unit, for numbers). \
+                           Repeat a key for any of several values."),
+        ("range.{KEY}" = Option<String>, Query,
+            description = "`range.KEY=MIN..MAX`: only products whose numeric attribute KEY lies in the range, \
+                           either bound optional and each with or without a unit (`range.voltage=12V..48V`)."),
+    ),
+    responses((status = 200, description = "One page of results", body = super::schemas::SearchResults),
+              (status = 422, description = "Unknown or malformed parameters, filters and ranges, every one listed", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(query = query.as_deref().unwrap_or_default()))]
 async fn handle(
     State(state): State<AppState>,
@@ -28,7 +44,12 @@ async fn handle(
     Ok(Json(found))
 }
 
-/// Autocomplete: `q` is what has been typed so far.
+/// Autocomplete: categories, brands, families and products whose terms start with what has
+/// been typed (every word but the last must match whole).
+#[utoipa::path(get, path = "/v1/search/suggest", tag = "search",
+    params(("q" = Option<String>, Query, description = "The text typed so far (from 2 characters)")),
+    responses((status = 200, description = "Suggestions of each kind", body = super::schemas::Suggestions),
+              (status = 422, description = "A parameter other than q", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]
 async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let mut q = String::new();
@@ -48,6 +69,8 @@ async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
 }
 
 /// The synonym sets searches apply, oldest first.
+#[utoipa::path(get, path = "/v1/synonyms", tag = "synonyms",
+    responses((status = 200, description = "The sets", body = super::schemas::SynonymSets)))]
 async fn synonyms(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let sets: Value = sqlx::query_scalar(
         "SELECT coalesce(json_agg(json_build_object('id', id, 'phrases', phrases, 'version', version) \

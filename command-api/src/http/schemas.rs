@@ -1,0 +1,220 @@
+//! OpenAPI schemas of what the handlers answer and of the request types that live in other crates
+//! (`domain`, `event-store`), which stay free of documentation dependencies. Request bodies
+//! defined in this crate carry their own `ToSchema`.
+#![allow(dead_code)] // Schemas only: the bodies themselves are built in the handlers.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// A role: `admin` (everything), `ops` (orders, inventory, pricing), `buyer` (its company's
+/// carts and orders).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    Ops,
+    Buyer,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum AttributeType {
+    Text,
+    Number,
+    Boolean,
+    Select,
+    MultiSelect,
+}
+
+/// An attribute definition as sent (`domain::DefinitionInput`); every problem is reported at once.
+#[derive(ToSchema)]
+pub struct DefinitionInput {
+    /// 1 to 200 characters.
+    label: String,
+    #[schema(rename = "type")]
+    kind: AttributeType,
+    /// A unit of a measurement family (number attributes): mm, cm, m, in, V, kV, mV, W, kW, …
+    unit: Option<String>,
+    /// Bounds of a number attribute, in its unit.
+    min: Option<f64>,
+    max: Option<f64>,
+    /// The allowed values of a select or multi_select attribute.
+    options: Option<Vec<String>>,
+    /// A pattern text values must match.
+    regex: Option<String>,
+    #[schema(default = false)]
+    required: Option<bool>,
+    /// Drives SKU generation; no two variants of a family share these values.
+    #[schema(default = false)]
+    variant_defining: Option<bool>,
+    #[schema(default = false)]
+    filterable: Option<bool>,
+    #[schema(default = false)]
+    searchable: Option<bool>,
+}
+
+/// A checked definition as stored (`domain::AttributeDefinition`).
+#[derive(ToSchema)]
+pub struct AttributeDefinition {
+    label: String,
+    #[schema(rename = "type")]
+    kind: AttributeType,
+    unit: Option<String>,
+    min: Option<f64>,
+    max: Option<f64>,
+    options: Option<Vec<String>>,
+    regex: Option<String>,
+    required: bool,
+    variant_defining: bool,
+    filterable: bool,
+    searchable: bool,
+}
+
+/// The answer to a definition being defined or removed.
+#[derive(ToSchema)]
+pub struct AttributeWritten {
+    owner_id: Uuid,
+    key: String,
+    /// The definition as it now stands there (null once removed).
+    attribute: Option<AttributeDefinition>,
+    /// The owner's new version.
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum CategoryKind {
+    Cluster,
+    Node,
+    Leaf,
+}
+
+/// A category after a command.
+#[derive(ToSchema)]
+pub struct CategoryWritten {
+    id: Uuid,
+    name: String,
+    parent_id: Option<Uuid>,
+    /// The materialized path, ids joined by dots.
+    path: String,
+    depth: i64,
+    retired: bool,
+    /// Given on create: a root is a cluster, anything else a node until a family makes it a leaf.
+    kind: Option<CategoryKind>,
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+pub struct BrandWritten {
+    id: Uuid,
+    name: String,
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+pub struct FamilyWritten {
+    id: Uuid,
+    category_id: Uuid,
+    brand_id: Option<Uuid>,
+    name: String,
+    /// The short code SKUs start with.
+    code: String,
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+pub struct ProductWritten {
+    id: Uuid,
+    family_id: Uuid,
+    sku: String,
+    name: String,
+    /// The specs by attribute key, as given and normalized.
+    #[schema(value_type = Object)]
+    specs: Value,
+    retired: bool,
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+pub struct SynonymSetWritten {
+    id: Uuid,
+    phrases: Vec<String>,
+    removed: bool,
+    version: i64,
+    position: i64,
+}
+
+/// A user as the API shows one: never the password hash.
+#[derive(ToSchema)]
+pub struct UserWritten {
+    id: Uuid,
+    email: String,
+    role: Role,
+    /// The company of a buyer.
+    company_id: Option<Uuid>,
+    disabled: bool,
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+pub struct CompanyWritten {
+    id: Uuid,
+    name: String,
+    disabled: bool,
+    version: i64,
+    position: i64,
+}
+
+/// An access and refresh token pair.
+#[derive(ToSchema)]
+pub struct Tokens {
+    access_token: String,
+    refresh_token: String,
+    #[schema(example = "Bearer")]
+    token_type: String,
+    /// Seconds the access token is valid.
+    expires_in: i64,
+    /// Seconds the refresh token is valid.
+    refresh_expires_in: i64,
+}
+
+/// One event of a stream with its metadata (`event_store::StoredEvent`).
+#[derive(ToSchema)]
+pub struct StoredEvent {
+    /// The global position.
+    position: i64,
+    event_id: Uuid,
+    stream_id: Uuid,
+    stream_type: String,
+    /// The per-stream version.
+    version: i64,
+    event_type: String,
+    schema_version: i16,
+    /// The event's data; password hashes are shown as "[redacted]".
+    #[schema(value_type = Object)]
+    payload: Value,
+    actor_id: String,
+    actor_role: String,
+    request_id: String,
+    correlation_id: Uuid,
+    causation_id: Option<Uuid>,
+    recorded_at: DateTime<Utc>,
+}
+
+#[derive(ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    status: String,
+    #[schema(example = "ok")]
+    database: String,
+    /// The event store's last global position (absent when the database is unreachable).
+    position: Option<i64>,
+}

@@ -1,0 +1,220 @@
+//! OpenAPI schemas of what the handlers answer (the bodies are built from read-model rows in the
+//! handlers and in `crate::search`).
+#![allow(dead_code)] // Schemas only.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum CategoryKind {
+    Cluster,
+    Node,
+    Leaf,
+}
+
+/// A category of the tree, with the categories under it.
+#[derive(ToSchema)]
+pub struct TreeNode {
+    id: Uuid,
+    name: String,
+    /// The materialized path, ids joined by dots.
+    path: String,
+    kind: CategoryKind,
+    #[schema(no_recursion)]
+    children: Vec<TreeNode>,
+}
+
+#[derive(ToSchema)]
+pub struct CategoryRef {
+    id: Uuid,
+    name: String,
+    path: String,
+}
+
+/// One category with its ancestors (root first) and every attribute it resolves.
+#[derive(ToSchema)]
+pub struct CategoryDetail {
+    id: Uuid,
+    name: String,
+    path: String,
+    kind: CategoryKind,
+    parent_id: Option<Uuid>,
+    ancestors: Vec<CategoryRef>,
+    /// The resolved attribute set, each definition with the level it came from.
+    #[schema(value_type = Vec<Value>)]
+    attributes: Value,
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+pub struct Named {
+    id: Uuid,
+    name: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct ProductCategory {
+    id: Uuid,
+    name: Option<String>,
+    path: Option<String>,
+}
+
+/// One product as the catalog shows it.
+#[derive(ToSchema)]
+pub struct ProductDetail {
+    id: Uuid,
+    sku: String,
+    name: String,
+    family: Named,
+    brand: Option<Named>,
+    category: Option<ProductCategory>,
+    /// Spec values by attribute key, as given and normalized.
+    #[schema(value_type = Object)]
+    specs: Value,
+    /// Whether the product has every spec its schema requires.
+    complete: bool,
+    missing_required: Vec<String>,
+    retired: bool,
+    version: i64,
+    position: i64,
+}
+
+/// A search hit: the product's summary and its score (null when browsing).
+#[derive(ToSchema)]
+pub struct Hit {
+    id: Uuid,
+    sku: String,
+    name: String,
+    family: Named,
+    brand: Option<Named>,
+    category_id: Option<Uuid>,
+    #[schema(value_type = Object)]
+    specs: Value,
+    score: Option<f64>,
+}
+
+#[derive(ToSchema)]
+pub struct FacetValue {
+    value: String,
+    count: u64,
+}
+
+#[derive(ToSchema)]
+pub struct Range {
+    min: f64,
+    max: f64,
+    /// The base unit the bounds are in (null for unitless numbers).
+    unit: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+pub enum Matched {
+    /// Every term matched (or a browse without `q`).
+    All,
+    /// No product matched every term; these match some, the most terms first.
+    Partial,
+    None,
+}
+
+/// One page of ranked results with exact totals, facets and ranges over every match.
+#[derive(ToSchema)]
+pub struct SearchResults {
+    q: String,
+    /// The query's terms as normalized ("24 V" → "24v").
+    terms: Vec<String>,
+    /// Terms corrected to a known one (term → correction).
+    #[schema(value_type = Object)]
+    corrections: Value,
+    #[schema(rename = "match")]
+    matched: Matched,
+    notice: Option<String>,
+    total: u64,
+    total_exact: bool,
+    page: u32,
+    per_page: u32,
+    hits: Vec<Hit>,
+    /// Value counts of each filterable attribute: `{KEY: [{value, count}]}`.
+    #[schema(value_type = HashMap<String, Vec<FacetValue>>)]
+    facets: Value,
+    /// Bounds of each numeric filterable attribute, in its base unit: `{KEY: {min, max, unit}}`.
+    #[schema(value_type = HashMap<String, Range>)]
+    ranges: Value,
+    facets_exact: bool,
+}
+
+#[derive(ToSchema)]
+pub struct SuggestedCategory {
+    id: Uuid,
+    name: String,
+    path: String,
+    /// The names of its ancestors.
+    within: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub struct SuggestedFamily {
+    id: Uuid,
+    name: String,
+    code: String,
+}
+
+#[derive(ToSchema)]
+pub struct SuggestedProduct {
+    id: Uuid,
+    sku: String,
+    name: String,
+}
+
+#[derive(ToSchema)]
+pub struct Suggestions {
+    q: String,
+    categories: Vec<SuggestedCategory>,
+    brands: Vec<Named>,
+    families: Vec<SuggestedFamily>,
+    products: Vec<SuggestedProduct>,
+}
+
+#[derive(ToSchema)]
+pub struct SynonymSet {
+    id: Uuid,
+    phrases: Vec<String>,
+    version: i64,
+}
+
+#[derive(ToSchema)]
+pub struct SynonymSets {
+    synonyms: Vec<SynonymSet>,
+}
+
+#[derive(ToSchema)]
+pub struct Checkpoint {
+    position: i64,
+    event_at: Option<DateTime<Utc>>,
+    updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(ToSchema)]
+pub struct Health {
+    #[schema(example = "ok")]
+    status: String,
+    #[schema(example = "ok")]
+    database: String,
+    checkpoint: Option<Checkpoint>,
+    /// `ok`, `unreachable` or `not_configured`.
+    write_database: Option<String>,
+    write_head: Option<i64>,
+    /// Events not applied yet (counted up to a million).
+    behind: Option<i64>,
+    lag_seconds: Option<f64>,
+}
+
+#[derive(ToSchema)]
+pub struct Live {
+    #[schema(example = "live")]
+    status: String,
+}

@@ -378,8 +378,7 @@ async fn probes(read: &PgPool) -> anyhow::Result<Vec<Probe>> {
     }
     let largest: Option<(Uuid, Value)> = sqlx::query_as(
         "SELECT c.id, c.resolved FROM catalog.categories c JOIN (SELECT category_id, count(*) AS n FROM \
-         (SELECT category_id FROM catalog.products LIMIT 200000) s GROUP BY 1) counted ON counted.category_id = c.id \
-         ORDER BY counted.n DESC LIMIT 1",
+         catalog.products GROUP BY 1) counted ON counted.category_id = c.id ORDER BY counted.n DESC, c.id LIMIT 1",
     )
     .fetch_optional(read)
     .await?;

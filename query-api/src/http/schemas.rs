@@ -133,7 +133,9 @@ pub struct SearchResults {
     #[schema(rename = "match")]
     matched: Matched,
     notice: Option<String>,
+    /// Every match, counted exactly (the search index counts sets, not rows).
     total: u64,
+    /// Always true: kept for clients written when totals were capped.
     total_exact: bool,
     page: u32,
     per_page: u32,
@@ -144,6 +146,7 @@ pub struct SearchResults {
     /// Bounds of each numeric filterable attribute, in its base unit: `{KEY: {min, max, unit}}`.
     #[schema(value_type = HashMap<String, Range>)]
     ranges: Value,
+    /// Always true: facets are counted over every match.
     facets_exact: bool,
 }
 

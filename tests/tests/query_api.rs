@@ -467,4 +467,15 @@ async fn health_with_a_write_database_reports_how_far_behind_the_read_model_is()
     let caught_up = app.get("/v1/health").await;
     assert_eq!(caught_up.body["behind"], 0);
     assert_eq!(caught_up.body["lag_seconds"], 0.0);
+    // The search index follows the checkpoint by itself, with no search asking it to.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let index = app.get("/v1/health").await.body["search_index"].clone();
+        if index["position"] == 30 {
+            assert_eq!((index["loaded"].as_bool(), index["products"].as_u64()), (Some(true), Some(0)), "{index}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the search index never reached 30: {index}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

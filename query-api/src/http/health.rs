@@ -58,6 +58,7 @@ async fn health(State(state): State<AppState>) -> (StatusCode, Json<Value>) {
             "event_at": checkpoint.event_at,
             "updated_at": checkpoint.updated_at,
         },
+        "search_index": search_index(&state),
         "write_database": "not_configured",
         "write_head": null,
         "behind": null,
@@ -91,4 +92,11 @@ async fn lag(write: &PgPool, position: i64) -> Result<Lag, sqlx::Error> {
     .bind(position)
     .fetch_one(write)
     .await
+}
+
+/// The in-memory search index: the checkpoint it reflects (null while it loads at start; searches
+/// wait for it) and the products it finds.
+fn search_index(state: &AppState) -> Value {
+    let (position, products) = state.search.index.status();
+    json!({ "loaded": position.is_some(), "position": position, "products": products })
 }

@@ -208,12 +208,25 @@ pub struct Health {
     #[schema(example = "ok")]
     database: String,
     checkpoint: Option<Checkpoint>,
+    /// The in-memory search index (absent when the read database is unreachable).
+    search_index: Option<SearchIndexStatus>,
     /// `ok`, `unreachable` or `not_configured`.
     write_database: Option<String>,
     write_head: Option<i64>,
     /// Events not applied yet (counted up to a million).
     behind: Option<i64>,
     lag_seconds: Option<f64>,
+}
+
+/// How far the query API's in-memory search index has followed the read model.
+#[derive(ToSchema)]
+pub struct SearchIndexStatus {
+    /// False while it loads at start (searches wait for it).
+    loaded: bool,
+    /// The read-model checkpoint it reflects.
+    position: Option<i64>,
+    /// Products it finds (not retired).
+    products: u64,
 }
 
 #[derive(ToSchema)]

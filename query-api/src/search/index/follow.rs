@@ -83,6 +83,14 @@ impl SearchIndex {
         self.state.read().map(|state| state.position).unwrap_or(-1)
     }
 
+    /// The checkpoint the index reflects (none before it is loaded) and the products it finds.
+    pub fn status(&self) -> (Option<i64>, u64) {
+        self.state
+            .read()
+            .map(|state| ((state.position >= 0).then_some(state.position), state.index.len()))
+            .unwrap_or((None, 0))
+    }
+
     /// Brings the index to the read model's checkpoint, unless it is at `wanted` already.
     async fn refresh(&self, wanted: i64) -> Result<(), ApiError> {
         let _one = self.refreshing.lock().await;

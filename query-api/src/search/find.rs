@@ -84,37 +84,35 @@ pub fn find(index: &Index, query: &Query<'_>) -> Found {
 
     let groups: Vec<RoaringBitmap> = query.groups.iter().map(|g| group_docs(index, g, None)).collect();
     let every = intersection(groups.iter());
-    let (matched, text, tiers) = if query.groups.is_empty() {
-        (Matched::Browse, None, vec![base.clone()])
-    } else if !(&every & &base).is_empty() || query.groups.len() == 1 {
-        let matches = &every & &base;
+    let every_matched = &every & &base;
+    // How the matches were found, the set the facets are counted over before the filters apply
+    // (none when browsing), the matches, and the tiers of candidates besides them.
+    let (matched, text, matches, tiers) = if query.groups.is_empty() {
+        (Matched::Browse, None, base.clone(), Vec::new())
+    } else if !every_matched.is_empty() || query.groups.len() == 1 {
         let in_names = intersection(query.groups.iter().map(|g| group_docs(index, g, Some(Field::Name))));
-        let mut tiers = vec![in_names & &matches];
+        let mut tiers = vec![in_names & &every_matched];
         let values: Vec<&Group> = query.groups.iter().filter(|g| g.is_value()).collect();
         if !values.is_empty() {
             let held = intersection(values.iter().map(|g| group_docs(index, g, Some(Field::Spec))));
-            tiers.push(held & &matches);
+            tiers.push(held & &every_matched);
         }
-        let matched = if matches.is_empty() { Matched::None } else { Matched::All };
-        tiers.push(matches);
-        (matched, Some(every), tiers)
+        let matched = if every_matched.is_empty() { Matched::None } else { Matched::All };
+        (matched, Some(every), every_matched, tiers)
     } else {
         let any = groups.iter().fold(RoaringBitmap::new(), |all, docs| all | docs);
-        let mut tiers: Vec<RoaringBitmap> = (0..groups.len())
+        let tiers: Vec<RoaringBitmap> = (0..groups.len())
             .map(|skip| {
                 let rest = groups.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, docs)| docs);
                 intersection(rest) & &base
             })
             .collect();
-        tiers.push(&any & &base);
-        (Matched::Partial, Some(any), tiers)
-    };
-    let matches = match &text {
-        Some(text) => text & &base,
-        None => base.clone(),
+        let matches = &any & &base;
+        (Matched::Partial, Some(any), matches, tiers)
     };
 
-    let mut candidates: Vec<u32> = tiers.iter().flat_map(|tier| tier.iter().take(CANDIDATES)).collect();
+    let mut candidates: Vec<u32> =
+        tiers.iter().chain([&matches]).flat_map(|tier| tier.iter().take(CANDIDATES)).collect();
     candidates.sort_unstable();
     candidates.dedup();
     let mut scored: Vec<(u32, Option<f64>)> = candidates

@@ -73,8 +73,7 @@ impl SearchIndex {
         if self.position() < position.max(0) {
             self.refresh(position.max(0)).await?;
         }
-        let state =
-            self.state.read().map_err(|_| ApiError::Internal(anyhow::anyhow!("the search index lock is poisoned")))?;
+        let state = self.state.read().map_err(|_| poisoned())?;
         Ok(query(&state.index))
     }
 
@@ -95,7 +94,7 @@ impl SearchIndex {
     async fn refresh(&self, wanted: i64) -> Result<(), ApiError> {
         let _one = self.refreshing.lock().await;
         let (position, table) = {
-            let state = self.state.read().map_err(|_| ApiError::Internal(anyhow::anyhow!("poisoned")))?;
+            let state = self.state.read().map_err(|_| poisoned())?;
             (state.position, state.table)
         };
         if wanted != i64::MAX && position >= wanted {
@@ -121,7 +120,7 @@ impl SearchIndex {
                 "search index loaded"
             );
             let old = {
-                let mut state = self.state.write().map_err(|_| ApiError::Internal(anyhow::anyhow!("poisoned")))?;
+                let mut state = self.state.write().map_err(|_| poisoned())?;
                 let old = std::mem::replace(&mut state.index, index);
                 (state.position, state.table) = (checkpoint, Some(now));
                 old
@@ -136,13 +135,18 @@ impl SearchIndex {
             .iter()
             .map(row)
             .collect::<Result<_, _>>()?;
-        let mut state = self.state.write().map_err(|_| ApiError::Internal(anyhow::anyhow!("poisoned")))?;
+        let mut state = self.state.write().map_err(|_| poisoned())?;
         for row in rows {
             state.index.upsert(row);
         }
         state.position = checkpoint;
         Ok(())
     }
+}
+
+/// A writer panicked while changing the index: it may be half-changed, so it is not served.
+fn poisoned() -> ApiError {
+    ApiError::Internal(anyhow::anyhow!("the search index lock is poisoned"))
 }
 
 /// The read model's checkpoint and the identity of its products table.

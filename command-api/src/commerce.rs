@@ -86,10 +86,10 @@ pub async fn product(catalog: &Catalog, id: Uuid, field: Option<&'static str>) -
     }
 }
 
-/// The heads of a product's stock in every warehouse that ever held it.
-pub async fn stocks_of(store: &EventStore, product_id: Uuid) -> Result<HashMap<Uuid, Head>, ApiError> {
+/// The heads of the products' stock in every warehouse that ever held them.
+pub async fn stocks_of(store: &EventStore, products: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {
     let mut heads = HashMap::new();
-    for row in EventStore::load_children(store.pool(), product_id, StreamType::Stock.as_str()).await? {
+    for row in EventStore::load_children(store.pool(), products, StreamType::Stock.as_str()).await? {
         heads.insert(row.stream_id, Head::try_from(row)?);
     }
     Ok(heads)
@@ -98,11 +98,9 @@ pub async fn stocks_of(store: &EventStore, product_id: Uuid) -> Result<HashMap<U
 /// The price lists assigned to a company (valid or not: the price resolution decides).
 pub async fn price_lists_of(store: &EventStore, company_id: Uuid) -> Result<Vec<PriceList>, ApiError> {
     let mut lists = Vec::new();
-    for row in EventStore::load_streams_of_type(store.pool(), StreamType::PriceList.as_str()).await? {
+    for row in EventStore::load_assigned_to(store.pool(), StreamType::PriceList.as_str(), company_id).await? {
         if let Aggregate::PriceList(list) = Head::try_from(row)?.state {
-            if list.companies.contains(&company_id) {
-                lists.push(list);
-            }
+            lists.push(list);
         }
     }
     Ok(lists)
@@ -187,20 +185,23 @@ async fn load_checkout(
     let mut products = Vec::with_capacity(lines.len());
     let mut warehouses = HashMap::new();
     let mut problems = Vec::new();
-    let terms_ids: Vec<Uuid> = lines.iter().map(|l| terms_id(l.product_id)).collect();
+    let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
+    let terms_ids: Vec<Uuid> = ids.iter().map(|id| terms_id(*id)).collect();
     heads.extend(catalog.heads(&terms_ids).await?);
+    let mut found = catalog.products(&ids).await?;
+    let stocks = stocks_of(catalog.store(), &ids).await?;
     for (i, line) in lines.iter().enumerate() {
-        let Some(Aggregate::Product(product)) = catalog.product(line.product_id).await?.map(|h| h.state) else {
+        let Some(product) = found.remove(&line.product_id) else {
             problems.push(format!("lines[{i}]: product {} does not exist", line.product_id));
             continue;
         };
-        let stocks = stocks_of(catalog.store(), product.id).await?;
         let wanted = u64::from(line.quantity.get());
         // The warehouse that can serve the whole line with the most to spare; failing that, the
         // one with the most available (the rest is refused or backordered by the product's policy).
         let best = stocks
             .values()
             .filter_map(|h| as_stock(&h.state))
+            .filter(|s| s.product_id == product.id)
             .max_by_key(|s| (s.available() >= wanted, s.available(), std::cmp::Reverse(s.warehouse_id)));
         match best {
             Some(stock) => {
@@ -212,9 +213,9 @@ async fn load_checkout(
             )),
             None => {}
         }
-        heads.extend(stocks);
         products.push(product);
     }
+    heads.extend(stocks);
     if !problems.is_empty() {
         return Err(ApiError::Conflict { detail: problems.join("; "), errors: Vec::new() });
     }

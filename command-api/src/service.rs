@@ -353,6 +353,28 @@ impl Catalog {
         Ok(state.map(|state| Head { version, state }))
     }
 
+    /// Products by id, each folded from its events (ids that name no product are absent).
+    pub async fn products(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Product>, ApiError> {
+        let mut folded: HashMap<Uuid, Aggregate> = HashMap::new();
+        for event in EventStore::read_streams(self.store.pool(), ids).await? {
+            if event.stream_type != StreamType::Product.as_str() {
+                continue;
+            }
+            let decoded = Event::from_stored(&event.event_type, event.schema_version, &event.payload)
+                .map_err(|e| ApiError::Internal(e.into()))?;
+            let state = folded.remove(&event.stream_id);
+            let next = evolve(state, event.stream_id, &decoded).map_err(|e| ApiError::Internal(e.into()))?;
+            folded.insert(event.stream_id, next);
+        }
+        Ok(folded
+            .into_iter()
+            .filter_map(|(id, state)| match state {
+                Aggregate::Product(product) => Some((id, product)),
+                _ => None,
+            })
+            .collect())
+    }
+
     /// Runs a command on streams already loaded (a product retirement).
     pub async fn change_loaded(
         &self,

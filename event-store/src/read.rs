@@ -63,18 +63,36 @@ impl EventStore {
         .await
     }
 
-    /// The heads of one type below one parent: a product's stock in every warehouse.
+    /// The heads of one type below any of `parents`: the stock of products in every warehouse.
     pub async fn load_children(
         executor: impl PgExecutor<'_>,
-        parent_id: Uuid,
+        parents: &[Uuid],
         stream_type: &str,
     ) -> Result<Vec<StreamRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams \
-              WHERE stream_type = $1 AND parent_id = $2 ORDER BY stream_id",
+              WHERE stream_type = $1 AND parent_id = ANY($2) ORDER BY stream_id",
         )
         .bind(stream_type)
-        .bind(parent_id)
+        .bind(parents)
+        .fetch_all(executor)
+        .await
+    }
+
+    /// The heads of one type whose snapshot's `companies` holds `company_id`: the price lists
+    /// assigned to a company (indexed, see write migration 0008).
+    pub async fn load_assigned_to(
+        executor: impl PgExecutor<'_>,
+        stream_type: &str,
+        company_id: Uuid,
+    ) -> Result<Vec<StreamRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams \
+              WHERE stream_type = $1 AND snapshot -> 'companies' @> jsonb_build_array($2::text) \
+              ORDER BY stream_id",
+        )
+        .bind(stream_type)
+        .bind(company_id.to_string())
         .fetch_all(executor)
         .await
     }
@@ -98,6 +116,16 @@ impl EventStore {
              ) SELECT stream_id, stream_type, version, parent_id, snapshot FROM lineage ORDER BY depth",
         )
         .bind(stream_id)
+        .fetch_all(executor)
+        .await
+    }
+
+    /// The events of several streams, each stream's in version order.
+    pub async fn read_streams(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<StoredEvent>, sqlx::Error> {
+        sqlx::query_as(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE stream_id = ANY($1) ORDER BY stream_id, version"
+        ))
+        .bind(ids)
         .fetch_all(executor)
         .await
     }

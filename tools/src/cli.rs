@@ -296,7 +296,7 @@ pub enum BenchCommand {
         product-create throughput at N clients against the same API in the same run.\n\n\
         What is measured:\n\
         • Shop: the command API runs in this process over a fresh scratch database with the hex-bolt catalog of \
-        `bench write`; --products products get a list price and 1,000,000,000 units in each of two warehouses, half \
+        `bench write`; --products products get a list price and 1,000,000 units in each of two warehouses, half \
         of them a price list entry with quantity breaks assigned to the buyers' company (net 30); N buyers of \
         that company log in.\n\
         • Orders: each buyer in a loop puts --lines products in its cart (POST /v1/cart/lines, quantities 1–20) \

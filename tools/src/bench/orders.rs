@@ -53,12 +53,12 @@ async fn phases(args: &OrdersArgs, scratch: &mut Scratch) -> anyhow::Result<[Pha
     let target = HttpTarget::start(&args.write, scratch).await?;
     let result = async {
         let shop = Shop::open(&target, args).await?;
-        let before = target.phase(args.write.clients, warmup, duration).await?;
+        let clients = args.write.clients;
+        let before = target.phase("product create", (0, clients), warmup, duration).await?;
         stop_if_interrupted()?;
         let orders = shop.phase(args.lines, warmup, duration).await?;
         stop_if_interrupted()?;
-        let mut after = target.phase(args.write.clients, warmup, duration).await?;
-        after.name = "product create (again)".into();
+        let after = target.phase("product create (again)", (clients, clients), warmup, duration).await?;
         shop.check_stock(&target).await?;
         Ok::<_, anyhow::Error>([before, orders, after])
     }
@@ -118,7 +118,7 @@ impl Shop {
         let api = &target.api;
         let bar = setup_bar(u64::from(args.products) * 4 + u64::from(args.write.clients) + 3);
         let warehouses = [Uuid::new_v4(), Uuid::new_v4()];
-        let stocked = 1_000_000_000;
+        let stocked = 1_000_000;
         let list = api
             .create("/v1/price-lists", &json!({"name": "Bench contract", "currency": "EUR", "priority": 10}))
             .await?;
@@ -203,7 +203,7 @@ impl Shop {
     /// Every reservation the orders made is in the stock: on hand unchanged, reserved > 0.
     async fn check_stock(&self, target: &HttpTarget) -> anyhow::Result<()> {
         let (reserved, orders): (Option<i64>, i64) = sqlx::query_as(
-            "SELECT (SELECT sum((snapshot->>'reserved')::int8) FROM streams WHERE stream_type = 'stock'), \
+            "SELECT (SELECT sum((snapshot->>'reserved')::int8)::int8 FROM streams WHERE stream_type = 'stock'), \
                     (SELECT count(*) FROM events WHERE event_type = 'OrderPlaced')",
         )
         .fetch_one(target.store.pool())

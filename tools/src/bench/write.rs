@@ -56,7 +56,7 @@ async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<[Phas
         let sample = target.sample().await?;
         let raw_before = raw_phase(args, "raw INSERT (before)", &sample, scratch, warmup, duration).await?;
         stop_if_interrupted()?;
-        let http = target.phase(args.clients, warmup, duration).await?;
+        let http = target.phase("product create (HTTP)", (0, args.clients), warmup, duration).await?;
         stop_if_interrupted()?;
         Ok::<_, anyhow::Error>((sample, raw_before, http))
     }
@@ -287,10 +287,19 @@ impl HttpTarget {
         Ok(Sample { stream_type, event_type, schema_version, payload })
     }
 
-    pub(super) async fn phase(&self, clients: u32, warmup: Duration, duration: Duration) -> anyhow::Result<Phase> {
+    /// Product creates by `clients` clients, numbered from `first_client` (each client's products
+    /// are variants of their own, so a second phase must number its clients apart).
+    pub(super) async fn phase(
+        &self,
+        name: &str,
+        (first_client, clients): (u32, u32),
+        warmup: Duration,
+        duration: Duration,
+    ) -> anyhow::Result<Phase> {
         let (api, family_id) = (self.api.clone(), Arc::<str>::from(self.family_id.as_str()));
-        measure("product create (HTTP)", clients, warmup, duration, move |client, n| {
-            let request = api.request(Method::POST, "/v1/products").json(&product(&family_id, client, n));
+        measure(name, clients, warmup, duration, move |client, n| {
+            let body = product(&family_id, first_client + client, n);
+            let request = api.request(Method::POST, "/v1/products").json(&body);
             async move {
                 let transport = |e: reqwest::Error| Failure {
                     kind: "transport error".into(),

@@ -44,6 +44,12 @@ impl fmt::Debug for VerifyConfig {
     }
 }
 
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        VerifyConfig::defaults()
+    }
+}
+
 impl VerifyConfig {
     /// No keys, the default issuer and audience (tests and tools fill in what they need).
     pub fn defaults() -> Self {

@@ -229,7 +229,9 @@ async fn add_prices(read: &PgPool, caller: &Caller, priced: Priced, response: Re
         .map_err(|e| ApiError::Internal(anyhow::anyhow!("reading an answer to price it: {e}")))?;
     let mut answer: Value = unreadable_as_internal(serde_json::from_slice(&bytes))?;
     let ids: Vec<Uuid> = match priced {
-        Priced::Detail(_) => answer.get("id").and_then(Value::as_str).and_then(|id| Uuid::parse_str(id).ok()).into_iter().collect(),
+        Priced::Detail(_) => {
+            answer.get("id").and_then(Value::as_str).and_then(|id| Uuid::parse_str(id).ok()).into_iter().collect()
+        }
         Priced::Search => answer["hits"]
             .as_array()
             .into_iter()
@@ -268,7 +270,10 @@ mod tests {
         let uri = |text: &str| text.parse::<Uri>().unwrap_or_default();
         assert_eq!(Priced::of(&Method::GET, &uri(&format!("/v1/products/{id}"))), Some(Priced::Detail(None)));
         let at_ten = Quantity::parse("q", 10).ok();
-        assert_eq!(Priced::of(&Method::GET, &uri(&format!("/v1/products/{id}?quantity=10"))), Some(Priced::Detail(at_ten)));
+        assert_eq!(
+            Priced::of(&Method::GET, &uri(&format!("/v1/products/{id}?quantity=10"))),
+            Some(Priced::Detail(at_ten))
+        );
         assert_eq!(Priced::of(&Method::GET, &uri("/v1/search?q=bolt")), Some(Priced::Search));
         assert_eq!(Priced::of(&Method::GET, &uri("/v1/search/suggest?q=bo")), None);
         assert_eq!(Priced::of(&Method::GET, &uri("/v1/categories")), None);

@@ -35,7 +35,9 @@ pub(super) fn history_entry(stored: &StoredEvent, event: &Event) -> Option<Histo
             OrderStatus::Placed,
             json!({ "po_number": placed.po_number, "lines": placed.lines.len(), "total": placed.total }),
         ),
-        Event::OrderConfirmed { status } | Event::OrderDelivered { status } => (Some(status.from), status.to, json!({})),
+        Event::OrderConfirmed { status } | Event::OrderDelivered { status } => {
+            (Some(status.from), status.to, json!({}))
+        }
         Event::OrderShipped { shipment_id, lines, status } => {
             (Some(status.from), status.to, json!({ "shipment_id": shipment_id, "lines": lines }))
         }

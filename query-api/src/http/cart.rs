@@ -70,7 +70,8 @@ async fn cart(State(state): State<AppState>, buyer: Buyer) -> Result<Json<Value>
     })))
 }
 
-/// A line as shown, its total (when it has one) and whether checkout would take it.
+/// A line as shown, what it adds to the cart total (nothing when retired or unpriced) and whether
+/// checkout would take it.
 fn priced_line(
     book: &PriceBook,
     line: &CartLine,
@@ -84,6 +85,7 @@ fn priced_line(
     let unit = resolved.as_ref().ok().map(|p| p.unit);
     let total = unit.and_then(|u| u.times(line.quantity).ok());
     let ok = !retired && rule_problem.is_none() && total.is_some();
+    let counted = if retired { None } else { total };
     let shown = json!({
         "product_id": line.product_id,
         "sku": product.map(|p| p.1.as_str()),
@@ -99,5 +101,5 @@ fn priced_line(
         "breaks_rules": rule_problem.is_some(),
         "rule_problem": rule_problem,
     });
-    (shown, total, ok)
+    (shown, counted, ok)
 }

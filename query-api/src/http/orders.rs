@@ -77,7 +77,11 @@ struct Summary {
     responses((status = 200, description = "One page of orders", body = super::schemas::OrderPage),
               (status = 422, description = "Unknown parameters or statuses, every one listed", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id))]
-async fn list(State(state): State<AppState>, caller: Caller, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let company = caller.company_scope()?;
     let mut statuses: Vec<String> = Vec::new();
     let mut oldest_first = false;
@@ -156,7 +160,11 @@ struct OrderRow {
               (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
               (status = 404, description = "No such order, or another company's", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(order_id = %id, user_id = %caller.user_id))]
-async fn detail(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
     let company = caller.company_scope()?;
     let row: Option<OrderRow> = sqlx::query_as(

@@ -65,7 +65,11 @@ const COLUMNS: &str = "l.id, l.name, l.currency, l.priority, l.valid_from, l.val
     responses((status = 200, description = "One page of price lists", body = super::schemas::PriceListPage),
               (status = 422, description = "Unknown or malformed parameters, every one listed", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]
-async fn list(State(state): State<AppState>, _staff: Staff, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    _staff: Staff,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let (mut company, mut product) = (None, None);
     let page = paging::read(query.as_deref(), |name, value| match name {
         "company_id" => paging::uuid(name, value).map(|id| company = Some(id)).map(|_| true),

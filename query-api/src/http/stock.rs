@@ -42,7 +42,11 @@ struct Level {
     responses((status = 200, description = "One page of stock levels", body = super::schemas::StockPage),
               (status = 422, description = "Unknown or malformed parameters, every one listed", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]
-async fn levels(State(state): State<AppState>, _staff: Staff, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+async fn levels(
+    State(state): State<AppState>,
+    _staff: Staff,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     let (mut product, mut warehouse) = (None, None);
     let page = paging::read(query.as_deref(), |name, value| match name {
         "product_id" => paging::uuid(name, value).map(|id| product = Some(id)).map(|_| true),

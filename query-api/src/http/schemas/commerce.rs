@@ -75,7 +75,8 @@ pub struct CartView {
     buyer_id: Uuid,
     company_id: Uuid,
     lines: Vec<CartLineView>,
-    /// The sum of the line totals; null when a line has no price or the lines' currencies differ.
+    /// The sum of the line totals of the lines not retired; null when there are none or their
+    /// currencies differ.
     total: Option<Money>,
     /// Whether checkout would take every line as it is.
     orderable: bool,

@@ -182,6 +182,49 @@ where
     }
 }
 
+/// An actor with the ops role (or admin): the extractor of pricing, stock and order-lifecycle
+/// commands (403 for a buyer).
+#[derive(Clone, Debug)]
+pub struct Staff(pub Actor);
+
+impl<S> FromRequestParts<S> for Staff
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let actor = Actor::from_request_parts(parts, state).await?;
+        actor.require(Role::Ops)?;
+        Ok(Staff(actor))
+    }
+}
+
+/// A buyer and their company: the extractor of cart and checkout commands (403 for staff, who
+/// buy nothing).
+#[derive(Clone, Debug)]
+pub struct Buyer {
+    pub actor: Actor,
+    pub company_id: Uuid,
+}
+
+impl<S> FromRequestParts<S> for Buyer
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let actor = Actor::from_request_parts(parts, state).await?;
+        match (actor.role, actor.company) {
+            (Role::Buyer, Some(company_id)) => Ok(Buyer { actor, company_id }),
+            _ => Err(ApiError::Forbidden("only a company's buyers have a cart and place orders".into())),
+        }
+    }
+}
+
 /// The ids that tie an event to its request: the request id (set by the request-id layer), a
 /// correlation id (`X-Correlation-Id`, else a new one) and an optional causation id
 /// (`X-Causation-Id`: the event or message that caused this command).

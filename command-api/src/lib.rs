@@ -1,5 +1,6 @@
 //! Ferrule's command API: the write side over HTTP.
 
+pub mod commerce;
 pub mod config;
 pub mod error;
 pub mod extract;

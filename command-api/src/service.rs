@@ -42,7 +42,7 @@ impl TryFrom<StreamRow> for Head {
 }
 
 /// What a successful command leaves: the global position of its last event and the heads of the
-/// streams it wrote.
+/// streams it loaded, as it left them.
 #[derive(Debug)]
 pub struct Committed {
     pub position: i64,
@@ -72,6 +72,10 @@ pub struct FamilySchema {
 
 const SCHEMA_CACHE_LIMIT: usize = 10_000;
 const SCHEMA_RETRIES: usize = 5;
+/// How often a contended command (see `change_contended`) loads and decides again before it
+/// gives up: every round commits at least one of the commands contending for a stream, so this
+/// bounds how many may queue for one stream at once before some are refused.
+const CONTENDED_RETRIES: u32 = 100;
 
 #[derive(Clone)]
 pub struct Catalog {
@@ -190,6 +194,43 @@ impl Catalog {
         Ok(self.commit(Via::Group, &heads, events, Vec::new(), ctx).await??)
     }
 
+    /// Runs a command on streams that other commands write at the same moment — stock during
+    /// checkouts, above all. `load` reads the heads it needs (and anything else, `X`), `decide`
+    /// decides on them, and the append names every written stream's expected version. When
+    /// another command appended to one of them first, the append is refused as stale and the
+    /// command is loaded and decided again on what that one left: this is what makes 50
+    /// concurrent orders for 10 units reserve exactly 10. Returns what was committed and what
+    /// the last round loaded.
+    pub async fn change_contended<X, F>(
+        &self,
+        ctx: &CommandContext,
+        mut load: impl FnMut() -> F,
+        mut decide: impl FnMut(&HashMap<Uuid, Head>, &X) -> Result<Vec<NewEvent>, ApiError>,
+    ) -> Result<(Committed, X), ApiError>
+    where
+        F: std::future::Future<Output = Result<(HashMap<Uuid, Head>, X), ApiError>>,
+    {
+        let mut attempt = 0;
+        loop {
+            let (heads, loaded) = load().await?;
+            let events = decide(&heads, &loaded)?;
+            match self.commit(Via::Group, &heads, events, Vec::new(), ctx).await? {
+                Err(AppendError::StaleVersion(_)) if attempt < CONTENDED_RETRIES => {
+                    attempt += 1;
+                    // A little jitter, so the losers of one round do not all meet again in the next.
+                    let jitter = Uuid::new_v4().as_u128() % u128::from(attempt.min(8) + 1);
+                    tokio::time::sleep(std::time::Duration::from_millis(jitter as u64)).await;
+                }
+                other => return Ok((other?, loaded)),
+            }
+        }
+    }
+
+    /// Stream heads by id, as committed now (absent streams are simply missing).
+    pub async fn heads(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {
+        load_heads(&mut *self.store.pool().acquire().await?, ids).await
+    }
+
     /// Folds and appends decided events. The append's own refusals come back apart (inner
     /// result), so that callers can retry some of them.
     async fn commit(
@@ -222,7 +263,10 @@ impl Catalog {
             Via::Transaction(tx) => EventStore::append(tx, &append, &ctx.metadata, ctx.now).await,
             Via::Group => self.appender.append(&append, &ctx.metadata, ctx.now).await,
         };
-        Ok(appended.map(|position| Committed { position, heads: after }))
+        // The heads as the command leaves them: the streams it wrote, and those it only read.
+        let mut heads = heads.clone();
+        heads.extend(after);
+        Ok(appended.map(|position| Committed { position, heads }))
     }
 
     /// The schema of a family's products, from the cache or the write database.

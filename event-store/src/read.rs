@@ -50,7 +50,7 @@ impl EventStore {
         .await
     }
 
-    /// Every head of one stream type: categories or families (the only types indexed by type).
+    /// Every head of one stream type: categories, families or price lists (the types indexed by type).
     pub async fn load_streams_of_type(
         executor: impl PgExecutor<'_>,
         stream_type: &str,
@@ -59,6 +59,22 @@ impl EventStore {
             "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_type = $1",
         )
         .bind(stream_type)
+        .fetch_all(executor)
+        .await
+    }
+
+    /// The heads of one type below one parent: a product's stock in every warehouse.
+    pub async fn load_children(
+        executor: impl PgExecutor<'_>,
+        parent_id: Uuid,
+        stream_type: &str,
+    ) -> Result<Vec<StreamRow>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams \
+              WHERE stream_type = $1 AND parent_id = $2 ORDER BY stream_id",
+        )
+        .bind(stream_type)
+        .bind(parent_id)
         .fetch_all(executor)
         .await
     }

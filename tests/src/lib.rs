@@ -1,6 +1,7 @@
 //! Test harness: a real command API on a random port over its own freshly cloned write database,
 //! and the whole event pipeline behind it (`pipeline`).
 
+pub mod commerce;
 pub mod openapi;
 pub mod outer;
 pub mod pipeline;

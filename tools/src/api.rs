@@ -37,6 +37,11 @@ impl Api {
         Ok(Api { client, base, token: token.to_owned() })
     }
 
+    /// The same API called with another user's access token (a buyer's, say).
+    pub fn with_token(&self, token: &str) -> Api {
+        Api { token: token.to_owned(), ..self.clone() }
+    }
+
     pub fn base(&self) -> &str {
         &self.base
     }

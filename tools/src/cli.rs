@@ -290,6 +290,40 @@ pub enum BenchCommand {
     /// Login latency (p50, p95) with the configured argon2id parameters, for a right password,
     /// a wrong one and an unknown email.
     Login(LoginArgs),
+
+    /// Orders placed/s at N concurrent buyers (cart + checkout) next to product creates/s.
+    #[command(long_about = "Checkout throughput through the command API over HTTP at N concurrent buyers, next to \
+        product-create throughput at N clients against the same API in the same run.\n\n\
+        What is measured:\n\
+        • Shop: the command API runs in this process over a fresh scratch database with the hex-bolt catalog of \
+        `bench write`; --products products get a list price and 1,000,000,000 units in each of two warehouses, half \
+        of them a price list entry with quantity breaks assigned to the buyers' company (net 30); N buyers of \
+        that company log in.\n\
+        • Orders: each buyer in a loop puts --lines products in its cart (POST /v1/cart/lines, quantities 1–20) \
+        and checks out (POST /v1/checkout with its own Idempotency-Key). One operation is the whole order; only \
+        a 201 counts. Each checkout resolves every line's price, reserves stock in the warehouse that can serve \
+        it, and appends the order, the reservations and the emptied cart in one transaction, deciding again \
+        when a concurrent checkout reserved the same stock first.\n\
+        • Product creates: as `bench write`'s HTTP phase, before and after the orders; their mean is the \
+        baseline, so a drift of the machine's speed during the run cancels out.\n\n\
+        At the end the stock is checked: on hand untouched, the orders' units reserved. The scratch databases \
+        are dropped.")]
+    Orders(OrdersArgs),
+}
+
+#[derive(Args)]
+pub struct OrdersArgs {
+    /// Products on offer (each gets terms, stock in two warehouses, and every other one a price list entry).
+    #[arg(long, default_value_t = 200, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub products: u32,
+
+    /// Cart lines per order.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=50))]
+    pub lines: u32,
+
+    /// --clients is the number of concurrent buyers (and of product-create clients).
+    #[command(flatten)]
+    pub write: WriteArgs,
 }
 
 #[derive(Args)]

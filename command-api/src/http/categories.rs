@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use domain::category::CategoryCommand;
 use domain::{format_path, Aggregate};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -29,18 +29,13 @@ struct CreateCategory {
     parent_id: Option<Uuid>,
 }
 
-/// Tells `"parent_id": null` (make it a root) from no `parent_id` at all (leave it).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<Uuid>>, D::Error> {
-    Option::<Uuid>::deserialize(deserializer).map(Some)
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateCategory {
     name: Option<String>,
     /// A new parent; `null` makes the category a root (a cluster); absent leaves it.
     #[schema(value_type = Option<Uuid>)]
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "super::present")]
     parent_id: Option<Option<Uuid>>,
     expected_version: Option<i64>,
 }

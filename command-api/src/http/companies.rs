@@ -1,10 +1,11 @@
 //! Company accounts and their buyers: `POST /v1/companies`, `PATCH /v1/companies/{id}` (rename),
-//! `POST /v1/companies/{id}/disable`, `POST /v1/companies/{id}/users` (a buyer). Admins only.
+//! `POST /v1/companies/{id}/disable`, `POST /v1/companies/{id}/users` (a buyer): admins only.
+//! `PUT /v1/companies/{id}/payment-terms`: ops too.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::identity::company::{self, Company};
+use domain::identity::company::{self, Company, PaymentTerms};
 use domain::identity::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -16,7 +17,7 @@ use uuid::Uuid;
 use super::users::user_body;
 use super::{context, current, parse_id, written};
 use crate::error::ApiError;
-use crate::extract::{Admin, JsonBody, RequestIds};
+use crate::extract::{Admin, JsonBody, RequestIds, Staff};
 use crate::identity::accounts::{self, company_of};
 use crate::service::Committed;
 use crate::state::AppState;
@@ -27,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(rename))
         .routes(routes!(disable))
         .routes(routes!(create_buyer))
+        .routes(routes!(set_payment_terms))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -102,6 +104,42 @@ async fn disable(
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+struct PaymentTermsBody {
+    /// `prepaid` (every company starts so), `net30` or `net60`.
+    #[schema(value_type = String)]
+    payment_terms: PaymentTerms,
+    #[serde(default)]
+    expected_version: Option<i64>,
+}
+
+/// Sets the payment terms the company's orders are placed on (frozen into each order). Ops.
+#[utoipa::path(put, path = "/v1/companies/{id}/payment-terms", tag = "companies", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The company")), request_body = PaymentTermsBody,
+    responses((status = 200, description = "Set", body = super::schemas::CompanyWritten),
+              (status = 404, description = "No such company", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version", body = service_http::openapi::Problem),
+              (status = 422, description = "Unknown payment terms", body = service_http::openapi::Problem)))]
+async fn set_payment_terms(
+    State(state): State<AppState>,
+    Staff(actor): Staff,
+    ids: RequestIds,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody<PaymentTermsBody>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id, "company")?;
+    let ctx = context(&actor, ids);
+    let committed = state
+        .catalog
+        .change_streams(&ctx, &[id], |heads| {
+            let company = current(heads, id, body.expected_version, company_of)?;
+            Ok(company::set_payment_terms(company, body.payment_terms)?)
+        })
+        .await?;
+    Ok(written(StatusCode::OK, committed.position, company_body(&committed, id)?))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 struct CreateBuyer {
     email: String,
     password: String,
@@ -138,6 +176,7 @@ async fn create_buyer(
 
 fn company_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
     let head = committed.head(id);
-    let Company { name, disabled, .. } = company_of(head, id)?;
-    Ok(json!({ "id": id, "name": name, "disabled": disabled, "version": head.map_or(0, |h| h.version) }))
+    let Company { name, disabled, payment_terms, .. } = company_of(head, id)?;
+    let version = head.map_or(0, |h| h.version);
+    Ok(json!({ "id": id, "name": name, "disabled": disabled, "payment_terms": payment_terms, "version": version }))
 }

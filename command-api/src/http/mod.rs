@@ -4,13 +4,19 @@ mod attributes;
 mod audit;
 mod auth;
 mod brands;
+mod cart;
 mod categories;
+mod checkout;
 mod companies;
 mod families;
 mod health;
+mod orders;
+mod price_lists;
 mod products;
 mod schemas;
+mod stock;
 mod synonyms;
+mod terms;
 mod users;
 
 use std::collections::HashMap;
@@ -65,6 +71,12 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(auth::router())
         .merge(users::router())
         .merge(companies::router())
+        .merge(terms::router())
+        .merge(price_lists::router())
+        .merge(stock::router())
+        .merge(cart::router())
+        .merge(checkout::router())
+        .merge(orders::router())
         .merge(health::router())
 }
 
@@ -116,6 +128,16 @@ fn current<'h, T>(
     let found = of(head, id)?;
     check_version(expected, head.map_or(0, |h| h.version))?;
     Ok(found)
+}
+
+/// Tells `"field": null` (clear it) from no field at all (leave it), for `Option<Option<T>>`
+/// fields with `#[serde(default, deserialize_with = "present")]`.
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
 }
 
 /// A stale `expected_version` is refused before anything is decided.

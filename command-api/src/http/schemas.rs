@@ -169,6 +169,8 @@ pub struct CompanyWritten {
     id: Uuid,
     name: String,
     disabled: bool,
+    /// `prepaid`, `net30` or `net60`.
+    payment_terms: String,
     version: i64,
     position: i64,
 }
@@ -217,4 +219,136 @@ pub struct Health {
     database: String,
     /// The event store's last global position (absent when the database is unreachable).
     position: Option<i64>,
+}
+
+/// An amount in minor units of a currency: `{"amount_minor": 1299, "currency": "EUR"}` is EUR 12.99.
+#[derive(ToSchema)]
+pub struct MoneySchema {
+    amount_minor: i64,
+    /// ISO 4217.
+    currency: String,
+}
+
+/// A product's list price and purchasing rules.
+#[derive(ToSchema)]
+pub struct TermsWritten {
+    product_id: Uuid,
+    list_price: Option<MoneySchema>,
+    minimum_quantity: u32,
+    /// The pack size: order quantities are multiples of it.
+    order_increment: u32,
+    /// `refuse` or `backorder`.
+    stock_policy: String,
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+pub struct PriceBreakSchema {
+    min_quantity: u32,
+    unit_price: MoneySchema,
+}
+
+#[derive(ToSchema)]
+pub struct PriceListEntrySchema {
+    product_id: Uuid,
+    breaks: Vec<PriceBreakSchema>,
+}
+
+#[derive(ToSchema)]
+pub struct PriceListWritten {
+    id: Uuid,
+    name: String,
+    currency: String,
+    priority: i32,
+    valid_from: Option<chrono::NaiveDate>,
+    valid_until: Option<chrono::NaiveDate>,
+    entries: Vec<PriceListEntrySchema>,
+    /// The companies it is assigned to.
+    companies: Vec<Uuid>,
+    version: i64,
+    position: i64,
+}
+
+/// One product's stock in one warehouse.
+#[derive(ToSchema)]
+pub struct StockWritten {
+    product_id: Uuid,
+    warehouse_id: Uuid,
+    on_hand: u64,
+    /// Held for orders placed and not yet shipped.
+    reserved: u64,
+    /// `on_hand - reserved`: what new orders can reserve.
+    available: u64,
+    /// Ordered beyond what was available, waiting for stock (backorder policy).
+    backordered: u64,
+    version: i64,
+    position: i64,
+}
+
+#[derive(ToSchema)]
+pub struct CartLineSchema {
+    product_id: Uuid,
+    quantity: u32,
+}
+
+/// The buyer's cart as written (prices are resolved when it is read: query API `GET /v1/cart`).
+#[derive(ToSchema)]
+pub struct CartWritten {
+    id: Uuid,
+    lines: Vec<CartLineSchema>,
+    version: i64,
+    position: i64,
+}
+
+/// A shipping address; `country` is an ISO 3166-1 alpha-2 code.
+#[derive(ToSchema)]
+pub struct AddressSchema {
+    recipient: String,
+    line1: String,
+    line2: Option<String>,
+    city: String,
+    postal_code: String,
+    region: Option<String>,
+    country: String,
+}
+
+/// One line of an order, its price frozen when it was placed.
+#[derive(ToSchema)]
+pub struct OrderLineSchema {
+    product_id: Uuid,
+    sku: String,
+    name: String,
+    /// Where it is reserved.
+    warehouse_id: Uuid,
+    quantity: u32,
+    unit_price: MoneySchema,
+    /// `{"kind": "list_price"}` or `{"kind": "price_list", "price_list_id": …, "min_quantity": …}`.
+    #[schema(value_type = Object)]
+    price_source: (),
+    line_total: MoneySchema,
+    /// Units backordered when it was placed.
+    backordered: u32,
+    /// Units shipped so far.
+    shipped: u32,
+}
+
+#[derive(ToSchema)]
+pub struct OrderWritten {
+    id: Uuid,
+    /// `placed`, `confirmed`, `partially_shipped`, `shipped`, `delivered` or `cancelled`.
+    status: String,
+    company_id: Uuid,
+    buyer_id: Uuid,
+    idempotency_key: String,
+    po_number: String,
+    /// `prepaid`, `net30` or `net60`, as the company had them at checkout.
+    payment_terms: String,
+    shipping_address: AddressSchema,
+    lines: Vec<OrderLineSchema>,
+    total: MoneySchema,
+    /// The ids of its shipments so far.
+    shipments: Vec<Uuid>,
+    version: i64,
+    position: i64,
 }

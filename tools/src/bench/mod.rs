@@ -6,6 +6,7 @@
 
 mod local;
 mod login;
+mod orders;
 mod pipeline;
 mod search;
 mod write;
@@ -28,6 +29,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Pipeline(args) => pipeline::run(args).await,
         BenchCommand::Search(args) => search::run(args).await,
         BenchCommand::Login(args) => login::run(args).await,
+        BenchCommand::Orders(args) => orders::run(args).await,
     }
 }
 

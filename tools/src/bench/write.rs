@@ -287,7 +287,7 @@ impl HttpTarget {
         Ok(Sample { stream_type, event_type, schema_version, payload })
     }
 
-    async fn phase(&self, clients: u32, warmup: Duration, duration: Duration) -> anyhow::Result<Phase> {
+    pub(super) async fn phase(&self, clients: u32, warmup: Duration, duration: Duration) -> anyhow::Result<Phase> {
         let (api, family_id) = (self.api.clone(), Arc::<str>::from(self.family_id.as_str()));
         measure("product create (HTTP)", clients, warmup, duration, move |client, n| {
             let request = api.request(Method::POST, "/v1/products").json(&product(&family_id, client, n));

@@ -1,0 +1,144 @@
+//! The buyer's one open cart: `POST /v1/cart/lines` (add, or add to a line), `PATCH
+//! /v1/cart/lines/{product_id}` (set the quantity), `DELETE /v1/cart/lines/{product_id}`. Buyers
+//! only; the cart is the token's user's, never one named in the request. Quantities are checked
+//! against the product's minimum and pack size as they are changed; prices are resolved when the
+//! cart is read (query API `GET /v1/cart`) and frozen at checkout.
+
+use std::collections::HashMap;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::commerce::cart;
+use domain::commerce::{cart_id, terms_id};
+use domain::identity::user::User;
+use domain::{DomainError, NewEvent};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use uuid::Uuid;
+
+use super::{context, parse_id, written};
+use crate::commerce::{self, as_cart, as_terms, as_user, state_of};
+use crate::error::ApiError;
+use crate::extract::{Buyer, JsonBody, RequestIds};
+use crate::service::{Committed, Head};
+use crate::state::AppState;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(add_line)).routes(routes!(change_line, remove_line))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct AddLineBody {
+    product_id: Uuid,
+    /// Added to the line's quantity when the product is in the cart already.
+    quantity: i64,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ChangeLineBody {
+    quantity: i64,
+}
+
+/// Puts a product in the cart (or more of it).
+#[utoipa::path(post, path = "/v1/cart/lines", tag = "cart", security(("bearer" = [])), request_body = AddLineBody,
+    responses((status = 200, description = "The cart", body = super::schemas::CartWritten),
+              (status = 404, description = "No such product", body = service_http::openapi::Problem),
+              (status = 409, description = "The product is retired", body = service_http::openapi::Problem),
+              (status = 422, description = "Below the minimum, not whole packs, or not a quantity", body = service_http::openapi::Problem)))]
+async fn add_line(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    ids: RequestIds,
+    JsonBody(body): JsonBody<AddLineBody>,
+) -> Result<Response, ApiError> {
+    let product = commerce::product(&state.catalog, body.product_id, Some("product_id")).await?;
+    change_cart(&state, &buyer, ids, Some(product.id), |heads, user| {
+        let cart = state_of(heads, cart_id(user.id), as_cart);
+        let terms = state_of(heads, terms_id(product.id), as_terms);
+        Ok(cart::add_line(cart, user, &product, terms, body.quantity)?)
+    })
+    .await
+}
+
+/// Sets a line's quantity.
+#[utoipa::path(patch, path = "/v1/cart/lines/{product_id}", tag = "cart", security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product of the line")), request_body = ChangeLineBody,
+    responses((status = 200, description = "The cart", body = super::schemas::CartWritten),
+              (status = 404, description = "The cart has no such line", body = service_http::openapi::Problem),
+              (status = 422, description = "Below the minimum, not whole packs, or not a quantity", body = service_http::openapi::Problem)))]
+async fn change_line(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    ids: RequestIds,
+    Path(product_id): Path<String>,
+    JsonBody(body): JsonBody<ChangeLineBody>,
+) -> Result<Response, ApiError> {
+    let product_id = parse_id(&product_id, "cart line")?;
+    change_cart(&state, &buyer, ids, Some(product_id), |heads, user| {
+        let cart = state_of(heads, cart_id(user.id), as_cart)
+            .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
+        // The terms as they stand when the quantity changes: loaded with the cart.
+        let terms = state_of(heads, terms_id(product_id), as_terms);
+        Ok(cart::change_quantity(cart, product_id, terms, body.quantity)?)
+    })
+    .await
+}
+
+/// Takes a product out of the cart.
+#[utoipa::path(delete, path = "/v1/cart/lines/{product_id}", tag = "cart", security(("bearer" = [])),
+    params(("product_id" = Uuid, Path, description = "The product of the line")),
+    responses((status = 200, description = "The cart", body = super::schemas::CartWritten),
+              (status = 404, description = "The cart has no such line", body = service_http::openapi::Problem)))]
+async fn remove_line(
+    State(state): State<AppState>,
+    buyer: Buyer,
+    ids: RequestIds,
+    Path(product_id): Path<String>,
+) -> Result<Response, ApiError> {
+    let product_id = parse_id(&product_id, "cart line")?;
+    change_cart(&state, &buyer, ids, None, |heads, user| {
+        let cart = state_of(heads, cart_id(user.id), as_cart)
+            .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
+        Ok(cart::remove_line(cart, product_id)?)
+    })
+    .await
+}
+
+/// Decides on the buyer's cart, loaded with the buyer (who may have been disabled since the token
+/// was issued) and the terms of the product the request names (`terms_of`), and answers with the
+/// cart.
+async fn change_cart(
+    state: &AppState,
+    buyer: &Buyer,
+    ids: RequestIds,
+    terms_of: Option<Uuid>,
+    decide: impl Fn(&HashMap<Uuid, Head>, &User) -> Result<Vec<NewEvent>, ApiError>,
+) -> Result<Response, ApiError> {
+    let user_id = buyer.actor.user_id;
+    let cart = cart_id(user_id);
+    let mut streams = vec![user_id, cart];
+    streams.extend(terms_of.map(terms_id));
+    let ctx = context(&buyer.actor, ids);
+    let load = || async { Ok((state.catalog.heads(&streams).await?, ())) };
+    let (committed, ()) = state
+        .catalog
+        .change_contended(&ctx, load, |heads, _| {
+            let user = state_of(heads, user_id, as_user)
+                .ok_or_else(|| ApiError::Forbidden(format!("user {user_id} does not exist")))?;
+            decide(heads, user)
+        })
+        .await?;
+    Ok(written(StatusCode::OK, committed.position, cart_body(&committed, cart)))
+}
+
+fn cart_body(committed: &Committed, id: Uuid) -> Value {
+    let head = committed.head(id);
+    let lines = head.and_then(|h| as_cart(&h.state)).map(|c| c.lines.clone()).unwrap_or_default();
+    json!({ "id": id, "lines": lines, "version": head.map_or(0, |h| h.version) })
+}

@@ -1,0 +1,250 @@
+//! `ferrule bench orders`: checkout throughput at N concurrent buyers, next to product-create
+//! throughput at the same N, in the same run and against the same command API (see `ferrule bench
+//! orders --help`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+use reqwest::{Method, StatusCode};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::write::{HttpTarget, Scratch};
+use super::{interrupted, measure, print_table, Failure, Phase};
+use crate::api::Api;
+use crate::cli::OrdersArgs;
+
+/// A buyer's password (the scratch database is dropped at the end).
+const PASSWORD: &str = "bench buyer passphrase";
+
+pub async fn run(args: OrdersArgs) -> anyhow::Result<()> {
+    let write = &args.write;
+    println!(
+        "ferrule bench orders: {} buyers and {} product-create clients, {}s per phase after {}s warm-up; \
+         {} products on offer, {} lines per order; command API pool {}, {} append workers, batches of ≤ {}; {} CPU(s)",
+        write.clients,
+        write.clients,
+        write.duration_secs,
+        write.warmup_secs,
+        args.products,
+        args.lines,
+        write.api_pool_size,
+        write.append_workers,
+        write.append_batch_max,
+        std::thread::available_parallelism().map_or(1, |n| n.get()),
+    );
+    let mut scratch = Scratch { admin_url: write.server.database_url.clone(), names: Vec::new() };
+    let result = phases(&args, &mut scratch).await;
+    scratch.drop_all().await;
+    let [creates_before, orders, creates_after] = result?;
+    println!();
+    print_table(&[&creates_before, &orders, &creates_after]);
+    report(&args, &creates_before, &orders, &creates_after);
+    Ok(())
+}
+
+/// Product creates, orders, product creates: the creates' mean is the baseline, so a drift of the
+/// machine's speed during the run cancels out.
+async fn phases(args: &OrdersArgs, scratch: &mut Scratch) -> anyhow::Result<[Phase; 3]> {
+    let warmup = Duration::from_secs(args.write.warmup_secs);
+    let duration = Duration::from_secs(args.write.duration_secs);
+    let target = HttpTarget::start(&args.write, scratch).await?;
+    let result = async {
+        let shop = Shop::open(&target, args).await?;
+        let before = target.phase(args.write.clients, warmup, duration).await?;
+        stop_if_interrupted()?;
+        let orders = shop.phase(args.lines, warmup, duration).await?;
+        stop_if_interrupted()?;
+        let mut after = target.phase(args.write.clients, warmup, duration).await?;
+        after.name = "product create (again)".into();
+        shop.check_stock(&target).await?;
+        Ok::<_, anyhow::Error>([before, orders, after])
+    }
+    .await;
+    target.stop().await;
+    result
+}
+
+fn stop_if_interrupted() -> anyhow::Result<()> {
+    if interrupted() {
+        bail!("interrupted: no figures, the run was cut short");
+    }
+    Ok(())
+}
+
+fn report(args: &OrdersArgs, before: &Phase, orders: &Phase, after: &Phase) {
+    let baseline = (before.rate() + after.rate()) / 2.0;
+    let commands = orders.rate() * f64::from(args.lines + 1);
+    println!();
+    println!(
+        "product creates:      {baseline:>8.0} commands/s (mean of {:.0} before and {:.0} after)",
+        before.rate(),
+        after.rate()
+    );
+    println!(
+        "orders placed:        {:>8.0} orders/s ({} cart lines and a checkout each: {commands:.0} commands/s)",
+        orders.rate(),
+        args.lines
+    );
+    println!("ratio checkouts / product creates:  {:>6.2}", orders.rate() / baseline.max(1e-9));
+    println!("ratio buyer commands / creates:     {:>6.2}", commands / baseline.max(1e-9));
+    let drift = (before.rate() - after.rate()).abs() / baseline.max(1e-9);
+    if drift > 0.2 {
+        println!(
+            "note: the product-create rate moved {:.0}% between its phases; the machine's load changed during the \
+             run, so run it again for a steadier figure",
+            drift * 100.0
+        );
+    }
+    if orders.errors > 0 {
+        println!("note: {} orders failed (not counted); their first answers are shown above", orders.errors);
+    }
+}
+
+/// What the buyers order from: products with list prices and deep stock in two warehouses, half
+/// of them on a price list with quantity breaks assigned to the buyers' company.
+struct Shop {
+    products: Arc<Vec<String>>,
+    buyers: Vec<Api>,
+    warehouses: [Uuid; 2],
+    /// Units received per product and warehouse.
+    stocked: u64,
+}
+
+impl Shop {
+    async fn open(target: &HttpTarget, args: &OrdersArgs) -> anyhow::Result<Shop> {
+        let api = &target.api;
+        let bar = setup_bar(u64::from(args.products) * 4 + u64::from(args.write.clients) + 3);
+        let warehouses = [Uuid::new_v4(), Uuid::new_v4()];
+        let stocked = 1_000_000_000;
+        let list = api
+            .create("/v1/price-lists", &json!({"name": "Bench contract", "currency": "EUR", "priority": 10}))
+            .await?;
+        let list = list["id"].as_str().context("no price list id")?.to_owned();
+        let company = api.create("/v1/companies", &json!({"name": format!("Bench buyers {}", Uuid::new_v4())})).await?;
+        let company = company["id"].as_str().context("no company id")?.to_owned();
+        api.expect_success(Method::PUT, &format!("/v1/price-lists/{list}/companies/{company}"), &json!({})).await?;
+        api.expect_success(
+            Method::PUT,
+            &format!("/v1/companies/{company}/payment-terms"),
+            &json!({"payment_terms": "net30"}),
+        )
+        .await?;
+        bar.inc(3);
+        let mut products = Vec::new();
+        for n in 0..u64::from(args.products) {
+            let created =
+                api.create("/v1/products", &super::write::product(&target.family_id, u32::MAX - 1, n)).await?;
+            let id = created["id"].as_str().context("no product id")?.to_owned();
+            let terms = json!({"list_price": {"amount_minor": 100 + n as i64, "currency": "EUR"}});
+            api.expect_success(Method::PUT, &format!("/v1/products/{id}/terms"), &terms).await?;
+            for warehouse in warehouses {
+                let receipt = json!({ "quantity": stocked });
+                api.expect_success(Method::POST, &format!("/v1/products/{id}/stock/{warehouse}/receipts"), &receipt)
+                    .await?;
+            }
+            if n % 2 == 0 {
+                let breaks = json!({"breaks": [{"min_quantity": 1, "amount_minor": 90 + n as i64},
+                                               {"min_quantity": 10, "amount_minor": 80 + n as i64}]});
+                api.expect_success(Method::PUT, &format!("/v1/price-lists/{list}/entries/{id}"), &breaks).await?;
+            }
+            products.push(id);
+            bar.inc(4);
+        }
+        let mut buyers = Vec::new();
+        for _ in 0..args.write.clients {
+            let email = format!("buyer-{}@bench.ferrule.local", Uuid::new_v4().simple());
+            api.create(&format!("/v1/companies/{company}/users"), &json!({"email": email, "password": PASSWORD}))
+                .await?;
+            let token = ferrule_seed::login::access_token(api.base(), &email, PASSWORD).await?;
+            buyers.push(api.with_token(&token));
+            bar.inc(1);
+        }
+        bar.finish_and_clear();
+        println!(
+            "shop: {} products priced and stocked in 2 warehouses, a price list on half of them, {} buyers of one \
+             company (net 30)",
+            products.len(),
+            buyers.len()
+        );
+        Ok(Shop { products: Arc::new(products), buyers, warehouses, stocked })
+    }
+
+    /// Each buyer in a loop: `lines` products into the cart (quantities 1–20), then checkout with
+    /// an idempotency key of its own. One measured operation is the whole order.
+    async fn phase(&self, lines: u32, warmup: Duration, duration: Duration) -> anyhow::Result<Phase> {
+        let (buyers, products) = (Arc::new(self.buyers.clone()), self.products.clone());
+        let clients = u32::try_from(buyers.len())?;
+        measure("order: cart + checkout", clients, warmup, duration, move |client, n| {
+            let (buyers, products) = (buyers.clone(), products.clone());
+            async move {
+                let buyer = &buyers[client as usize];
+                for line in 0..u64::from(lines) {
+                    // Spread over the catalog, and never the same product twice in one cart.
+                    let pick = u64::from(client) * 7919 + n * 104_729 + line * 32;
+                    let product = &products[(pick % products.len() as u64) as usize];
+                    let quantity = 1 + (n + line) % 20;
+                    let body = json!({ "product_id": product, "quantity": quantity });
+                    expect(buyer.request(Method::POST, "/v1/cart/lines").json(&body), StatusCode::OK).await?;
+                }
+                let body = json!({"po_number": format!("PO-{client}-{n}"), "shipping_address": {
+                    "recipient": "Receiving", "line1": "Hafenstraße 12", "city": "Hamburg",
+                    "postal_code": "20457", "country": "DE"}});
+                let request =
+                    buyer.request(Method::POST, "/v1/checkout").header("Idempotency-Key", format!("{client}-{n}"));
+                expect(request.json(&body), StatusCode::CREATED).await
+            }
+        })
+        .await
+    }
+
+    /// Every reservation the orders made is in the stock: on hand unchanged, reserved > 0.
+    async fn check_stock(&self, target: &HttpTarget) -> anyhow::Result<()> {
+        let (reserved, orders): (Option<i64>, i64) = sqlx::query_as(
+            "SELECT (SELECT sum((snapshot->>'reserved')::int8) FROM streams WHERE stream_type = 'stock'), \
+                    (SELECT count(*) FROM events WHERE event_type = 'OrderPlaced')",
+        )
+        .fetch_one(target.store.pool())
+        .await?;
+        let on_hand: Option<i64> = sqlx::query_scalar(
+            "SELECT min((snapshot->>'on_hand')::int8) FROM streams WHERE stream_type = 'stock' \
+              AND (snapshot->>'warehouse_id')::uuid = ANY($1)",
+        )
+        .bind(&self.warehouses[..])
+        .fetch_one(target.store.pool())
+        .await?;
+        if on_hand != Some(self.stocked as i64) || (orders > 0 && reserved.unwrap_or(0) <= 0) {
+            bail!(
+                "the stock does not add up after the run: {orders} orders, {reserved:?} reserved, {on_hand:?} on hand"
+            );
+        }
+        println!("check: {orders} orders placed, {} units reserved, on hand untouched", reserved.unwrap_or(0));
+        Ok(())
+    }
+}
+
+/// Sends a request and wants `status`; anything else is a failure reported with its body.
+async fn expect(request: reqwest::RequestBuilder, status: StatusCode) -> Result<(), Failure> {
+    let transport =
+        |e: reqwest::Error| Failure { kind: "transport error".into(), detail: format!("{:#}", anyhow::Error::new(e)) };
+    let response = request.send().await.map_err(transport)?;
+    let got = response.status();
+    // Read the whole body, so that the connection goes back to the pool.
+    let body = response.bytes().await.map_err(transport)?;
+    if got == status {
+        Ok(())
+    } else {
+        Err(Failure { kind: format!("HTTP {got}"), detail: String::from_utf8_lossy(&body).into_owned() })
+    }
+}
+
+fn setup_bar(total: u64) -> ProgressBar {
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template("{spinner} setting up the shop [{bar:24}] {pos}/{len} commands")
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar
+}

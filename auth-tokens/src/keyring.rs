@@ -164,6 +164,19 @@ impl Keyring {
         Ok(())
     }
 
+    /// The same keyring without its private keys: it verifies as before and signs nothing (for
+    /// services that only check tokens).
+    pub fn verify_only(mut self) -> Self {
+        self.private.clear();
+        self.active = None;
+        self
+    }
+
+    /// Whether any key verifies.
+    pub fn is_empty(&self) -> bool {
+        self.verifying.is_empty()
+    }
+
     pub fn active_kid(&self) -> Option<&str> {
         self.active.as_deref()
     }

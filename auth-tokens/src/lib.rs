@@ -10,9 +10,11 @@
 
 mod claims;
 mod keyring;
+mod verify_config;
 
 pub use claims::{Claims, Issued, TokenType};
 pub use keyring::{Keyring, KeyringError};
+pub use verify_config::VerifyConfig;
 
 /// Why a token was refused. Callers answer every one of these the same way (401); the variant is
 /// for logs and tests.

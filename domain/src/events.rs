@@ -73,11 +73,22 @@ impl StreamType {
         }
     }
 
-    /// Whether the read model projects streams of this stored type: the catalog's, not the
-    /// identity streams (users and companies), which only the write side reads. Commerce streams
-    /// are not projected until the projector has tables for them.
+    /// Whether the read model projects streams of this stored type: the catalog's and commerce's,
+    /// not the identity streams (users and companies), which only the write side reads.
     pub fn projected(stored: &str) -> bool {
-        matches!(stored, "category" | "brand" | "family" | "product" | "synonyms")
+        matches!(
+            stored,
+            "category"
+                | "brand"
+                | "family"
+                | "product"
+                | "synonyms"
+                | "product_terms"
+                | "price_list"
+                | "stock"
+                | "cart"
+                | "order"
+        )
     }
 }
 

@@ -7,7 +7,9 @@
 //! what derives from other rows is refreshed — resolved attribute sets and ancestor names below a
 //! changed category, and every product's family, brand, category and schema columns when those
 //! changed. Per stream, an event at or below the row's version is skipped: applying a batch twice
-//! changes nothing.
+//! changes nothing. Commerce streams are written by `commerce`.
+
+mod commerce;
 
 use std::collections::{HashMap, HashSet};
 
@@ -64,6 +66,7 @@ pub async fn apply(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<Ap
     let mut rows = load(conn, &ids).await?;
     let existed: HashSet<Uuid> = rows.keys().copied().collect();
     let mut changed: Vec<Uuid> = Vec::new();
+    let mut history = Vec::new();
     let mut applied = Applied::default();
     for stored in events {
         if !StreamType::projected(&stored.stream_type) {
@@ -84,6 +87,7 @@ pub async fn apply(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<Ap
             .map_err(|e| ApplyError::event(stored, e))?;
         let state = evolve(current.map(|r| r.state.clone()), stored.stream_id, &event)
             .map_err(|e| ApplyError::event(stored, e))?;
+        history.extend(commerce::history_entry(stored, &event));
         rows.insert(stored.stream_id, Row { version: stored.version, position: stored.position, state });
         if !changed.contains(&stored.stream_id) {
             changed.push(stored.stream_id);
@@ -91,7 +95,7 @@ pub async fn apply(conn: &mut PgConnection, events: &[StoredEvent]) -> Result<Ap
         applied.events += 1;
     }
     let changed: Vec<(Uuid, &Row)> = changed.iter().filter_map(|id| rows.get(id).map(|r| (*id, r))).collect();
-    write(conn, &changed, &existed).await?;
+    write(conn, &changed, &existed, &history).await?;
     refresh_derived(conn, &changed).await?;
     Ok(applied)
 }
@@ -103,7 +107,12 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row
         "SELECT id, version, position, state FROM categories WHERE id = ANY($1) \
          UNION ALL SELECT id, version, position, state FROM brands WHERE id = ANY($1) \
          UNION ALL SELECT id, version, position, state FROM families WHERE id = ANY($1) \
-         UNION ALL SELECT id, version, position, state FROM synonyms WHERE id = ANY($1)",
+         UNION ALL SELECT id, version, position, state FROM synonyms WHERE id = ANY($1) \
+         UNION ALL SELECT id, version, position, state FROM product_terms WHERE id = ANY($1) \
+         UNION ALL SELECT id, version, position, state FROM price_lists WHERE id = ANY($1) \
+         UNION ALL SELECT id, version, position, state FROM stock WHERE id = ANY($1) \
+         UNION ALL SELECT id, version, position, state FROM carts WHERE id = ANY($1) \
+         UNION ALL SELECT id, version, position, state FROM orders WHERE id = ANY($1)",
     )
     .bind(ids)
     // Planned for the batch at hand: a plan cached while a table was small (a rebuild's copy starts
@@ -236,14 +245,24 @@ fn spec_terms(specs: &Specs, searchable: &[String]) -> Vec<String> {
 }
 
 /// Writes the changed rows: one upsert per table. Categories, brands and families are written from
-/// their snapshots (the columns are taken from the JSON in SQL); products from their fields.
-async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &HashSet<Uuid>) -> Result<(), ApplyError> {
+/// their snapshots (the columns are taken from the JSON in SQL); products from their fields;
+/// commerce rows and the orders' `history` by `commerce`.
+async fn write(
+    conn: &mut PgConnection,
+    changed: &[(Uuid, &Row)],
+    existed: &HashSet<Uuid>,
+    history: &[commerce::HistoryEntry],
+) -> Result<(), ApplyError> {
     let (mut categories, mut brands, mut families) = (Columns::default(), Columns::default(), Columns::default());
     let mut synonyms = Columns::default();
     let mut phrases: Vec<Value> = Vec::new();
     let mut products: Vec<(Uuid, &Row, &Product)> = Vec::new();
     let mut words = Lexicon::default();
+    let mut trade = commerce::Commerce::default();
     for (id, row) in changed {
+        if trade.take(*id, row)? {
+            continue;
+        }
         match &row.state {
             Aggregate::Category(c) => categories.push(*id, row, &c.name, &mut words)?,
             Aggregate::Brand(b) => brands.push(*id, row, &b.name, &mut words)?,
@@ -253,7 +272,8 @@ async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &Hash
                 synonyms.push(*id, row, "", &mut words)?;
                 phrases.push(json!(set.terms()));
             }
-            // Never loaded nor folded: `apply` skips their events (identity, and commerce for now).
+            // Identity streams are never loaded nor folded (`apply` skips their events); commerce
+            // rows were taken above.
             Aggregate::User(_)
             | Aggregate::Company(_)
             | Aggregate::ProductTerms(_)
@@ -355,6 +375,7 @@ async fn write(conn: &mut PgConnection, changed: &[(Uuid, &Row)], existed: &Hash
     if !products.is_empty() {
         write_products(conn, &products, existed, &mut words).await?;
     }
+    trade.write(conn, history).await?;
     words.write(conn).await
 }
 

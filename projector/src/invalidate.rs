@@ -57,10 +57,16 @@ pub struct Changes {
 
 impl Changes {
     pub fn note(&mut self, stream_type: &str, stream_id: Uuid) {
-        if stream_type == "product" {
-            self.products.insert(stream_id);
-        } else {
-            self.structure = true;
+        match stream_type {
+            "product" => {
+                self.products.insert(stream_id);
+            }
+            // No cached answer reads them: the query API adds a caller's prices to the shared
+            // product answers after the cache (`query_api::prices`), and carts, orders, stock and
+            // price lists are never cached. Marking them would turn the whole cache away at
+            // every cart change.
+            "product_terms" | "price_list" | "stock" | "cart" | "order" | "user" | "company" => {}
+            _ => self.structure = true,
         }
     }
 
@@ -269,6 +275,10 @@ mod tests {
         let mut changes = Changes::default();
         assert!(changes.is_empty());
         assert_eq!(changes.markers(&keys), (vec![], vec![]));
+        for commerce in ["product_terms", "price_list", "stock", "cart", "order"] {
+            changes.note(commerce, Uuid::from_u128(3));
+        }
+        assert!(changes.is_empty(), "no cached answer depends on commerce streams");
         changes.note("product", Uuid::from_u128(1));
         changes.note("product", Uuid::from_u128(1));
         assert_eq!(

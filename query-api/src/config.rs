@@ -10,7 +10,8 @@ use telemetry::LogFormat;
     version,
     about = "Ferrule's query API: browse and search from the read database.",
     long_about = "Ferrule's query API: serves the catalog (category tree, categories, products) from the read \
-                  database the projector keeps. A request may send `X-Min-Position: N` to be answered only once \
+                  database the projector keeps, and carts, orders, stock and price lists to those whose access token \
+                  allows it. A request may send `X-Min-Position: N` to be answered only once \
                   the read model has reached position N. Browse, product and search answers are cached in \
                   Redis when FERRULE_REDIS_URL is set. It applies the read database's migrations at start. \
                   Every option can also be set by the environment variable shown."
@@ -60,6 +61,12 @@ pub struct Config {
     /// Largest request body accepted, in bytes (larger gets 413). The query API reads no bodies.
     #[arg(long, env = "FERRULE_BODY_LIMIT_BYTES", default_value_t = 16 * 1024)]
     pub body_limit_bytes: usize,
+
+    /// The keys, issuer and audience access tokens are verified with: the command API's
+    /// (`FERRULE_JWT_KEYS_DIR` or `FERRULE_JWT_SIGNING_KEY`). Without keys every token is refused
+    /// (401) and only the public endpoints answer.
+    #[command(flatten)]
+    pub auth: auth_tokens::VerifyConfig,
 
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]

@@ -13,6 +13,12 @@ pub enum ApiError {
     /// range): 422, listing every one.
     #[error("{}", invalid_detail(.0))]
     Invalid(Vec<FieldError>),
+    /// No access token, or one that is invalid, expired or of the wrong type.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A valid token whose role may not see this.
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     /// The read model did not reach the position the client asked for in time.
@@ -34,6 +40,8 @@ impl ApiError {
         match self {
             ApiError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request", "Bad request"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Validation failed"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized", "Unauthorized"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::NotYet { .. } => (StatusCode::GATEWAY_TIMEOUT, "position-not-reached", "Position not reached"),
             ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
@@ -67,6 +75,9 @@ impl IntoResponse for ApiError {
         let mut response = service_http::problem(status, slug, title, &detail, &errors);
         if matches!(self, ApiError::NotYet { .. } | ApiError::Unavailable) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
         response
     }

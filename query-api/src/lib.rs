@@ -2,10 +2,12 @@
 //! keeps, with read-your-writes through `X-Min-Position`, and a Redis cache in front (`cache`).
 
 pub mod cache;
+pub mod caller;
 pub mod config;
 pub mod error;
 pub mod freshness;
 pub mod http;
+pub mod prices;
 pub mod search;
 pub mod state;
 
@@ -13,7 +15,10 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
 
+use std::sync::Arc;
+
 use anyhow::Context;
+use auth_tokens::Keyring;
 use axum::Router;
 use cache::Cache;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -47,13 +52,28 @@ impl Application {
     /// As `build`, over pools that are already connected (the read database migrated). The
     /// cache's Redis, when configured, is connected to in the background.
     pub async fn with_pool(config: &Config, read: PgPool, write: Option<PgPool>) -> anyhow::Result<Self> {
+        let keyring = config.auth.verifying_keyring().context("the token keys (FERRULE_JWT_KEYS_DIR)")?;
+        if keyring.is_empty() {
+            tracing::warn!("no token keys are configured: every access token is refused (401)");
+        }
+        Self::with_keyring(config, read, write, keyring).await
+    }
+
+    /// As `with_pool`, verifying tokens with `keyring` (tests: the command API's own keys).
+    pub async fn with_keyring(
+        config: &Config,
+        read: PgPool,
+        write: Option<PgPool>,
+        keyring: Keyring,
+    ) -> anyhow::Result<Self> {
+        let keyring = Arc::new(keyring.verify_only());
         let cache = match &config.redis_url {
             Some(url) => Cache::connect(url, &config.cache_prefix)?,
             None => Cache::off(),
         };
         let freshness = Freshness::start(read.clone(), Duration::from_millis(config.min_position_wait_ms)).await;
         let search = search::Caches::start(&read);
-        let state = AppState { read, write, freshness, search };
+        let state = AppState { read, write, freshness, search, keyring };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, cache, config)? })
@@ -89,11 +109,14 @@ fn write_pool(url: &str) -> anyhow::Result<PgPool> {
 /// The routes inside the shared outer layers (`service_http::layers`). Browsing and search are
 /// public: every client is rate limited by its IP.
 pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<Router> {
-    // The cache runs inside read-your-writes: it needs the request's `ReadAt`.
+    // The cache runs inside read-your-writes: it needs the request's `ReadAt`. The caller's prices
+    // are added outside the cache, so that no cached answer ever holds one.
     let watch = state.freshness.clone();
+    let pricing = state.clone();
     let (routes, _) = http::api(|routes| {
         routes
             .layer(axum::middleware::from_fn_with_state(cache, cache::respond))
+            .layer(axum::middleware::from_fn_with_state(pricing, prices::respond))
             .layer(axum::middleware::from_fn_with_state(watch, freshness::read_your_writes))
     })?;
     let routes = routes.with_state(state);

@@ -1,5 +1,8 @@
 //! What every handler shares.
 
+use std::sync::Arc;
+
+use auth_tokens::Keyring;
 use axum::extract::FromRef;
 use sqlx::PgPool;
 
@@ -15,6 +18,8 @@ pub struct AppState {
     pub freshness: Freshness,
     /// What searches keep in memory: filterable attributes per scope, synonyms, lexicon.
     pub search: Caches,
+    /// Verifies access tokens (the command API's public keys); signs nothing.
+    pub keyring: Arc<Keyring>,
 }
 
 impl FromRef<AppState> for Freshness {

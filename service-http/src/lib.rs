@@ -4,6 +4,7 @@
 //! application/problem+json bodies (`problem`), the OpenAPI document and its docs page (`openapi`), the Redis plumbing the rate limiter and the query
 //! cache share (`redis_link`, `breaker`), and waiting for the signal to stop.
 
+mod bearer;
 pub mod breaker;
 pub mod config;
 pub mod layers;
@@ -14,6 +15,7 @@ pub mod redis_link;
 pub mod security;
 mod shutdown;
 
+pub use bearer::bearer;
 pub use config::{HttpConfig, RateLimitConfig};
 pub use layers::{outer_layers, Service, REQUEST_ID};
 pub use problem::{internal_detail, problem};

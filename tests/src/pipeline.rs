@@ -243,8 +243,11 @@ impl Pipeline {
             body_limit_bytes: 16 * 1024,
             http,
             log_format: Default::default(),
+            auth: auth_tokens::VerifyConfig::defaults(),
         };
-        let app = query_api::Application::with_pool(&config, self.read.clone(), Some(self.app.db.clone()))
+        // Tokens the test's command API issued verify (its keyring, without the private keys).
+        let keyring = self.app.keyring.clone();
+        let app = query_api::Application::with_keyring(&config, self.read.clone(), Some(self.app.db.clone()), keyring)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
         let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
@@ -279,6 +282,14 @@ pub async fn read_model(pool: &PgPool) -> Value {
         ("families", "id"),
         ("products", "id"),
         ("product_numbers", "product_id, key"),
+        ("product_terms", "id"),
+        ("price_lists", "id"),
+        ("price_list_entries", "price_list_id, product_id"),
+        ("price_list_companies", "price_list_id, company_id"),
+        ("stock", "id"),
+        ("carts", "id"),
+        ("orders", "id"),
+        ("order_history", "order_id, version"),
     ];
     let mut model = serde_json::Map::new();
     for (table, order) in tables {

@@ -33,6 +33,7 @@ fn config(min_position_wait: Duration) -> Config {
         body_limit_bytes: 16 * 1024,
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
+        auth: Default::default(),
     }
 }
 

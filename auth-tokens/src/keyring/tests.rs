@@ -87,3 +87,14 @@ fn keys_load_from_pem_and_bad_kids_are_refused() {
     assert!(matches!(ring.add_pem("../etc", &pem), Err(KeyringError::BadKid(_))));
     assert!(ring.add_pem("junk", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----").is_err());
 }
+
+#[test]
+fn a_verify_only_keyring_checks_tokens_and_signs_none() {
+    let ring = ring("k1");
+    let issued = ring.issue(now(), Uuid::from_u128(1), "ops", None, Uuid::from_u128(2)).unwrap();
+    let checker = ring.clone().verify_only();
+    assert_eq!(checker.verify(&issued.access_token, TokenType::Access).unwrap().role, "ops");
+    assert!(matches!(checker.sign(&issued.access), Err(TokenError::Signing(_))));
+    assert!(!checker.is_empty());
+    assert!(crate::VerifyConfig::defaults().verifying_keyring().unwrap().is_empty());
+}

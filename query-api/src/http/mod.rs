@@ -1,10 +1,15 @@
 //! The HTTP surface: one module per resource, each with its own `router()`.
 
+mod cart;
 mod categories;
 mod health;
+mod orders;
+mod paging;
+mod price_lists;
 mod products;
 mod schemas;
 mod search;
+mod stock;
 
 use axum::Router;
 use service_http::openapi::{self, About};
@@ -19,8 +24,9 @@ use crate::state::AppState;
 
 const ABOUT: About = About {
     title: "Ferrule query API",
-    description: "The read side of Ferrule's catalog: browse and search, public. Answers come from the read \
-                  model the projector keeps; send `X-Min-Position` with a command's `position` to read your own \
+    description: "The read side of Ferrule: browse and search, public (a buyer's access token adds its \
+                  company's prices); the buyer's cart and orders; for ops and admin the order queue, stock and \
+                  price lists. Answers come from the read model the projector keeps; send `X-Min-Position` with a command's `position` to read your own \
                   writes. Errors are application/problem+json.",
 };
 
@@ -35,6 +41,10 @@ pub fn api(
         .merge(categories::router())
         .merge(products::router())
         .merge(search::router())
+        .merge(cart::router())
+        .merge(orders::router())
+        .merge(stock::router())
+        .merge(price_lists::router())
         .merge(health::router());
     for (_, _, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
         read_your_writes(operation);

@@ -1,8 +1,9 @@
 //! One product as the catalog shows it: its family, brand and category as they stand now, its
 //! specs, and whether it has every spec its schema requires.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::Json;
+use domain::commerce::Quantity;
 use domain::format_path;
 use serde_json::{json, Value};
 use utoipa_axum::router::OpenApiRouter;
@@ -15,6 +16,11 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(detail))
+}
+
+#[derive(serde::Deserialize)]
+struct DetailParams {
+    quantity: Option<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -37,14 +43,28 @@ struct ProductRow {
 }
 
 /// One product with its family, brand, category and specs (retired ones too, marked).
-#[utoipa::path(get, path = "/v1/products/{id}", tag = "products",
-    params(("id" = Uuid, Path, description = "The product")),
+/// With an access token the answer also carries `price` (`crate::prices`): a buyer's company price
+/// at the minimum order quantity or at `quantity`, or for ops and admin the list price.
+#[utoipa::path(get, path = "/v1/products/{id}", tag = "products", security((), ("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The product"),
+           ("quantity" = Option<u32>, Query, minimum = 1,
+            description = "With a buyer's token: the quantity to price at (default: the minimum order quantity)")),
     responses((status = 200, description = "The product", body = super::schemas::ProductDetail),
               (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
-              (status = 404, description = "No such product", body = service_http::openapi::Problem)))]
+              (status = 404, description = "No such product", body = service_http::openapi::Problem),
+              (status = 422, description = "quantity is not a quantity", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(product_id = %id))]
-async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn detail(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    Query(params): Query<DetailParams>,
+) -> Result<Json<Value>, ApiError> {
     let id = parse_id(&id)?;
+    if let Some(quantity) = &params.quantity {
+        // Priced outside the cache (`crate::prices`); checked here, where the answer is made.
+        let n = quantity.trim().parse::<i64>().unwrap_or(0);
+        Quantity::parse("quantity", n).map_err(|e| ApiError::Invalid(vec![e]))?;
+    }
     let row: Option<ProductRow> = sqlx::query_as(
         "SELECT p.id, p.sku, p.name, p.family_id, p.family_name, p.brand_id, p.brand_name, p.category_id,
                 c.name AS category_name, coalesce(c.path, p.category_path) AS category_path,

@@ -2,6 +2,10 @@
 //! handlers and in `crate::search`).
 #![allow(dead_code)] // Schemas only.
 
+mod commerce;
+
+pub use commerce::*;
+
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -81,6 +85,8 @@ pub struct ProductDetail {
     retired: bool,
     version: i64,
     position: i64,
+    /// Only with an access token: the caller's price.
+    price: Option<Price>,
 }
 
 /// A search hit: the product's summary and its score (null when browsing).
@@ -95,6 +101,8 @@ pub struct Hit {
     #[schema(value_type = Object)]
     specs: Value,
     score: Option<f64>,
+    /// Only with an access token: the caller's price at the minimum order quantity.
+    price: Option<Price>,
 }
 
 #[derive(ToSchema)]

@@ -286,6 +286,8 @@ async fn query_api(read: PgPool, args: &SearchArgs, cache: Option<(String, Strin
         // Benchmarks measure the API, not the limiter.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
+        // No token keys: benchmarks read the public endpoints.
+        auth: Default::default(),
     };
     let app = query_api::Application::with_pool(&config, read, None).await?;
     let addr = app.local_addr()?;

@@ -10,11 +10,11 @@
 
 mod claims;
 mod keyring;
-mod verify_config;
+mod key_config;
 
 pub use claims::{Claims, Issued, TokenType};
 pub use keyring::{Keyring, KeyringError};
-pub use verify_config::VerifyConfig;
+pub use key_config::KeyConfig;
 
 /// Why a token was refused. Callers answer every one of these the same way (401); the variant is
 /// for logs and tests.

@@ -1,31 +1,10 @@
 //! The command API's configuration, read once at start from flags or environment variables.
 
-use std::fmt;
 use std::net::SocketAddr;
 
 use telemetry::LogFormat;
 
 pub use crate::identity::AuthConfig;
-
-/// A value kept out of logs and `Debug` output.
-#[derive(Clone)]
-pub struct Secret(pub String);
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("\"[redacted]\"")
-    }
-}
-
-impl std::str::FromStr for Secret {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s.len() < 16 {
-            return Err("use at least 16 characters (e.g. `openssl rand -hex 24`)".into());
-        }
-        Ok(Secret(s.to_owned()))
-    }
-}
 
 #[derive(Clone, Debug, clap::Parser)]
 #[command(

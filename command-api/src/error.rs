@@ -53,6 +53,15 @@ impl ApiError {
     }
 }
 
+impl From<service_http::caller::Refusal> for ApiError {
+    fn from(refusal: service_http::caller::Refusal) -> Self {
+        match refusal {
+            service_http::caller::Refusal::Unauthorized(detail) => ApiError::Unauthorized(detail),
+            service_http::caller::Refusal::Forbidden(detail) => ApiError::Forbidden(detail),
+        }
+    }
+}
+
 impl From<DomainError> for ApiError {
     fn from(error: DomainError) -> Self {
         match error {

@@ -1,19 +1,16 @@
 //! Request extractors: JSON bodies that report every bad field, the authenticated actor, and the
 //! request's ids for event metadata.
 
-use auth_tokens::TokenType;
 use axum::body::Bytes;
-use axum::extract::{FromRef, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
-use domain::identity::Role;
+use axum::http::StatusCode;
 use domain::FieldError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use uuid::Uuid;
 
 use crate::error::ApiError;
-use crate::state::AppState;
 
 /// A JSON body. Syntax errors are 400; type errors, unknown and missing fields are 422 with every
 /// offending field listed (each bad field is set aside and the body parsed again, so one bad field
@@ -120,110 +117,8 @@ fn remove(value: &mut Value, path: &[String]) -> bool {
     }
 }
 
-/// Who is acting: the user an access token names, never a field of the request body. The token
-/// is verified (EdDSA, a known kid, signature, iss, aud, exp, typ = access); the role is the one
-/// it carries, current as of its issue (see `identity::sessions` for the accepted window).
-#[derive(Clone, Debug)]
-pub struct Actor {
-    pub user_id: Uuid,
-    pub role: Role,
-    /// A buyer's company.
-    pub company: Option<Uuid>,
-}
-
-impl Actor {
-    /// Refuses (403) an actor whose role does not permit `required`'s work: the one-line guard
-    /// of every command (`actor.require(Role::Admin)?`).
-    pub fn require(&self, required: Role) -> Result<(), ApiError> {
-        if self.role.permits(required) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(format!("this needs the {} role", required.as_str())))
-        }
-    }
-}
-
-impl<S> FromRequestParts<S> for Actor
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let state = AppState::from_ref(state);
-        let token = bearer(parts)
-            .ok_or_else(|| ApiError::Unauthorized("an access token is required (Authorization: Bearer …)".into()))?;
-        let claims = state.identity.keyring.verify(token, TokenType::Access).map_err(|e| {
-            tracing::info!(error = %e, "access token refused");
-            ApiError::Unauthorized("the access token is invalid or expired".into())
-        })?;
-        let role = Role::parse(&claims.role)
-            .ok_or_else(|| ApiError::Unauthorized("the access token names no known role".into()))?;
-        Ok(Actor { user_id: claims.sub, role, company: claims.company })
-    }
-}
-
-/// An actor with the admin role: the extractor of catalog commands (403 for any other role).
-#[derive(Clone, Debug)]
-pub struct Admin(pub Actor);
-
-impl<S> FromRequestParts<S> for Admin
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let actor = Actor::from_request_parts(parts, state).await?;
-        actor.require(Role::Admin)?;
-        Ok(Admin(actor))
-    }
-}
-
-/// An actor with the ops role (or admin): the extractor of pricing, stock and order-lifecycle
-/// commands (403 for a buyer).
-#[derive(Clone, Debug)]
-pub struct Staff(pub Actor);
-
-impl<S> FromRequestParts<S> for Staff
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let actor = Actor::from_request_parts(parts, state).await?;
-        actor.require(Role::Ops)?;
-        Ok(Staff(actor))
-    }
-}
-
-/// A buyer and their company: the extractor of cart and checkout commands (403 for staff, who
-/// buy nothing).
-#[derive(Clone, Debug)]
-pub struct Buyer {
-    pub actor: Actor,
-    pub company_id: Uuid,
-}
-
-impl<S> FromRequestParts<S> for Buyer
-where
-    S: Send + Sync,
-    AppState: FromRef<S>,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let actor = Actor::from_request_parts(parts, state).await?;
-        match (actor.role, actor.company) {
-            (Role::Buyer, Some(company_id)) => Ok(Buyer { actor, company_id }),
-            _ => Err(ApiError::Forbidden("only a company's buyers have a cart and place orders".into())),
-        }
-    }
-}
+/// Who is acting, and the role extractors of commands (see `service_http::caller`).
+pub use service_http::caller::{Admin, Buyer, Caller as Actor, Staff};
 
 /// The ids that tie an event to its request: the request id (set by the request-id layer), a
 /// correlation id (`X-Correlation-Id`, else a new one) and an optional causation id
@@ -247,10 +142,4 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestIds {
             causation_id: uuid_header("x-causation-id"),
         })
     }
-}
-
-/// The bearer token of a request's `Authorization` header.
-pub fn bearer(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    Some(value.strip_prefix("Bearer ")?.trim())
 }

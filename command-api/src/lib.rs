@@ -99,7 +99,7 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         redis_url: config.redis_url.as_deref(),
         // A client with a valid access token is limited as its user; any other by its IP.
         identity: service_http::Identity::new(move |parts| {
-            let claims = keyring.verify(extract::bearer(parts)?, TokenType::Access).ok()?;
+            let claims = keyring.verify(service_http::bearer(&parts.headers)?, TokenType::Access).ok()?;
             Some(format!("user:{}", claims.sub))
         }),
     };

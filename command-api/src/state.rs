@@ -8,3 +8,9 @@ pub struct AppState {
     pub catalog: Catalog,
     pub identity: Identity,
 }
+
+impl service_http::caller::Verifier for AppState {
+    fn keyring(&self) -> &auth_tokens::Keyring {
+        &self.identity.keyring
+    }
+}

@@ -66,7 +66,7 @@ pub struct Config {
     /// (`FERRULE_JWT_KEYS_DIR` or `FERRULE_JWT_SIGNING_KEY`). Without keys every token is refused
     /// (401) and only the public endpoints answer.
     #[command(flatten)]
-    pub auth: auth_tokens::VerifyConfig,
+    pub auth: auth_tokens::KeyConfig,
 
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]

@@ -31,6 +31,15 @@ pub enum ApiError {
     Internal(#[from] anyhow::Error),
 }
 
+impl From<service_http::caller::Refusal> for ApiError {
+    fn from(refusal: service_http::caller::Refusal) -> Self {
+        match refusal {
+            service_http::caller::Refusal::Unauthorized(detail) => ApiError::Unauthorized(detail),
+            service_http::caller::Refusal::Forbidden(detail) => ApiError::Forbidden(detail),
+        }
+    }
+}
+
 impl ApiError {
     pub fn bad_request(field: &str, code: &str, message: impl Into<String>) -> Self {
         ApiError::BadRequest(FieldError::new(field, code, message))

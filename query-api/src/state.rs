@@ -22,6 +22,12 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
 }
 
+impl service_http::caller::Verifier for AppState {
+    fn keyring(&self) -> &Keyring {
+        &self.keyring
+    }
+}
+
 impl FromRef<AppState> for Freshness {
     fn from_ref(state: &AppState) -> Self {
         state.freshness.clone()

@@ -6,6 +6,7 @@
 
 mod bearer;
 pub mod breaker;
+pub mod caller;
 pub mod config;
 pub mod layers;
 pub mod openapi;

@@ -243,7 +243,7 @@ impl Pipeline {
             body_limit_bytes: 16 * 1024,
             http,
             log_format: Default::default(),
-            auth: auth_tokens::VerifyConfig::defaults(),
+            auth: auth_tokens::KeyConfig::defaults(),
         };
         // Tokens the test's command API issued verify (its keyring, without the private keys).
         let keyring = self.app.keyring.clone();

@@ -96,5 +96,5 @@ fn a_verify_only_keyring_checks_tokens_and_signs_none() {
     assert_eq!(checker.verify(&issued.access_token, TokenType::Access).unwrap().role, "ops");
     assert!(matches!(checker.sign(&issued.access), Err(TokenError::Signing(_))));
     assert!(!checker.is_empty());
-    assert!(crate::VerifyConfig::defaults().verifying_keyring().unwrap().is_empty());
+    assert!(crate::KeyConfig::defaults().verifying_keyring().unwrap().is_empty());
 }

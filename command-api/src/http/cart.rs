@@ -120,11 +120,11 @@ async fn change_cart(
     terms_of: Option<Uuid>,
     decide: impl Fn(&HashMap<Uuid, Head>, &User) -> Result<Vec<NewEvent>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let user_id = buyer.actor.user_id;
+    let user_id = buyer.caller.user_id;
     let cart = cart_id(user_id);
     let mut streams = vec![user_id, cart];
     streams.extend(terms_of.map(terms_id));
-    let ctx = context(&buyer.actor, ids);
+    let ctx = context(&buyer.caller, ids);
     let load = || async { Ok((state.catalog.heads(&streams).await?, ())) };
     let (committed, ()) = state
         .catalog

@@ -59,10 +59,10 @@ async fn checkout(
         None => IdempotencyKey::parse("Idempotency-Key", &Uuid::new_v4().to_string())
             .map_err(|e| ApiError::Invalid(vec![e]))?,
     };
-    let ctx = context(&buyer.actor, ids);
+    let ctx = context(&buyer.caller, ids);
     let request = CheckoutRequest {
-        buyer_id: buyer.actor.user_id,
-        company_id: buyer.company_id,
+        buyer_id: buyer.caller.user_id,
+        company_id: buyer.company,
         key: key.clone(),
         po_number: body.po_number,
         shipping_address: body.shipping_address,

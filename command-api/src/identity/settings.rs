@@ -3,35 +3,15 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use auth_tokens::Keyring;
+use auth_tokens::{KeyConfig, Keyring};
 
 use super::passwords::{Passwords, OWASP_ITERATIONS, OWASP_MEMORY_KIB};
-use crate::config::Secret;
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct AuthConfig {
-    /// Directory of Ed25519 keys as `<kid>.pem`: private keys (PKCS#8) sign and verify, public
-    /// keys verify only (a rotated-out key, kept until its last token expires). Make one with
-    /// `openssl genpkey -algorithm ed25519 -out keys/$(date +%Y-%m).pem`.
-    #[arg(long, env = "FERRULE_JWT_KEYS_DIR")]
-    pub jwt_keys_dir: Option<PathBuf>,
-
-    /// An Ed25519 private key as PEM text, for platforms that pass secrets as variables; its kid
-    /// is FERRULE_JWT_ACTIVE_KID (default `main`). Used with or without FERRULE_JWT_KEYS_DIR.
-    #[arg(long, env = "FERRULE_JWT_SIGNING_KEY", hide_env_values = true)]
-    pub jwt_signing_key: Option<Secret>,
-
-    /// The kid of the private key new tokens are signed with (needed when several are held).
-    #[arg(long, env = "FERRULE_JWT_ACTIVE_KID")]
-    pub jwt_active_kid: Option<String>,
-
-    /// `iss` of the tokens issued and required of the tokens presented.
-    #[arg(long, env = "FERRULE_JWT_ISSUER", default_value = "ferrule")]
-    pub jwt_issuer: String,
-
-    /// `aud` of the tokens issued and required of the tokens presented.
-    #[arg(long, env = "FERRULE_JWT_AUDIENCE", default_value = "ferrule-api")]
-    pub jwt_audience: String,
+    /// The token keys, issuer and audience (FERRULE_JWT_*), shared with the query API.
+    #[command(flatten)]
+    pub keys: KeyConfig,
 
     /// Lifetime of access tokens, in seconds. Also how long a disabled user's last access token
     /// keeps working.
@@ -73,11 +53,7 @@ impl AuthConfig {
     /// build a configuration in code).
     pub fn defaults() -> Self {
         AuthConfig {
-            jwt_keys_dir: None,
-            jwt_signing_key: None,
-            jwt_active_kid: None,
-            jwt_issuer: "ferrule".into(),
-            jwt_audience: "ferrule-api".into(),
+            keys: KeyConfig::defaults(),
             access_ttl_secs: 15 * 60,
             refresh_ttl_secs: 30 * 24 * 3600,
             argon2_memory_kib: OWASP_MEMORY_KIB,
@@ -99,20 +75,14 @@ impl AuthConfig {
     }
 
     fn empty_keyring(&self) -> Keyring {
-        Keyring::new(&self.jwt_issuer, &self.jwt_audience, self.access_ttl_secs.into(), self.refresh_ttl_secs.into())
+        self.keys.empty_keyring(self.access_ttl_secs.into(), self.refresh_ttl_secs.into())
     }
 
     /// The keyring from the configured keys, with an active signing key.
     pub fn keyring(&self) -> anyhow::Result<Keyring> {
         let mut keyring = self.empty_keyring();
-        if let Some(dir) = &self.jwt_keys_dir {
-            keyring.add_dir(dir).with_context(|| format!("FERRULE_JWT_KEYS_DIR {}", dir.display()))?;
-        }
-        if let Some(pem) = &self.jwt_signing_key {
-            let kid = self.jwt_active_kid.as_deref().unwrap_or("main");
-            keyring.add_pem(kid, &pem.0).context("FERRULE_JWT_SIGNING_KEY")?;
-        }
-        keyring.activate(self.jwt_active_kid.as_deref()).context(
+        self.keys.add_keys(&mut keyring).context("FERRULE_JWT_KEYS_DIR or FERRULE_JWT_SIGNING_KEY")?;
+        keyring.activate(self.keys.jwt_active_kid.as_deref()).context(
             "no token signing key: set FERRULE_JWT_KEYS_DIR to a directory of Ed25519 PEM keys, or \
              FERRULE_JWT_SIGNING_KEY (deploy/local/up makes one)",
         )?;

@@ -23,13 +23,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The buyer's cart, priced for its company (an empty cart when it has none yet).
 #[utoipa::path(get, path = "/v1/cart", tag = "cart", security(("bearer" = [])),
     responses((status = 200, description = "The cart", body = super::schemas::CartView)))]
-#[tracing::instrument(skip_all, fields(buyer_id = %buyer.user_id))]
+#[tracing::instrument(skip_all, fields(buyer_id = %buyer.caller.user_id))]
 async fn cart(State(state): State<AppState>, buyer: Buyer) -> Result<Json<Value>, ApiError> {
-    let id = cart_id(buyer.user_id);
+    let id = cart_id(buyer.caller.user_id);
     let row: Option<(Value, i64, i64)> =
         sqlx::query_as("SELECT lines, version, position FROM catalog.carts WHERE id = $1 AND buyer_id = $2")
             .bind(id)
-            .bind(buyer.user_id)
+            .bind(buyer.caller.user_id)
             .fetch_optional(&state.read)
             .await?;
     let (lines, version, position) = row.unwrap_or((json!([]), 0, 0));
@@ -59,7 +59,7 @@ async fn cart(State(state): State<AppState>, buyer: Buyer) -> Result<Json<Value>
     orderable &= total.is_some();
     Ok(Json(json!({
         "id": id,
-        "buyer_id": buyer.user_id,
+        "buyer_id": buyer.caller.user_id,
         "company_id": buyer.company,
         "lines": shown,
         "total": total,

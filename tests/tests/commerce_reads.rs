@@ -1,35 +1,26 @@
 //! The commerce read side: terms, price lists, stock, carts and orders projected into the read
 //! model and served by the query API — the buyer's prices on product answers (never cached for
-//! another company), the cart, order tracking, the ops order queue, stock and price lists, who may
-//! see what, and a rebuild that reproduces every commerce table.
+//! another company), the cart, order tracking after each step of the lifecycle, the ops order
+//! queue, stock and price lists, who may see what, and a rebuild that reproduces every commerce
+//! table.
 //!
-//! Commerce events are decided by the domain and appended straight to the write database, as the
-//! command API does; tokens are issued with the test API's own keyring.
+//! Every write goes through the command API, as a client's would; each read asks for the write's
+//! `position` (`X-Min-Position`), so it waits for the projection rather than for a clock.
 
-use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
-use chrono::Utc;
-use domain::commerce::checkout::{self, AddressInput, Checkout, Offer};
-use domain::commerce::price_list::{self, BreakInput, CreatePriceList, PriceList};
-use domain::commerce::terms::{self, ProductTerms, PurchasingRules, StockPolicy};
-use domain::commerce::{cart, order, stock, Money, Quantity};
-use domain::events::SCHEMA_VERSION;
-use domain::identity::company::{Company, PaymentTerms};
-use domain::identity::user::User;
-use domain::identity::{Email, PasswordHash, Role};
-use domain::product::Product;
-use domain::{evolve, Aggregate, NewEvent};
-use event_store::{Append, EventStore, EventToAppend, Metadata, StreamWrite};
-use integration_tests::pipeline::Pipeline;
-use integration_tests::{hex_bolts, Answer, TestApp};
-use reqwest::StatusCode;
+use integration_tests::commerce::{address, Shop, User};
+use integration_tests::pipeline::{Pipeline, DEADLINE};
+use integration_tests::{Answer, TestApp};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-/// A catalog of two bolts, two companies with a buyer each, an ops user, one warehouse, and a
-/// query API over the pipeline's read model.
-struct Shop {
+/// A shop over a whole pipeline: two products, two companies with a buyer each, an ops user, and
+/// a query API over the pipeline's read model (with its Redis cache).
+struct Storefront {
     pipeline: Pipeline,
+    shop: Shop,
     query: String,
     bolt: Uuid,
     nut: Uuid,
@@ -37,54 +28,28 @@ struct Shop {
     company_b: Uuid,
     buyer_a: User,
     buyer_b: User,
-    ops: Uuid,
-    warehouse: Uuid,
 }
 
-impl Shop {
-    async fn open(tag: &str) -> Shop {
+impl Storefront {
+    async fn open(tag: &str) -> Storefront {
         let pipeline = Pipeline::start_with_cache(tag).await;
-        let hex = hex_bolts(&pipeline.app).await;
-        let bolt = product(&pipeline.app, hex.family, "M8").await;
-        let nut = product(&pipeline.app, hex.family, "M10").await;
+        let shop = Shop::over(pipeline.app.clone()).await;
+        let bolt = shop.product("Hex bolt M12x40 A4").await;
+        let nut = shop.product("Hex bolt M12x20 A4").await;
+        let (company_a, company_b) = (shop.company("Nordwerk").await, shop.company("Suedbau").await);
+        let (buyer_a, buyer_b) = (shop.buyer(company_a).await, shop.buyer(company_b).await);
         let query = pipeline.query_api().await;
-        let (company_a, company_b) = (Uuid::new_v4(), Uuid::new_v4());
-        Shop {
-            query,
-            bolt,
-            nut,
-            company_a,
-            company_b,
-            buyer_a: buyer(company_a),
-            buyer_b: buyer(company_b),
-            ops: Uuid::new_v4(),
-            warehouse: Uuid::new_v4(),
-            pipeline,
-        }
+        Storefront { pipeline, shop, query, bolt, nut, company_a, company_b, buyer_a, buyer_b }
     }
 
-    fn app(&self) -> &TestApp {
-        &self.pipeline.app
-    }
-
-    fn token(&self, user: Uuid, role: &str, company: Option<Uuid>) -> String {
-        let now = Utc::now().timestamp();
-        let issued = self.app().keyring.issue(now, user, role, company, Uuid::new_v4());
-        issued.unwrap_or_else(|e| panic!("{e}")).access_token
-    }
-
-    fn buyer_token(&self, buyer: &User) -> String {
-        self.token(buyer.id, "buyer", buyer.company_id)
-    }
-
-    fn ops_token(&self) -> String {
-        self.token(self.ops, "ops", None)
+    fn ops(&self) -> &User {
+        &self.shop.ops
     }
 
     /// GET on the query API, once the read model has reached `position`.
     async fn get(&self, path: &str, token: Option<&str>, position: i64) -> Answer {
-        let mut request =
-            self.app().client.get(format!("{}{path}", self.query)).header("X-Min-Position", position.to_string());
+        let url = format!("{}{path}", self.query);
+        let mut request = self.shop.app.client.get(url).header("X-Min-Position", position.to_string());
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -97,209 +62,163 @@ impl Shop {
         answer.body
     }
 
-    /// Appends `events` as `actor` (in the role given), folding them into the streams' snapshots as
-    /// the command API does; the position of the last one.
-    async fn commit(&self, events: Vec<NewEvent>, actor: Uuid, role: &str) -> i64 {
-        commit(self.app(), events, actor, role).await
-    }
-
-    async fn state(&self, id: Uuid) -> Option<Aggregate> {
-        let rows = EventStore::load_streams(&self.app().db, &[id]).await.unwrap_or_else(|e| panic!("{e}"));
-        rows.into_iter().next().map(|row| serde_json::from_value(row.snapshot).unwrap_or_else(|e| panic!("{e}")))
-    }
-
-    async fn product(&self, id: Uuid) -> Product {
-        let stored = EventStore::read_stream(&self.app().db, id).await.unwrap_or_else(|e| panic!("{e}"));
-        let mut state = None;
-        for event in stored {
-            let event = domain::Event::from_stored(&event.event_type, event.schema_version, &event.payload)
-                .unwrap_or_else(|e| panic!("{e}"));
-            state = Some(evolve(state, id, &event).unwrap_or_else(|e| panic!("{e}")));
-        }
-        match state {
-            Some(Aggregate::Product(p)) => p,
-            other => panic!("{id} is no product: {other:?}"),
+    /// Waits until the query API serves the shared answer at `path` from its cache (it stores an
+    /// answer in the background, just after answering).
+    async fn cached(&self, path: &str, position: i64) {
+        let deadline = Instant::now() + DEADLINE;
+        while self.get(path, None, position).await.header("x-cache") != Some("hit") {
+            assert!(Instant::now() < deadline, "{path} was never served from the cache");
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
 
-    async fn terms(&self, product: Uuid) -> Option<ProductTerms> {
-        match self.state(domain::commerce::terms_id(product)).await {
-            Some(Aggregate::ProductTerms(t)) => Some(t),
-            _ => None,
-        }
-    }
-
-    async fn price_list(&self, id: Uuid) -> PriceList {
-        match self.state(id).await {
-            Some(Aggregate::PriceList(l)) => l,
-            other => panic!("{id} is no price list: {other:?}"),
-        }
-    }
-
-    async fn stock(&self, product: Uuid) -> Option<stock::Stock> {
-        match self.state(domain::commerce::stock_id(product, self.warehouse)).await {
-            Some(Aggregate::Stock(s)) => Some(s),
-            _ => None,
-        }
-    }
-
-    async fn cart(&self, buyer: &User) -> Option<cart::Cart> {
-        match self.state(domain::commerce::cart_id(buyer.id)).await {
-            Some(Aggregate::Cart(c)) => Some(c),
-            _ => None,
-        }
-    }
-
-    async fn order(&self, id: Uuid) -> order::Order {
-        match self.state(id).await {
-            Some(Aggregate::Order(o)) => o,
-            other => panic!("{id} is no order: {other:?}"),
-        }
+    /// A write as `user` through the command API; its position, once it succeeded with `status`.
+    async fn write(&self, user: &User, method: Method, path: &str, body: Option<Value>, status: StatusCode) -> i64 {
+        let answer = self.shop.send(Some(user), method.clone(), path, body).await;
+        assert_eq!(answer.status, status, "{method} {path}: {answer:?}");
+        position(&answer)
     }
 
     /// The bolt at 12.99 EUR a unit, sold from 10 in packs of 5, backordered when short; the nut at
     /// 2.50 EUR with the default rules.
     async fn set_terms(&self) -> i64 {
-        let eur = |amount| {
-            Money::new(amount, domain::commerce::Currency::parse("c", "EUR").unwrap_or_else(|e| panic!("{e:?}")))
-        };
-        let bolt = self.product(self.bolt).await;
-        let events = terms::set_list_price(&bolt, None, Some(eur(1299))).unwrap_or_else(|e| panic!("{e}"));
-        self.commit(events, self.ops, "ops").await;
-        let rules = PurchasingRules::parse(10, 5, StockPolicy::Backorder).unwrap_or_else(|e| panic!("{e}"));
-        let current = self.terms(self.bolt).await;
-        let events = terms::set_rules(&bolt, current.as_ref(), rules).unwrap_or_else(|e| panic!("{e}"));
-        self.commit(events, self.ops, "ops").await;
-        let nut = self.product(self.nut).await;
-        let events = terms::set_list_price(&nut, None, Some(eur(250))).unwrap_or_else(|e| panic!("{e}"));
-        self.commit(events, self.ops, "ops").await
+        let eur = |amount: i64| json!({"amount_minor": amount, "currency": "EUR"});
+        let bolt = json!({"list_price": eur(1299), "minimum_quantity": 10, "order_increment": 5,
+                          "stock_policy": "backorder"});
+        self.shop.terms(self.bolt, bolt).await;
+        position(&self.shop.terms(self.nut, json!({"list_price": eur(250)})).await)
     }
 
     /// Company A's list: the bolt at 10.00 from 1, 9.00 from 50.
     async fn set_price_list(&self) -> (Uuid, i64) {
-        let id = Uuid::new_v4();
-        let create = CreatePriceList {
-            id,
-            name: "Key accounts".into(),
-            currency: "EUR".into(),
-            priority: 10,
-            valid_from: None,
-            valid_until: None,
-        };
-        self.commit(price_list::create(create).unwrap_or_else(|e| panic!("{e}")), self.ops, "ops").await;
-        let list = self.price_list(id).await;
-        let bolt = self.product(self.bolt).await;
+        let body = json!({"name": "Key accounts", "currency": "EUR", "priority": 10});
+        let created = self.shop.ops(Method::POST, "/v1/price-lists", Some(body)).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+        let list = created.id();
         let breaks =
-            [BreakInput { min_quantity: 1, amount_minor: 1000 }, BreakInput { min_quantity: 50, amount_minor: 900 }];
-        let events = price_list::set_entry(&list, &bolt, &breaks).unwrap_or_else(|e| panic!("{e}"));
-        self.commit(events, self.ops, "ops").await;
-        let list = self.price_list(id).await;
-        let company = company(self.company_a);
-        let events = price_list::assign(&list, &company).unwrap_or_else(|e| panic!("{e}"));
-        (id, self.commit(events, self.ops, "ops").await)
+            json!({"breaks": [{"min_quantity": 1, "amount_minor": 1000}, {"min_quantity": 50, "amount_minor": 900}]});
+        let entry = format!("/v1/price-lists/{list}/entries/{}", self.bolt);
+        self.write(self.ops(), Method::PUT, &entry, Some(breaks), StatusCode::OK).await;
+        let assign = format!("/v1/price-lists/{list}/companies/{}", self.company_a);
+        (list, self.write(self.ops(), Method::PUT, &assign, None, StatusCode::OK).await)
     }
-}
 
-async fn product(app: &TestApp, family: Uuid, thread: &str) -> Uuid {
-    let answer = app
-        .post(
-            "/v1/products",
-            json!({"family_id": family, "name": format!("Hex bolt {thread}"),
-                   "specs": {"thread_size": thread, "length": 40, "material": "A2"}}),
-        )
-        .await;
-    assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
-    answer.id()
-}
-
-fn buyer(company: Uuid) -> User {
-    let id = Uuid::new_v4();
-    User {
-        id,
-        email: Email::parse("email", &format!("buyer-{}@example.test", id.simple()))
-            .unwrap_or_else(|e| panic!("{e:?}")),
-        role: Role::Buyer,
-        company_id: Some(company),
-        password_hash: PasswordHash("$argon2id$unused".into()),
-        disabled: false,
+    /// The bolt's stock in the shop's warehouse as the query API shows it: on hand, reserved,
+    /// available, backordered.
+    async fn bolt_stock(&self, position: i64) -> [i64; 4] {
+        let path = format!("/v1/stock?product_id={}&warehouse_id={}", self.bolt, self.shop.warehouse);
+        let levels = self.ok(&path, Some(&self.ops().token), position).await;
+        assert_eq!(levels["total"], 1, "{levels}");
+        let level = &levels["stock"][0];
+        assert_eq!(level["warehouse_id"], json!(self.shop.warehouse), "{levels}");
+        ["on_hand", "reserved", "available", "backordered"].map(|n| level[n].as_i64().unwrap_or(-1))
     }
-}
 
-fn company(id: Uuid) -> Company {
-    Company { id, name: format!("Company {}", id.simple()), disabled: false, payment_terms: PaymentTerms::Net30 }
-}
+    /// Places an order of the buyer's cart; its id and position.
+    async fn checkout(&self, buyer: &User, key: &str, po_number: &str) -> (Uuid, i64) {
+        let placed = self.shop.checkout(buyer, Some(key), po_number).await;
+        assert_eq!(placed.status, StatusCode::CREATED, "{placed:?}");
+        (placed.id(), position(&placed))
+    }
 
-async fn commit(app: &TestApp, events: Vec<NewEvent>, actor: Uuid, role: &str) -> i64 {
-    let mut ids: Vec<Uuid> = Vec::new();
-    for event in &events {
-        if !ids.contains(&event.stream_id) {
-            ids.push(event.stream_id);
+    /// An order transition by ops; its position, once the command API answered `status`.
+    async fn step(&self, order: Uuid, action: &str, body: Option<Value>, status: &str) -> i64 {
+        let answer = self.shop.transition(order, action, body).await;
+        assert_eq!((answer.status, answer.body["status"].as_str()), (StatusCode::OK, Some(status)), "{answer:?}");
+        position(&answer)
+    }
+
+    /// What the buyer and ops see of a one-line order of bolts and of the bolt's stock at
+    /// `position`; the order as the buyer sees it.
+    async fn sees(&self, buyer: &User, order: Uuid, position: i64, expected: &Seen) -> Value {
+        let detail = self.ok(&format!("/v1/orders/{order}"), Some(&buyer.token), position).await;
+        assert_eq!(detail["status"].as_str(), Some(expected.status), "{detail}");
+        assert_eq!(line_units(&detail, 0), expected.line, "shipped, reserved, backordered: {detail}");
+        let history = history(&detail);
+        assert_eq!(history.len(), expected.history, "{detail}");
+        let last = history.last().cloned().unwrap_or_default();
+        let (actor, role) = &expected.actor;
+        let to = expected.status.to_owned();
+        assert_eq!(last, (expected.from.map(str::to_owned), to, actor.to_string(), role.to_string()), "{detail}");
+        // The same status in the buyer's order list and in the ops queue filtered by it.
+        let status = format!("/v1/orders?status={}", expected.status);
+        for token in [&buyer.token, &self.ops().token] {
+            let listed = self.ok(&status, Some(token), position).await;
+            let ids: Vec<&Value> = listed["orders"].as_array().into_iter().flatten().map(|o| &o["id"]).collect();
+            assert!(ids.contains(&&json!(order)), "{status}: {listed}");
         }
+        assert_eq!(self.bolt_stock(position).await, expected.stock, "on hand, reserved, available, backordered");
+        detail
     }
-    let rows = EventStore::load_streams(&app.db, &ids).await.unwrap_or_else(|e| panic!("{e}"));
-    let mut heads: HashMap<Uuid, (i64, i64, Option<Aggregate>)> = HashMap::new();
-    for row in rows {
-        let state = serde_json::from_value(row.snapshot).unwrap_or_else(|e| panic!("{e}"));
-        heads.insert(row.stream_id, (row.version, row.version, Some(state)));
-    }
-    let mut append = Append::default();
-    for new in &events {
-        let head = heads.entry(new.stream_id).or_insert((0, 0, None));
-        head.1 += 1;
-        head.2 = Some(evolve(head.2.take(), new.stream_id, &new.event).unwrap_or_else(|e| panic!("{e}")));
-        append.events.push(EventToAppend {
-            event_id: Uuid::new_v4(),
-            stream_id: new.stream_id,
-            stream_type: new.stream_type.as_str(),
-            version: head.1,
-            event_type: new.event.type_name(),
-            schema_version: SCHEMA_VERSION,
-            payload: new.event.payload(),
-        });
-    }
-    for id in ids {
-        let Some((expected_version, version, Some(state))) = heads.get(&id) else { continue };
-        append.streams.push(StreamWrite {
-            stream_id: id,
-            stream_type: state.stream_type().as_str(),
-            expected_version: *expected_version,
-            version: *version,
-            parent_id: state.parent_id(),
-            snapshot: serde_json::to_value(state).unwrap_or_else(|e| panic!("{e}")),
-        });
-    }
-    let metadata = Metadata {
-        actor_id: actor.to_string(),
-        actor_role: role.to_owned(),
-        request_id: "commerce-reads".into(),
-        correlation_id: Uuid::new_v4(),
-        causation_id: None,
-    };
-    EventStore::append(&app.db, &append, &metadata, Utc::now()).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// What the read side shows after one step of a one-line order.
+#[derive(Clone, Copy)]
+struct Seen {
+    status: &'static str,
+    /// The line's shipped, reserved and backordered units.
+    line: [u64; 3],
+    /// The bolt's stock: on hand, reserved, available, backordered.
+    stock: [i64; 4],
+    /// How many history rows there are; the last one goes `from` → `status`, by `actor`.
+    history: usize,
+    from: Option<&'static str>,
+    actor: (Uuid, &'static str),
+}
+
+/// A write's position, once it succeeded.
+fn position(answer: &Answer) -> i64 {
+    assert!(answer.status.is_success(), "{answer:?}");
+    answer.body["position"].as_i64().unwrap_or_else(|| panic!("no position in {answer:?}"))
 }
 
 fn amount(value: &Value) -> i64 {
     value["amount_minor"].as_i64().unwrap_or_else(|| panic!("no amount in {value}"))
 }
 
+/// A line's shipped, reserved and backordered units.
+fn line_units(order: &Value, line: usize) -> [u64; 3] {
+    ["shipped", "reserved", "backordered"].map(|n| order["lines"][line][n].as_u64().unwrap_or(u64::MAX))
+}
+
+/// An order's history rows: from, to, actor id, actor role.
+fn history(order: &Value) -> Vec<(Option<String>, String, String, String)> {
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
+    order["history"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|h| {
+            (
+                h["from_status"].as_str().map(str::to_owned),
+                text(&h["to_status"]),
+                text(&h["actor"]["id"]),
+                text(&h["actor"]["role"]),
+            )
+        })
+        .collect()
+}
+
 #[tokio::test]
 async fn a_buyer_sees_its_company_price_on_detail_and_search_and_no_other_company_sees_it() {
-    let shop = Shop::open("prices").await;
-    shop.set_terms().await;
-    let (list, at) = shop.set_price_list().await;
-    let (a, b, ops) = (shop.buyer_token(&shop.buyer_a), shop.buyer_token(&shop.buyer_b), shop.ops_token());
-    let detail = format!("/v1/products/{}", shop.bolt);
+    let store = Storefront::open("prices").await;
+    store.set_terms().await;
+    let (list, at) = store.set_price_list().await;
+    let (a, b, ops) = (&store.buyer_a.token, &store.buyer_b.token, &store.ops().token);
+    let detail = format!("/v1/products/{}", store.bolt);
 
     // Anonymous first, so that the shared answer is cached before any priced request.
-    let anonymous = shop.ok(&detail, None, at).await;
+    let anonymous = store.ok(&detail, None, at).await;
     assert!(anonymous.get("price").is_none(), "prices are for signed-in callers: {anonymous}");
+    store.cached(&detail, at).await;
 
-    let priced = shop.ok(&detail, Some(&a), at).await;
-    let price = &priced["price"];
-    assert_eq!(amount(&price["unit"]), 1000, "{priced}");
+    let priced = store.get(&detail, Some(a), at).await;
+    assert_eq!((priced.status, priced.header("x-cache")), (StatusCode::OK, Some("hit")), "{priced:?}");
+    let price = &priced.body["price"];
+    assert_eq!(amount(&price["unit"]), 1000, "{priced:?}");
     assert_eq!(price["source"], json!({"kind": "price_list", "price_list_id": list, "min_quantity": 1}));
     assert_eq!((price["quantity"].as_u64(), price["minimum_quantity"].as_u64()), (Some(10), Some(10)));
-    assert_eq!(price["order_increment"], 5);
+    assert_eq!((price["order_increment"].clone(), price["stock_policy"].clone()), (json!(5), json!("backorder")));
     let breaks: Vec<(u64, i64)> = price["breaks"]
         .as_array()
         .into_iter()
@@ -307,205 +226,258 @@ async fn a_buyer_sees_its_company_price_on_detail_and_search_and_no_other_compan
         .map(|b| (b["min_quantity"].as_u64().unwrap_or(0), amount(&b["unit"])))
         .collect();
     assert_eq!(breaks, vec![(10, 1000), (50, 900)]);
-    let at_fifty = shop.ok(&format!("{detail}?quantity=50"), Some(&a), at).await;
-    assert_eq!(amount(&at_fifty["price"]["unit"]), 900);
-    assert_eq!(shop.get(&format!("{detail}?quantity=0"), Some(&a), at).await.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let at_fifty = store.ok(&format!("{detail}?quantity=50"), Some(a), at).await;
+    assert_eq!((at_fifty["price"]["quantity"].as_u64(), amount(&at_fifty["price"]["unit"])), (Some(50), 900));
+    let zero = store.get(&format!("{detail}?quantity=0"), Some(a), at).await;
+    assert_eq!(zero.status, StatusCode::UNPROCESSABLE_ENTITY, "{zero:?}");
 
-    // Company B has no list: the list price, though A's answer was just served (and cached).
-    let other = shop.get(&detail, Some(&b), at).await;
+    // Company B has no list: the list price, from the very answer the cache served to A.
+    let other = store.get(&detail, Some(b), at).await;
     assert_eq!(other.header("x-cache"), Some("hit"), "the shared answer is cached: {other:?}");
     assert_eq!(amount(&other.body["price"]["unit"]), 1299, "{}", other.body);
     assert_eq!(other.body["price"]["source"], json!({"kind": "list_price"}));
     assert_eq!(other.body["price"]["breaks"].as_array().map(Vec::len), Some(1));
-    let staff = shop.ok(&detail, Some(&ops), at).await;
+    let staff = store.ok(&detail, Some(ops), at).await;
     assert_eq!((amount(&staff["price"]["unit"]), staff["price"]["breaks"].clone()), (1299, json!([])));
-    let again = shop.get(&detail, None, at).await;
-    assert!(again.body.get("price").is_none(), "the cache holds no price: {:?}", again);
+    let again = store.get(&detail, None, at).await;
+    assert!(again.body.get("price").is_none(), "the cache holds no price: {again:?}");
 
-    // Search hits, priced in one go per page, each for its caller.
-    for (token, bolt, nut) in [(&a, 1000, 250), (&b, 1299, 250)] {
-        let found = shop.ok("/v1/search?q=hex", Some(token), at).await;
-        let hits = found["hits"].as_array().cloned().unwrap_or_default();
-        assert_eq!(hits.len(), 2, "{found}");
+    // Search hits, priced in one go per page, each for its caller — the second from the cache.
+    for (token, bolt, nut) in [(a, 1000, 250), (b, 1299, 250)] {
+        let found = store.get("/v1/search?q=hex", Some(token), at).await;
+        let hits = found.body["hits"].as_array().cloned().unwrap_or_default();
+        assert_eq!(hits.len(), 2, "{found:?}");
         for hit in hits {
-            let expected = if hit["id"] == json!(shop.bolt) { bolt } else { nut };
+            let expected = if hit["id"] == json!(store.bolt) { bolt } else { nut };
             assert_eq!(amount(&hit["price"]["unit"]), expected, "{hit}");
         }
+        if token == a {
+            store.cached("/v1/search?q=hex", at).await;
+        } else {
+            assert_eq!(found.header("x-cache"), Some("hit"), "{found:?}");
+        }
     }
-    let anonymous = shop.ok("/v1/search?q=hex", None, at).await;
+    let anonymous = store.ok("/v1/search?q=hex", None, at).await;
     assert!(anonymous["hits"].as_array().into_iter().flatten().all(|h| h.get("price").is_none()), "{anonymous}");
-    let forged = shop.get(&detail, Some("not-a-token"), at).await;
+    let forged = store.get(&detail, Some("not-a-token"), at).await;
     assert_eq!(forged.status, StatusCode::UNAUTHORIZED, "{forged:?}");
-    shop.pipeline.finish().await;
+    store.pipeline.finish().await;
 }
 
 #[tokio::test]
-async fn cart_orders_and_stock_follow_each_step_and_a_rebuild_reproduces_them() {
-    let shop = Shop::open("orders").await;
-    shop.set_terms().await;
-    let (list_id, _) = shop.set_price_list().await;
-    let (a, b, ops) = (shop.buyer_token(&shop.buyer_a), shop.buyer_token(&shop.buyer_b), shop.ops_token());
-    let unit = Quantity::parse("q", 1).unwrap_or_else(|e| panic!("{e:?}"));
-
-    // Stock: 30 bolts received, 2 written off.
-    let events = stock::receive(None, shop.bolt, shop.warehouse, Quantity::parse("q", 32).unwrap_or(unit))
-        .unwrap_or_else(|e| panic!("{e}"));
-    shop.commit(events, shop.ops, "ops").await;
-    let current = shop.stock(shop.bolt).await.unwrap_or_else(|| panic!("no stock"));
-    let events = stock::adjust(&current, -2, stock::AdjustmentReason::Damaged).unwrap_or_else(|e| panic!("{e}"));
-    let at = shop.commit(events, shop.ops, "ops").await;
-    let levels = shop.ok(&format!("/v1/stock?product_id={}", shop.bolt), Some(&ops), at).await;
-    assert_eq!(levels["total"], 1);
-    let level = &levels["stock"][0];
-    assert_eq!((level["on_hand"].as_i64(), level["available"].as_i64()), (Some(30), Some(30)), "{levels}");
-    assert_eq!(level["warehouse_id"], json!(shop.warehouse));
-
-    // An empty cart, then 40 bolts (company A's 10.00 a unit) and 3 nuts, which are then retired.
-    let empty = shop.ok("/v1/cart", Some(&a), at).await;
+async fn the_cart_prices_its_lines_for_the_buyer_and_flags_a_retired_one_until_checkout_empties_it() {
+    let store = Storefront::open("cart").await;
+    store.set_terms().await;
+    store.set_price_list().await;
+    let (a, b, ops) = (&store.buyer_a, &store.buyer_b, store.ops());
+    let at = position(&store.shop.receive(store.bolt, store.shop.warehouse, 40).await);
+    let empty = store.ok("/v1/cart", Some(&a.token), at).await;
     assert_eq!((empty["lines"].clone(), empty["total"].clone()), (json!([]), Value::Null));
-    let bolt = shop.product(shop.bolt).await;
-    let terms = shop.terms(shop.bolt).await;
-    let events = cart::add_line(None, &shop.buyer_a, &bolt, terms.as_ref(), 40).unwrap_or_else(|e| panic!("{e}"));
-    shop.commit(events, shop.buyer_a.id, "buyer").await;
-    let nut = shop.product(shop.nut).await;
-    let current = shop.cart(&shop.buyer_a).await;
-    let events = cart::add_line(current.as_ref(), &shop.buyer_a, &nut, None, 3).unwrap_or_else(|e| panic!("{e}"));
-    shop.commit(events, shop.buyer_a.id, "buyer").await;
-    let retired = shop.app().post(&format!("/v1/products/{}/retire", shop.nut), json!({})).await;
-    assert!(retired.status.is_success(), "{retired:?}");
-    let at = retired.body["position"].as_i64().unwrap_or_else(|| panic!("{retired:?}"));
-    let cart = shop.ok("/v1/cart", Some(&a), at).await;
-    assert_eq!(cart["lines"][0]["sku"], json!(bolt.sku.as_str()), "{cart}");
+
+    // 40 bolts (company A's 10.00 a unit) and 3 nuts, which are then retired.
+    assert_eq!(store.shop.add(a, store.bolt, 40).await.status, StatusCode::OK);
+    assert_eq!(store.shop.add(a, store.nut, 3).await.status, StatusCode::OK);
+    let retired = store.shop.app.post(&format!("/v1/products/{}/retire", store.nut), json!({})).await;
+    let at = position(&retired);
+    let sku = store.ok(&format!("/v1/products/{}", store.bolt), None, at).await["sku"].clone();
+    let cart = store.ok("/v1/cart", Some(&a.token), at).await;
+    assert_eq!((cart["lines"][0]["sku"].clone(), cart["lines"][0]["quantity"].clone()), (sku, json!(40)), "{cart}");
     assert_eq!((amount(&cart["lines"][0]["unit_price"]), amount(&cart["lines"][0]["line_total"])), (1000, 40_000));
     assert_eq!(cart["lines"][0]["breaks_rules"], false);
     assert_eq!((cart["lines"][1]["retired"].clone(), cart["orderable"].clone()), (json!(true), json!(false)));
     assert_eq!(amount(&cart["total"]), 40_000, "a retired line counts for nothing: {cart}");
     // Another buyer's cart is their own (empty); staff have none.
-    assert_eq!(shop.ok("/v1/cart", Some(&b), at).await["lines"], json!([]));
-    assert_eq!(shop.get("/v1/cart", Some(&ops), at).await.status, StatusCode::FORBIDDEN);
+    assert_eq!(store.ok("/v1/cart", Some(&b.token), at).await["lines"], json!([]));
+    assert_eq!(store.get("/v1/cart", Some(&ops.token), at).await.status, StatusCode::FORBIDDEN);
 
-    // Checkout: 30 reserved, 10 backordered; the cart is empty again.
-    let current = shop.cart(&shop.buyer_a).await.unwrap_or_else(|| panic!("no cart"));
-    let events = cart::remove_line(&current, shop.nut).unwrap_or_else(|e| panic!("{e}"));
-    shop.commit(events, shop.buyer_a.id, "buyer").await;
-    let cart_now = shop.cart(&shop.buyer_a).await;
-    let list = shop.price_list(list_id).await;
-    let stock_now = shop.stock(shop.bolt).await;
-    let offers =
-        [Offer { product: &bolt, terms: terms.as_ref(), warehouse_id: shop.warehouse, stock: stock_now.as_ref() }];
-    let command = Checkout {
-        idempotency_key: "k-1".into(),
-        po_number: "PO-7".into(),
-        shipping_address: AddressInput {
-            recipient: "Dock 4".into(),
-            line1: "Hafenstraße 1".into(),
-            city: "Hamburg".into(),
-            postal_code: "20457".into(),
-            country: "de".into(),
-            ..AddressInput::default()
-        },
-        today: Utc::now().date_naive(),
+    // Without the retired line the cart is orderable; a changed quantity is priced again.
+    let line = format!("/v1/cart/lines/{}", store.nut);
+    store.write(a, Method::DELETE, &line, None, StatusCode::OK).await;
+    let line = format!("/v1/cart/lines/{}", store.bolt);
+    let at = store.write(a, Method::PATCH, &line, Some(json!({"quantity": 50})), StatusCode::OK).await;
+    let cart = store.ok("/v1/cart", Some(&a.token), at).await;
+    assert_eq!((cart["lines"].as_array().map(Vec::len), cart["orderable"].clone()), (Some(1), json!(true)));
+    assert_eq!((amount(&cart["lines"][0]["unit_price"]), amount(&cart["total"])), (900, 45_000), "{cart}");
+    let (_, at) = store.checkout(a, "cart-1", "PO-C").await;
+    let cart = store.ok("/v1/cart", Some(&a.token), at).await;
+    assert_eq!((cart["lines"].clone(), cart["orderable"].clone()), (json!([]), json!(false)), "{cart}");
+    store.pipeline.finish().await;
+}
+
+#[tokio::test]
+async fn an_order_is_tracked_from_placed_to_delivered_with_its_backorder_and_a_rebuild_reproduces_it() {
+    let store = Storefront::open("orders").await;
+    store.set_terms().await;
+    store.set_price_list().await;
+    let (a, b, ops) = (&store.buyer_a, &store.buyer_b, store.ops());
+    let by_ops = (ops.id, "ops");
+    let terms = format!("/v1/companies/{}/payment-terms", store.company_a);
+    store.write(ops, Method::PUT, &terms, Some(json!({"payment_terms": "net60"})), StatusCode::OK).await;
+
+    // Stock: 32 bolts received, 2 written off.
+    let warehouse = store.shop.warehouse;
+    store.shop.receive(store.bolt, warehouse, 32).await;
+    let adjust = format!("/v1/products/{}/stock/{warehouse}/adjustments", store.bolt);
+    let by = json!({"by": -2, "reason": "damaged"});
+    let at = store.write(ops, Method::POST, &adjust, Some(by), StatusCode::OK).await;
+    assert_eq!(store.bolt_stock(at).await, [30, 0, 30, 0]);
+
+    // 40 bolts for 30 in stock: 30 reserved, 10 backordered, seen in the order and the stock.
+    assert_eq!(store.shop.add(a, store.bolt, 40).await.status, StatusCode::OK);
+    let (order, at) = store.checkout(a, "k-1", "PO-7").await;
+    let placed = Seen {
+        status: "placed",
+        line: [0, 30, 10],
+        stock: [30, 30, 0, 10],
+        history: 1,
+        from: None,
+        actor: (a.id, "buyer"),
     };
-    let events = checkout::place_order(
-        None,
-        cart_now.as_ref(),
-        &shop.buyer_a,
-        &company(shop.company_a),
-        &[list],
-        &offers,
-        &command,
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let order_id = events[0].stream_id;
-    let at = shop.commit(events, shop.buyer_a.id, "buyer").await;
-    assert_eq!(shop.ok("/v1/cart", Some(&a), at).await["lines"], json!([]));
-    let placed = shop.ok(&format!("/v1/orders/{order_id}"), Some(&a), at).await;
-    assert_eq!((placed["status"].as_str(), placed["po_number"].as_str()), (Some("placed"), Some("PO-7")), "{placed}");
-    assert_eq!((placed["payment_terms"].as_str(), amount(&placed["total"])), (Some("net30"), 40_000));
-    let line = &placed["lines"][0];
-    assert_eq!(
-        (line["quantity"].as_u64(), line["reserved"].as_u64(), line["backordered"].as_u64()),
-        (Some(40), Some(30), Some(10))
-    );
-    assert_eq!(placed["shipping_address"]["country"], "DE");
-    assert_eq!(placed["history"][0]["to_status"], "placed");
-    assert_eq!(placed["history"][0]["actor"], json!({"id": shop.buyer_a.id.to_string(), "role": "buyer"}));
-    let level = shop.ok(&format!("/v1/stock?warehouse_id={}", shop.warehouse), Some(&ops), at).await;
-    let level = &level["stock"][0];
-    assert_eq!(
-        (level["reserved"].as_i64(), level["available"].as_i64(), level["backordered"].as_i64()),
-        (Some(30), Some(0), Some(10))
-    );
+    let detail = store.sees(a, order, at, &placed).await;
+    assert_eq!((detail["po_number"].as_str(), detail["payment_terms"].as_str()), (Some("PO-7"), Some("net60")));
+    assert_eq!((amount(&detail["total"]), detail["lines"][0]["quantity"].clone()), (40_000, json!(40)));
+    assert_eq!(detail["lines"][0]["backordered_at_placement"], 10, "{detail}");
+    assert_eq!(detail["shipping_address"]["country"], "DE");
+    assert_eq!(detail["shipping_address"]["recipient"], address()["recipient"]);
+    assert_eq!(detail["history"][0]["details"]["po_number"], "PO-7");
     // Another company's buyer: no such order, and none in its list.
-    assert_eq!(shop.get(&format!("/v1/orders/{order_id}"), Some(&b), at).await.status, StatusCode::NOT_FOUND);
-    assert_eq!(shop.ok("/v1/orders", Some(&b), at).await["total"], 0);
-    assert_eq!(shop.ok("/v1/orders", Some(&a), at).await["orders"][0]["id"], json!(order_id));
+    assert_eq!(store.get(&format!("/v1/orders/{order}"), Some(&b.token), at).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(store.ok("/v1/orders", Some(&b.token), at).await["total"], 0);
 
-    // Ops confirm and ship 20: partially shipped, the queue filters by status.
-    let events = order::confirm(&shop.order(order_id).await).unwrap_or_else(|e| panic!("{e}"));
-    shop.commit(events, shop.ops, "ops").await;
-    let stocks: Vec<stock::Stock> = shop.stock(shop.bolt).await.into_iter().collect();
-    let ship = [order::ShipInput { product_id: shop.bolt, quantity: 20 }];
-    let events =
-        order::ship(&shop.order(order_id).await, &stocks, Uuid::new_v4(), &ship).unwrap_or_else(|e| panic!("{e}"));
-    let at = shop.commit(events, shop.ops, "ops").await;
-    let queue = shop.ok("/v1/orders?status=partially_shipped&sort=oldest", Some(&ops), at).await;
-    assert_eq!((queue["total"].as_i64(), queue["orders"][0]["id"].clone()), (Some(1), json!(order_id)), "{queue}");
-    assert_eq!(shop.ok("/v1/orders?status=placed,confirmed", Some(&ops), at).await["total"], 0);
-    assert_eq!(shop.get("/v1/orders?status=lost", Some(&ops), at).await.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let tracked = shop.ok(&format!("/v1/orders/{order_id}"), Some(&a), at).await;
-    let steps: Vec<(&str, &str)> = tracked["history"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|h| (h["to_status"].as_str().unwrap_or(""), h["actor"]["role"].as_str().unwrap_or("")))
-        .collect();
-    assert_eq!(steps, vec![("placed", "buyer"), ("confirmed", "ops"), ("partially_shipped", "ops")], "{tracked}");
-    assert_eq!(tracked["history"][2]["details"]["lines"][0]["quantity"], 20);
-    assert_eq!(
-        (tracked["lines"][0]["shipped"].as_u64(), tracked["lines"][0]["reserved"].as_u64()),
-        (Some(20), Some(10))
-    );
+    let at = store.step(order, "confirm", None, "confirmed").await;
+    let confirmed = Seen { status: "confirmed", history: 2, from: Some("placed"), actor: by_ops, ..placed };
+    store.sees(a, order, at, &confirmed).await;
+
+    // 20 of the 30 reserved ship; the 10 backordered still wait.
+    let ship = |n: i64| Some(json!({"lines": [{"product_id": store.bolt, "quantity": n}]}));
+    let at = store.step(order, "ship", ship(20), "partially_shipped").await;
+    let partially = Seen {
+        status: "partially_shipped",
+        line: [20, 10, 10],
+        stock: [10, 10, 0, 10],
+        history: 3,
+        from: Some("confirmed"),
+        ..confirmed
+    };
+    let detail = store.sees(a, order, at, &partially).await;
+    assert_eq!(detail["history"][2]["details"]["lines"][0]["quantity"], 20, "{detail}");
+    let queue = store.ok("/v1/orders?status=partially_shipped&sort=oldest", Some(&ops.token), at).await;
+    assert_eq!((queue["total"].as_i64(), queue["orders"][0]["id"].clone()), (Some(1), json!(order)), "{queue}");
+    assert_eq!(store.ok("/v1/orders?status=placed,confirmed", Some(&ops.token), at).await["total"], 0);
+    let lost = store.get("/v1/orders?status=lost", Some(&ops.token), at).await;
+    assert_eq!(lost.status, StatusCode::UNPROCESSABLE_ENTITY, "{lost:?}");
+
+    // 15 arrive and the backorder is allocated from them: a stock change, no step of the order.
+    let at = position(&store.shop.receive(store.bolt, warehouse, 15).await);
+    assert_eq!(store.bolt_stock(at).await, [25, 10, 15, 10]);
+    let at = store.step(order, "allocate", None, "partially_shipped").await;
+    store.sees(a, order, at, &Seen { line: [20, 20, 0], stock: [25, 20, 5, 0], ..partially }).await;
+
+    let at = store.step(order, "ship", ship(20), "shipped").await;
+    let shipped = Seen {
+        status: "shipped",
+        line: [40, 0, 0],
+        stock: [5, 0, 5, 0],
+        history: 4,
+        from: Some("partially_shipped"),
+        ..partially
+    };
+    store.sees(a, order, at, &shipped).await;
+    let at = store.step(order, "deliver", None, "delivered").await;
+    let delivered = Seen { status: "delivered", history: 5, from: Some("shipped"), ..shipped };
+    let detail = store.sees(a, order, at, &delivered).await;
+    let steps: Vec<(String, String)> = history(&detail).into_iter().map(|(_, to, id, _)| (to, id)).collect();
+    let (buyer, staff) = (a.id.to_string(), ops.id.to_string());
+    let expected = [
+        ("placed", &buyer),
+        ("confirmed", &staff),
+        ("partially_shipped", &staff),
+        ("shipped", &staff),
+        ("delivered", &staff),
+    ];
+    assert_eq!(steps, expected.map(|(to, id)| (to.to_owned(), id.clone())), "{detail}");
+    assert_eq!(store.ok("/v1/orders", Some(&a.token), at).await["orders"][0]["status"], "delivered");
 
     // A rebuild replays every commerce event into the same rows.
-    shop.pipeline.converged().await;
-    let live = shop.pipeline.read_model().await;
-    assert_eq!(live["order_history"].as_array().map(Vec::len), Some(3), "{}", live["order_history"]);
-    shop.pipeline.rebuild().await;
-    assert_eq!(shop.pipeline.read_model().await, live);
-    shop.pipeline.finish().await;
+    store.pipeline.converged().await;
+    let live = store.pipeline.read_model().await;
+    assert_eq!(live["order_history"].as_array().map(Vec::len), Some(5), "{}", live["order_history"]);
+    store.pipeline.rebuild().await;
+    assert_eq!(store.pipeline.read_model().await, live);
+    store.pipeline.finish().await;
+}
+
+#[tokio::test]
+async fn a_cancelled_order_shows_its_reason_and_gives_back_its_reserved_and_backordered_stock() {
+    let store = Storefront::open("cancel").await;
+    store.set_terms().await;
+    let (a, b, ops) = (&store.buyer_a, &store.buyer_b, store.ops());
+    store.shop.receive(store.bolt, store.shop.warehouse, 5).await;
+
+    // Company B pays the list price: 10 bolts for 5 in stock.
+    assert_eq!(store.shop.add(b, store.bolt, 10).await.status, StatusCode::OK);
+    let (order, at) = store.checkout(b, "k-2", "PO-8").await;
+    let placed =
+        Seen { status: "placed", line: [0, 5, 5], stock: [5, 5, 0, 5], history: 1, from: None, actor: (b.id, "buyer") };
+    let detail = store.sees(b, order, at, &placed).await;
+    assert_eq!((amount(&detail["lines"][0]["unit_price"]), amount(&detail["total"])), (1299, 12_990), "{detail}");
+    assert_eq!(store.get(&format!("/v1/orders/{order}"), Some(&a.token), at).await.status, StatusCode::NOT_FOUND);
+
+    let at = store.step(order, "confirm", None, "confirmed").await;
+    let confirmed = Seen { status: "confirmed", history: 2, from: Some("placed"), actor: (ops.id, "ops"), ..placed };
+    store.sees(b, order, at, &confirmed).await;
+    let reason = json!({"reason": "duplicate order"});
+    let at = store.step(order, "cancel", Some(reason), "cancelled").await;
+    let cancelled = Seen {
+        status: "cancelled",
+        line: [0, 0, 0],
+        stock: [5, 0, 5, 0],
+        history: 3,
+        from: Some("confirmed"),
+        ..confirmed
+    };
+    let detail = store.sees(b, order, at, &cancelled).await;
+    assert_eq!(detail["history"][2]["details"]["reason"], "duplicate order", "{detail}");
+    assert_eq!(detail["lines"][0]["backordered_at_placement"], 5, "{detail}");
+    let queue = store.ok("/v1/orders?status=placed,confirmed,partially_shipped", Some(&ops.token), at).await;
+    assert_eq!(queue["total"], 0, "{queue}");
+    store.pipeline.finish().await;
 }
 
 #[tokio::test]
 async fn ops_endpoints_refuse_missing_tokens_and_buyers_and_show_price_lists_to_staff() {
-    let shop = Shop::open("staff").await;
-    shop.set_terms().await;
-    let (list, at) = shop.set_price_list().await;
-    let (a, ops) = (shop.buyer_token(&shop.buyer_a), shop.ops_token());
+    let store = Storefront::open("staff").await;
+    store.set_terms().await;
+    let (list, at) = store.set_price_list().await;
+    let (a, ops) = (&store.buyer_a.token, &store.ops().token);
     for path in ["/v1/stock", "/v1/price-lists", &format!("/v1/price-lists/{list}")] {
-        let missing = shop.get(path, None, at).await;
+        let missing = store.get(path, None, at).await;
         assert_eq!(missing.status, StatusCode::UNAUTHORIZED, "{path}: {missing:?}");
         assert_eq!(missing.header("content-type"), Some("application/problem+json"));
-        assert_eq!(shop.get(path, Some("garbage"), at).await.status, StatusCode::UNAUTHORIZED, "{path}");
-        assert_eq!(shop.get(path, Some(&a), at).await.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(store.get(path, Some("garbage"), at).await.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(store.get(path, Some(a), at).await.status, StatusCode::FORBIDDEN, "{path}");
     }
     for path in ["/v1/cart", "/v1/orders"] {
-        assert_eq!(shop.get(path, None, at).await.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(store.get(path, None, at).await.status, StatusCode::UNAUTHORIZED, "{path}");
     }
-    let lists = shop.ok(&format!("/v1/price-lists?company_id={}", shop.company_a), Some(&ops), at).await;
+    let lists = store.ok(&format!("/v1/price-lists?company_id={}", store.company_a), Some(ops), at).await;
     assert_eq!((lists["total"].as_i64(), lists["price_lists"][0]["id"].clone()), (Some(1), json!(list)), "{lists}");
-    assert_eq!(lists["price_lists"][0]["valid_today"], true);
-    let none = shop.ok(&format!("/v1/price-lists?company_id={}", shop.company_b), Some(&ops), at).await;
+    assert_eq!(
+        (lists["price_lists"][0]["valid_today"].clone(), lists["price_lists"][0]["entries"].clone()),
+        (json!(true), json!(1))
+    );
+    let none = store.ok(&format!("/v1/price-lists?company_id={}", store.company_b), Some(ops), at).await;
     assert_eq!(none["total"], 0);
-    let detail = shop.ok(&format!("/v1/price-lists/{list}"), Some(&ops), at).await;
-    assert_eq!(detail["companies"], json!([shop.company_a]));
+    let by_product = store.ok(&format!("/v1/price-lists?product_id={}", store.nut), Some(ops), at).await;
+    assert_eq!(by_product["total"], 0, "{by_product}");
+    let detail = store.ok(&format!("/v1/price-lists/{list}"), Some(ops), at).await;
+    assert_eq!(detail["companies"], json!([store.company_a]));
+    assert_eq!(detail["entries"][0]["product_id"], json!(store.bolt));
     let breaks = &detail["entries"][0]["breaks"];
     assert_eq!((breaks[1]["min_quantity"].as_u64(), amount(&breaks[1]["unit_price"])), (Some(50), 900), "{detail}");
-    let admin = shop.ok(&format!("/v1/price-lists/{list}"), Some(&shop.app().token), at).await;
+    let admin = store.ok(&format!("/v1/price-lists/{list}"), Some(&store.shop.app.token), at).await;
     assert_eq!(admin["name"], "Key accounts");
-    assert_eq!(
-        shop.get(&format!("/v1/price-lists/{}", Uuid::new_v4()), Some(&ops), at).await.status,
-        StatusCode::NOT_FOUND
-    );
-    shop.pipeline.finish().await;
+    let unknown = store.get(&format!("/v1/price-lists/{}", Uuid::new_v4()), Some(ops), at).await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{unknown:?}");
+    store.pipeline.finish().await;
 }

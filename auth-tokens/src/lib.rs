@@ -9,12 +9,12 @@
 //! verify-only until the last token it signed has expired — nobody is logged out.
 
 mod claims;
-mod keyring;
 mod key_config;
+mod keyring;
 
 pub use claims::{Claims, Issued, TokenType};
-pub use keyring::{Keyring, KeyringError};
 pub use key_config::KeyConfig;
+pub use keyring::{Keyring, KeyringError};
 
 /// Why a token was refused. Callers answer every one of these the same way (401); the variant is
 /// for logs and tests.

@@ -17,7 +17,7 @@ use domain::commerce::{cart_id, order_id, stock_id, terms_id};
 use domain::identity::company::Company;
 use domain::identity::user::User;
 use domain::product::Product;
-use domain::{Aggregate, DomainError, StreamType};
+use domain::{Aggregate, DomainError};
 use event_store::EventStore;
 use uuid::Uuid;
 
@@ -89,16 +89,21 @@ pub async fn product(catalog: &Catalog, id: Uuid, field: Option<&'static str>) -
 /// The heads of the products' stock in every warehouse that ever held them.
 pub async fn stocks_of(store: &EventStore, products: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {
     let mut heads = HashMap::new();
-    for row in EventStore::load_children(store.pool(), products, StreamType::Stock.as_str()).await? {
+    for row in EventStore::load_stocks_of(store.pool(), products).await? {
         heads.insert(row.stream_id, Head::try_from(row)?);
     }
     Ok(heads)
 }
 
-/// The price lists assigned to a company (valid or not: the price resolution decides).
-pub async fn price_lists_of(store: &EventStore, company_id: Uuid) -> Result<Vec<PriceList>, ApiError> {
+/// The price lists assigned to a company (valid or not: the price resolution decides), with the
+/// entries of `products` only.
+pub async fn price_lists_of(
+    store: &EventStore,
+    company_id: Uuid,
+    products: &[Uuid],
+) -> Result<Vec<PriceList>, ApiError> {
     let mut lists = Vec::new();
-    for row in EventStore::load_assigned_to(store.pool(), StreamType::PriceList.as_str(), company_id).await? {
+    for row in EventStore::load_price_lists_of(store.pool(), company_id, products).await? {
         if let Aggregate::PriceList(list) = Head::try_from(row)?.state {
             lists.push(list);
         }
@@ -219,7 +224,7 @@ async fn load_checkout(
     if !problems.is_empty() {
         return Err(ApiError::Conflict { detail: problems.join("; "), errors: Vec::new() });
     }
-    let price_lists = price_lists_of(catalog.store(), request.company_id).await?;
+    let price_lists = price_lists_of(catalog.store(), request.company_id, &ids).await?;
     // A concurrent attempt with the same key may have placed the order after it was looked for
     // above, and the stock read since then would hold its reservation: look again, after.
     if let Some(placed) = catalog.heads(&[order]).await?.remove(&order) {

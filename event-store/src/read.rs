@@ -50,7 +50,7 @@ impl EventStore {
         .await
     }
 
-    /// Every head of one stream type: categories, families or price lists (the types indexed by type).
+    /// Every head of one stream type: categories or families (the only types indexed by type).
     pub async fn load_streams_of_type(
         executor: impl PgExecutor<'_>,
         stream_type: &str,
@@ -63,36 +63,43 @@ impl EventStore {
         .await
     }
 
-    /// The heads of one type below any of `parents`: the stock of products in every warehouse.
-    pub async fn load_children(
+    /// The stock heads of the products named, in every warehouse that ever held them. The stream
+    /// type is written into the statement, not bound, so that even a generic plan can use the
+    /// partial index on stock parents (write migration 0008).
+    pub async fn load_stocks_of(
         executor: impl PgExecutor<'_>,
-        parents: &[Uuid],
-        stream_type: &str,
+        products: &[Uuid],
     ) -> Result<Vec<StreamRow>, sqlx::Error> {
         sqlx::query_as(
             "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams \
-              WHERE stream_type = $1 AND parent_id = ANY($2) ORDER BY stream_id",
+              WHERE stream_type = 'stock' AND parent_id = ANY($1) ORDER BY stream_id",
         )
-        .bind(stream_type)
-        .bind(parents)
+        .bind(products)
         .fetch_all(executor)
         .await
     }
 
-    /// The heads of one type whose snapshot's `companies` holds `company_id`: the price lists
-    /// assigned to a company (indexed, see write migration 0008).
-    pub async fn load_assigned_to(
+    /// The heads of the price lists assigned to a company (their snapshot's `companies` holds
+    /// it), through the partial GIN index of write migration 0008 (the type is literal for the
+    /// same reason as in `load_stocks_of`). Each snapshot's `entries` is cut down to the products
+    /// named: a contract list may price thousands of products, and a checkout needs a few.
+    pub async fn load_price_lists_of(
         executor: impl PgExecutor<'_>,
-        stream_type: &str,
         company_id: Uuid,
+        products: &[Uuid],
     ) -> Result<Vec<StreamRow>, sqlx::Error> {
+        let keys: Vec<String> = products.iter().map(Uuid::to_string).collect();
         sqlx::query_as(
-            "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams \
-              WHERE stream_type = $1 AND snapshot -> 'companies' @> jsonb_build_array($2::text) \
+            "SELECT stream_id, stream_type, version, parent_id, \
+                    jsonb_set(snapshot, '{entries}', coalesce( \
+                        (SELECT jsonb_object_agg(k, snapshot -> 'entries' -> k) FROM unnest($2::text[]) AS k \
+                          WHERE snapshot -> 'entries' ? k), '{}'::jsonb)) AS snapshot \
+               FROM streams \
+              WHERE stream_type = 'price_list' AND snapshot -> 'companies' @> jsonb_build_array($1::text) \
               ORDER BY stream_id",
         )
-        .bind(stream_type)
         .bind(company_id.to_string())
+        .bind(keys)
         .fetch_all(executor)
         .await
     }

@@ -178,6 +178,15 @@ pub struct DemoArgs {
 
     #[command(flatten)]
     pub admin: AdminLogin,
+
+    /// Email of the demo company's buyer (created only with --buyer-password-file).
+    #[arg(long, env = "FERRULE_DEMO_BUYER_EMAIL", default_value = "buyer@ferrule.local")]
+    pub buyer_email: String,
+
+    /// File holding the demo buyer's password (first line, 12–128 characters); without it no buyer
+    /// is created (deploy/local/up generates one into .local/buyer-password).
+    #[arg(long, env = "FERRULE_DEMO_BUYER_PASSWORD_FILE")]
+    pub buyer_password_file: Option<std::path::PathBuf>,
 }
 
 /// The admin the tools log in as (deploy/local/up keeps them in .local/admin-email and

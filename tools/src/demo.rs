@@ -2,6 +2,7 @@
 //! command at a time, as an admin would build it.
 
 mod catalog;
+mod commerce;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -28,7 +29,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let bar = progress(plan.steps.len());
+    let buyer_password = match &args.buyer_password_file {
+        Some(file) => Some(ferrule_seed::login::read_password(Some(file))?),
+        None => None,
+    };
+    let products = plan.steps.iter().filter(|s| matches!(s, Step::Product { .. })).count();
+    // The catalog's commands, then the commerce set-up: one tick per product and two more.
+    let bar = progress(plan.steps.len() + products + 2);
     bar.inc(1);
     for (i, step) in plan.steps.iter().enumerate().skip(1) {
         bar.set_message(describe_step(step));
@@ -45,8 +52,34 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         loader.answers.push(answer);
         bar.inc(1);
     }
+    bar.set_message("prices, stock, a customer and its contract");
+    let sold_products: Vec<&Value> = plan
+        .steps
+        .iter()
+        .zip(&loader.answers)
+        .filter(|(step, _)| matches!(step, Step::Product { .. }))
+        .map(|(_, answer)| answer)
+        .collect();
+    let buyer = buyer_password.as_deref().map(|password| (args.buyer_email.as_str(), password));
+    let sold = commerce::set_up(&loader.api, &sold_products, buyer, || bar.inc(1)).await.context(
+        "setting up the demo's prices, stock and customer failed after the catalog was loaded: load the demo into \
+         an empty write database (deploy/local/down, drop the write and read databases, deploy/local/up)",
+    )?;
     bar.finish_and_clear();
     summary(&plan, &loader, started.elapsed());
+    println!(
+        "  {} products priced and stocked in 2 warehouses (Hamburg {}, Munich {}); {} on the contract list of {:?} \
+         (company {}, net 30)",
+        sold.priced,
+        commerce::HAMBURG,
+        commerce::MUNICH,
+        sold.on_contract,
+        commerce::COMPANY,
+        sold.company_id
+    );
+    if let Some(email) = sold.buyer {
+        println!("  its buyer: {email}");
+    }
     Ok(())
 }
 

@@ -139,8 +139,8 @@ pub struct ShipInput {
 
 /// Ships some of a confirmed order's lines (a partial shipment) out of their reservations.
 /// `stocks` holds the stock of each shipped line's product in the warehouse it was reserved in.
-/// Every bad line of the shipment is listed (`lines[i].…`); shipping more than is reserved (an
-/// unallocated backorder) is a conflict.
+/// Every bad line of the shipment is listed (`lines[i].…`; a product named twice is one of them);
+/// shipping more than is reserved (an unallocated backorder) is a conflict.
 pub fn ship(
     order: &Order,
     stocks: &[Stock],
@@ -159,6 +159,13 @@ pub fn ship(
     let mut stock_events = Vec::new();
     for (i, given) in input.iter().enumerate() {
         let field = format!("lines[{i}]");
+        // Each product once: its stock event is decided on the stock as loaded, so a second line
+        // of it would be decided on a count the first already changed.
+        if input[..i].iter().any(|earlier| earlier.product_id == given.product_id) {
+            let message = "name each product once per shipment, with the whole quantity";
+            problems.push(FieldError::new(format!("{field}.product_id"), "duplicate_line", message));
+            continue;
+        }
         let Some(index) = order.placed.lines.iter().position(|l| l.product_id == given.product_id) else {
             problems.push(FieldError::new(format!("{field}.product_id"), "not_in_order", "the order has no such line"));
             continue;

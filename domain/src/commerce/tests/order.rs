@@ -253,7 +253,10 @@ fn a_shipment_lists_every_bad_line_and_never_ships_more_than_ordered() {
     assert_eq!(invalid(result), pairs(&expected));
     assert_eq!(invalid(ship(&confirmed, SHIPMENT_1, &[])), pairs(&[("lines", "empty_shipment")]));
     let twice = ship(&confirmed, SHIPMENT_1, &[(NUT, 3), (NUT, 3)]);
-    assert_eq!(invalid(twice), pairs(&[("lines[1].quantity", "more_than_ordered")]));
+    assert_eq!(invalid(twice), pairs(&[("lines[1].product_id", "duplicate_line")]));
+    // Even when the sum fits the order: each line's stock event would be decided on the same count.
+    let split = ship(&confirmed, SHIPMENT_1, &[(BOLT, 20), (BOLT, 20)]);
+    assert_eq!(invalid(split), pairs(&[("lines[1].product_id", "duplicate_line")]));
 }
 
 #[test]

@@ -18,7 +18,7 @@ use domain::identity::company::Company;
 use domain::identity::user::User;
 use domain::product::Product;
 use domain::{Aggregate, DomainError};
-use event_store::EventStore;
+use event_store::{EventStore, StreamRow};
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -86,29 +86,55 @@ pub async fn product(catalog: &Catalog, id: Uuid, field: Option<&'static str>) -
     }
 }
 
-/// The heads of the products' stock in every warehouse that ever held them.
-pub async fn stocks_of(store: &EventStore, products: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {
-    let mut heads = HashMap::new();
-    for row in EventStore::load_stocks_of(store.pool(), products).await? {
-        heads.insert(row.stream_id, Head::try_from(row)?);
-    }
-    Ok(heads)
-}
+/// What a checkout reads of the streams table once it knows the cart's products, in one statement
+/// (so in one snapshot): the order's head (a concurrent attempt with the same key may have placed
+/// it since it was first looked for), the products' terms, their stock in every warehouse (the
+/// partial index of write migration 0008; the types are literal so that a generic plan uses it),
+/// and the price lists assigned to the company, each cut down to the entries of these products —
+/// a contract list may price thousands, and deserializing them all would dominate a checkout.
+const CHECKOUT_STREAMS: &str = "\
+    SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_id = ANY($1) \
+    UNION ALL \
+    SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams \
+     WHERE stream_type = 'stock' AND parent_id = ANY($2) \
+    UNION ALL \
+    SELECT stream_id, stream_type, version, parent_id, \
+           jsonb_set(snapshot, '{entries}', coalesce( \
+               (SELECT jsonb_object_agg(k, snapshot -> 'entries' -> k) FROM unnest($3::text[]) AS k \
+                 WHERE snapshot -> 'entries' ? k), '{}'::jsonb)) \
+      FROM streams \
+     WHERE stream_type = 'price_list' AND snapshot -> 'companies' @> jsonb_build_array($4::text)";
 
-/// The price lists assigned to a company (valid or not: the price resolution decides), with the
-/// entries of `products` only.
-pub async fn price_lists_of(
+/// The streams a checkout of `products` by a buyer of `company_id` decides on, besides the cart
+/// (see `CHECKOUT_STREAMS`): heads by id, and the price lists apart (they are read, not written).
+async fn checkout_streams(
     store: &EventStore,
-    company_id: Uuid,
+    order: Uuid,
     products: &[Uuid],
-) -> Result<Vec<PriceList>, ApiError> {
-    let mut lists = Vec::new();
-    for row in EventStore::load_price_lists_of(store.pool(), company_id, products).await? {
-        if let Aggregate::PriceList(list) = Head::try_from(row)?.state {
-            lists.push(list);
+    company_id: Uuid,
+) -> Result<(HashMap<Uuid, Head>, Vec<PriceList>), ApiError> {
+    let mut ids: Vec<Uuid> = products.iter().map(|id| terms_id(*id)).collect();
+    ids.push(order);
+    let keys: Vec<String> = products.iter().map(Uuid::to_string).collect();
+    let rows: Vec<StreamRow> = sqlx::query_as(CHECKOUT_STREAMS)
+        .bind(&ids)
+        .bind(products)
+        .bind(&keys)
+        .bind(company_id.to_string())
+        .fetch_all(store.pool())
+        .await?;
+    let (mut heads, mut lists) = (HashMap::new(), Vec::new());
+    for row in rows {
+        let (id, head) = (row.stream_id, Head::try_from(row)?);
+        match head.state {
+            Aggregate::PriceList(list) => lists.push(list),
+            _ => {
+                heads.insert(id, head);
+            }
         }
     }
-    Ok(lists)
+    lists.sort_by_key(|l| l.id);
+    Ok((heads, lists))
 }
 
 /// What a buyer checks out with, as the request gave it.
@@ -191,10 +217,12 @@ async fn load_checkout(
     let mut warehouses = HashMap::new();
     let mut problems = Vec::new();
     let ids: Vec<Uuid> = lines.iter().map(|l| l.product_id).collect();
-    let terms_ids: Vec<Uuid> = ids.iter().map(|id| terms_id(*id)).collect();
-    heads.extend(catalog.heads(&terms_ids).await?);
     let mut found = catalog.products(&ids).await?;
-    let stocks = stocks_of(catalog.store(), &ids).await?;
+    let (streams, price_lists) = checkout_streams(catalog.store(), order, &ids, request.company_id).await?;
+    if let Some(placed) = streams.get(&order) {
+        heads.insert(order, placed.clone());
+        return Ok(retried(heads, request, order));
+    }
     for (i, line) in lines.iter().enumerate() {
         let Some(product) = found.remove(&line.product_id) else {
             problems.push(format!("lines[{i}]: product {} does not exist", line.product_id));
@@ -203,7 +231,7 @@ async fn load_checkout(
         let wanted = u64::from(line.quantity.get());
         // The warehouse that can serve the whole line with the most to spare; failing that, the
         // one with the most available (the rest is refused or backordered by the product's policy).
-        let best = stocks
+        let best = streams
             .values()
             .filter_map(|h| as_stock(&h.state))
             .filter(|s| s.product_id == product.id)
@@ -220,16 +248,9 @@ async fn load_checkout(
         }
         products.push(product);
     }
-    heads.extend(stocks);
+    heads.extend(streams);
     if !problems.is_empty() {
         return Err(ApiError::Conflict { detail: problems.join("; "), errors: Vec::new() });
-    }
-    let price_lists = price_lists_of(catalog.store(), request.company_id, &ids).await?;
-    // A concurrent attempt with the same key may have placed the order after it was looked for
-    // above, and the stock read since then would hold its reservation: look again, after.
-    if let Some(placed) = catalog.heads(&[order]).await?.remove(&order) {
-        heads.insert(order, placed);
-        return Ok(retried(heads, request, order));
     }
     Ok((heads, Loaded { products, price_lists, warehouses, existing: false }))
 }

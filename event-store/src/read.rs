@@ -63,47 +63,6 @@ impl EventStore {
         .await
     }
 
-    /// The stock heads of the products named, in every warehouse that ever held them. The stream
-    /// type is written into the statement, not bound, so that even a generic plan can use the
-    /// partial index on stock parents (write migration 0008).
-    pub async fn load_stocks_of(
-        executor: impl PgExecutor<'_>,
-        products: &[Uuid],
-    ) -> Result<Vec<StreamRow>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams \
-              WHERE stream_type = 'stock' AND parent_id = ANY($1) ORDER BY stream_id",
-        )
-        .bind(products)
-        .fetch_all(executor)
-        .await
-    }
-
-    /// The heads of the price lists assigned to a company (their snapshot's `companies` holds
-    /// it), through the partial GIN index of write migration 0008 (the type is literal for the
-    /// same reason as in `load_stocks_of`). Each snapshot's `entries` is cut down to the products
-    /// named: a contract list may price thousands of products, and a checkout needs a few.
-    pub async fn load_price_lists_of(
-        executor: impl PgExecutor<'_>,
-        company_id: Uuid,
-        products: &[Uuid],
-    ) -> Result<Vec<StreamRow>, sqlx::Error> {
-        let keys: Vec<String> = products.iter().map(Uuid::to_string).collect();
-        sqlx::query_as(
-            "SELECT stream_id, stream_type, version, parent_id, \
-                    jsonb_set(snapshot, '{entries}', coalesce( \
-                        (SELECT jsonb_object_agg(k, snapshot -> 'entries' -> k) FROM unnest($2::text[]) AS k \
-                          WHERE snapshot -> 'entries' ? k), '{}'::jsonb)) AS snapshot \
-               FROM streams \
-              WHERE stream_type = 'price_list' AND snapshot -> 'companies' @> jsonb_build_array($1::text) \
-              ORDER BY stream_id",
-        )
-        .bind(company_id.to_string())
-        .bind(keys)
-        .fetch_all(executor)
-        .await
-    }
-
     /// The distinct parents of the streams of one type (for families: the categories holding them).
     pub async fn parents_of_type(executor: impl PgExecutor<'_>, stream_type: &str) -> Result<Vec<Uuid>, sqlx::Error> {
         sqlx::query_scalar("SELECT DISTINCT parent_id FROM streams WHERE stream_type = $1 AND parent_id IS NOT NULL")

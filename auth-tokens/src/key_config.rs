@@ -21,6 +21,12 @@ pub struct KeyConfig {
     #[arg(long, env = "FERRULE_JWT_SIGNING_KEY", hide_env_values = true)]
     pub jwt_signing_key: Option<String>,
 
+    /// An Ed25519 public key as PEM text (`openssl pkey -in jwt.pem -pubout`): what a service that
+    /// only verifies (the query API) should be given instead of the private key; its kid is
+    /// FERRULE_JWT_ACTIVE_KID (default `main`).
+    #[arg(long, env = "FERRULE_JWT_PUBLIC_KEY")]
+    pub jwt_public_key: Option<String>,
+
     /// The kid of the private key new tokens are signed with (needed when several are held), and
     /// of the key given in FERRULE_JWT_SIGNING_KEY.
     #[arg(long, env = "FERRULE_JWT_ACTIVE_KID")]
@@ -40,6 +46,7 @@ impl fmt::Debug for KeyConfig {
         f.debug_struct("KeyConfig")
             .field("jwt_keys_dir", &self.jwt_keys_dir)
             .field("jwt_signing_key", &self.jwt_signing_key.as_ref().map(|_| "[redacted]"))
+            .field("jwt_public_key", &self.jwt_public_key.is_some())
             .field("jwt_active_kid", &self.jwt_active_kid)
             .field("jwt_issuer", &self.jwt_issuer)
             .field("jwt_audience", &self.jwt_audience)
@@ -59,6 +66,7 @@ impl KeyConfig {
         KeyConfig {
             jwt_keys_dir: None,
             jwt_signing_key: None,
+            jwt_public_key: None,
             jwt_active_kid: None,
             jwt_issuer: "ferrule".into(),
             jwt_audience: "ferrule-api".into(),
@@ -75,10 +83,21 @@ impl KeyConfig {
         if let Some(dir) = &self.jwt_keys_dir {
             keyring.add_dir(dir)?;
         }
+        let kid = self.jwt_active_kid.as_deref().unwrap_or("main");
         if let Some(pem) = &self.jwt_signing_key {
-            keyring.add_pem(self.jwt_active_kid.as_deref().unwrap_or("main"), pem)?;
+            keyring.add_pem(kid, pem)?;
+        }
+        if let Some(pem) = &self.jwt_public_key {
+            keyring.add_pem(kid, pem)?;
         }
         Ok(())
+    }
+
+    /// Whether a private key reached this configuration as text (FERRULE_JWT_SIGNING_KEY): a
+    /// service that only verifies should hold the public half (FERRULE_JWT_PUBLIC_KEY) instead,
+    /// so that a leak of its environment cannot mint tokens.
+    pub fn holds_private_key_text(&self) -> bool {
+        self.jwt_signing_key.as_deref().is_some_and(|pem| pem.contains("PRIVATE KEY"))
     }
 
     /// A keyring that verifies with every configured key and can sign nothing. With no key

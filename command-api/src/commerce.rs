@@ -88,10 +88,11 @@ pub async fn product(catalog: &Catalog, id: Uuid, field: Option<&'static str>) -
 
 /// What a checkout reads of the streams table once it knows the cart's products, in one statement
 /// (so in one snapshot): the order's head (a concurrent attempt with the same key may have placed
-/// it since it was first looked for), the products' terms, their stock in every warehouse (the
-/// partial index of write migration 0008; the types are literal so that a generic plan uses it),
-/// and the price lists assigned to the company, each cut down to the entries of these products —
-/// a contract list may price thousands, and deserializing them all would dominate a checkout.
+/// it since it was first looked for), the products' terms, their stock in every warehouse, and the
+/// price lists assigned to the company, each cut down to the entries of these products — a
+/// contract list may price thousands, and deserializing them all would dominate a checkout. Stock
+/// and price lists are found through the partial indexes of write migrations 0008 and 0009; the
+/// stream types are literal so that a generic plan can still use them.
 const CHECKOUT_STREAMS: &str = "\
     SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_id = ANY($1) \
     UNION ALL \

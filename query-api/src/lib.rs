@@ -53,8 +53,17 @@ impl Application {
     /// cache's Redis, when configured, is connected to in the background.
     pub async fn with_pool(config: &Config, read: PgPool, write: Option<PgPool>) -> anyhow::Result<Self> {
         let keyring = config.auth.verifying_keyring().context("the token keys (FERRULE_JWT_KEYS_DIR)")?;
+        if config.auth.holds_private_key_text() {
+            tracing::warn!(
+                "FERRULE_JWT_SIGNING_KEY holds a private key: the query API only verifies, give it the public half \
+                 as FERRULE_JWT_PUBLIC_KEY (openssl pkey -in key.pem -pubout) instead"
+            );
+        }
         if keyring.is_empty() {
-            tracing::warn!("no token keys are configured: every access token is refused (401)");
+            tracing::warn!(
+                "no token keys are configured (FERRULE_JWT_PUBLIC_KEY, FERRULE_JWT_KEYS_DIR): commerce reads refuse \
+                 every token (401); browsing and search stay public and unpriced"
+            );
         }
         Self::with_keyring(config, read, write, keyring).await
     }

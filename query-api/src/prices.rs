@@ -192,7 +192,7 @@ impl Priced {
 /// `quantity` of a query string, when it is one (the handler refuses a malformed one).
 fn quantity_of(query: &str) -> Option<Quantity> {
     let (_, value) = form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "quantity")?;
-    Quantity::parse("quantity", value.parse().ok()?).ok()
+    Quantity::parse("quantity", value.trim().parse().ok()?).ok()
 }
 
 /// Middleware, outside the cache and inside read-your-writes: adds the caller's prices to product
@@ -202,8 +202,11 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
     let Some(priced) = Priced::of(request.method(), request.uri()) else {
         return next.run(request).await;
     };
+    // Without keys (FERRULE_JWT_* unset: a warning at start) no token can be checked; browsing
+    // and search stay public and unpriced rather than refusing every signed-in storefront.
     let caller = match Caller::of(&state.keyring, request.headers()) {
         Ok(caller) => caller,
+        Err(_) if state.keyring.is_empty() => None,
         Err(error) => return error.into_response(),
     };
     let response = next.run(request).await;

@@ -511,3 +511,38 @@ async fn carts_belong_to_buyers_flag_retired_products_at_checkout_and_refuse_sta
     let anonymous = shop.send(None, Method::POST, "/v1/checkout", Some(json!({}))).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn a_retried_shipment_or_receipt_that_names_the_version_it_saw_is_refused_not_applied_twice() {
+    let shop = Shop::open().await;
+    let product = shop.stocked("Hex bolt M12x160 A4", 100, 50).await;
+    let buyer = shop.buyer(shop.company("Retrying ops").await).await;
+    let order = order_of(&shop, &buyer, product, 30).await.id();
+    let confirmed = shop.transition(order, "confirm", Some(json!({"expected_version": 1}))).await;
+    assert_eq!(confirmed.body["version"], 2, "{confirmed:?}");
+    let stale = shop.transition(order, "confirm", Some(json!({"expected_version": 1}))).await;
+    assert_eq!(stale.field_errors(), [("expected_version".to_owned(), "stale_version".to_owned())]);
+
+    // The packer's screen showed version 2; the first request went through, its retry must not.
+    let ship = json!({"lines": [{"product_id": product, "quantity": 10}], "expected_version": 2});
+    assert_eq!(shop.transition(order, "ship", Some(ship.clone())).await.body["version"], 3);
+    let retried = shop.transition(order, "ship", Some(ship)).await;
+    assert_eq!(retried.status, StatusCode::CONFLICT, "{retried:?}");
+    assert_eq!(shop.stock(product, shop.warehouse).await, (40, 20, 0));
+
+    let path = format!("/v1/products/{product}/stock/{}/receipts", shop.warehouse);
+    let seen = shop.receive(product, shop.warehouse, 1).await.body["version"].as_i64().unwrap_or_default();
+    let receipt = json!({"quantity": 10, "expected_version": seen});
+    assert_eq!(shop.ops(Method::POST, &path, Some(receipt.clone())).await.status, StatusCode::OK);
+    assert_eq!(shop.ops(Method::POST, &path, Some(receipt)).await.status, StatusCode::CONFLICT);
+    assert_eq!(shop.stock(product, shop.warehouse).await, (51, 20, 0));
+
+    // The same for a cart line: a retried add that names the cart's version adds once.
+    let added = shop.add(&buyer, product, 1).await;
+    let version = added.body["version"].as_i64().unwrap_or_default();
+    let body = json!({"product_id": product, "quantity": 2, "expected_version": version});
+    let first = shop.send(Some(&buyer), Method::POST, "/v1/cart/lines", Some(body.clone())).await;
+    assert_eq!(first.body["lines"][0]["quantity"], 3, "{first:?}");
+    let again = shop.send(Some(&buyer), Method::POST, "/v1/cart/lines", Some(body)).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{again:?}");
+}

@@ -98,3 +98,31 @@ fn a_verify_only_keyring_checks_tokens_and_signs_none() {
     assert!(!checker.is_empty());
     assert!(crate::KeyConfig::defaults().verifying_keyring().unwrap().is_empty());
 }
+
+#[test]
+fn a_verifier_given_only_the_public_half_checks_the_signers_tokens() {
+    use ring::signature::KeyPair as _;
+    let mut signer = Keyring::new("ferrule", "ferrule-api", 60, 60);
+    let pkcs8 = signer.add_generated("main").unwrap();
+    signer.activate(None).unwrap();
+    let public =
+        ring::signature::Ed25519KeyPair::from_pkcs8_maybe_unchecked(&pkcs8).unwrap().public_key().as_ref().to_vec();
+    // SubjectPublicKeyInfo of an Ed25519 key: the algorithm's fixed prefix, then the 32 bytes.
+    let spki = [&[0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00][..], &public].concat();
+    let body = base64::engine::general_purpose::STANDARD.encode(spki);
+    let config = crate::KeyConfig {
+        jwt_public_key: Some(format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n")),
+        ..crate::KeyConfig::defaults()
+    };
+    assert!(!config.holds_private_key_text());
+    let verifier = config.verifying_keyring().unwrap();
+    let issued = signer.issue(now(), Uuid::from_u128(7), "buyer", Some(Uuid::from_u128(8)), Uuid::nil()).unwrap();
+    assert_eq!(verifier.verify(&issued.access_token, TokenType::Access).unwrap().sub, Uuid::from_u128(7));
+    assert!(matches!(verifier.sign(&issued.access), Err(TokenError::Signing(_))));
+    let private = format!(
+        "-----BEGIN PRIVATE KEY-----\n{}\n-----END PRIVATE KEY-----\n",
+        base64::engine::general_purpose::STANDARD.encode(&pkcs8)
+    );
+    let leaky = crate::KeyConfig { jwt_signing_key: Some(private), ..crate::KeyConfig::defaults() };
+    assert!(leaky.holds_private_key_text());
+}

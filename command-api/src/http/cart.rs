@@ -20,7 +20,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, parse_id, written};
+use super::{check_version, context, parse_id, written};
 use crate::commerce::{self, as_cart, as_terms, as_user, state_of};
 use crate::error::ApiError;
 use crate::extract::{Buyer, JsonBody, RequestIds};
@@ -37,12 +37,15 @@ struct AddLineBody {
     product_id: Uuid,
     /// Added to the line's quantity when the product is in the cart already.
     quantity: i64,
+    /// The cart's version the buyer saw (a retried add is then a 409, not added twice).
+    expected_version: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangeLineBody {
     quantity: i64,
+    expected_version: Option<i64>,
 }
 
 /// Puts a product in the cart (or more of it).
@@ -58,7 +61,7 @@ async fn add_line(
     JsonBody(body): JsonBody<AddLineBody>,
 ) -> Result<Response, ApiError> {
     let product = commerce::product(&state.catalog, body.product_id, Some("product_id")).await?;
-    change_cart(&state, &buyer, ids, Some(product.id), |heads, user| {
+    change_cart(&state, &buyer, ids, (Some(product.id), body.expected_version), |heads, user| {
         let cart = state_of(heads, cart_id(user.id), as_cart);
         let terms = state_of(heads, terms_id(product.id), as_terms);
         Ok(cart::add_line(cart, user, &product, terms, body.quantity)?)
@@ -80,7 +83,7 @@ async fn change_line(
     JsonBody(body): JsonBody<ChangeLineBody>,
 ) -> Result<Response, ApiError> {
     let product_id = parse_id(&product_id, "cart line")?;
-    change_cart(&state, &buyer, ids, Some(product_id), |heads, user| {
+    change_cart(&state, &buyer, ids, (Some(product_id), body.expected_version), |heads, user| {
         let cart = state_of(heads, cart_id(user.id), as_cart)
             .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
         // The terms as they stand when the quantity changes: loaded with the cart.
@@ -102,7 +105,7 @@ async fn remove_line(
     Path(product_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let product_id = parse_id(&product_id, "cart line")?;
-    change_cart(&state, &buyer, ids, None, |heads, user| {
+    change_cart(&state, &buyer, ids, (None, None), |heads, user| {
         let cart = state_of(heads, cart_id(user.id), as_cart)
             .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
         Ok(cart::remove_line(cart, product_id)?)
@@ -112,12 +115,12 @@ async fn remove_line(
 
 /// Decides on the buyer's cart, loaded with the buyer (who may have been disabled since the token
 /// was issued) and the terms of the product the request names (`terms_of`), and answers with the
-/// cart.
+/// cart. With `expected` (the cart's version the buyer saw), a changed cart is a 409.
 async fn change_cart(
     state: &AppState,
     buyer: &Buyer,
     ids: RequestIds,
-    terms_of: Option<Uuid>,
+    (terms_of, expected): (Option<Uuid>, Option<i64>),
     decide: impl Fn(&HashMap<Uuid, Head>, &User) -> Result<Vec<NewEvent>, ApiError>,
 ) -> Result<Response, ApiError> {
     let user_id = buyer.caller.user_id;
@@ -131,6 +134,7 @@ async fn change_cart(
         .change_contended(&ctx, load, |heads, _| {
             let user = state_of(heads, user_id, as_user)
                 .ok_or_else(|| ApiError::Forbidden(format!("user {user_id} does not exist")))?;
+            check_version(expected, heads.get(&cart).map_or(0, |h| h.version))?;
             decide(heads, user)
         })
         .await?;

@@ -19,10 +19,10 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, parse_id, written};
+use super::{check_version, context, parse_id, written};
 use crate::commerce::{as_order, as_stock, state_of};
 use crate::error::ApiError;
-use crate::extract::{JsonBody, RequestIds, Staff};
+use crate::extract::{JsonBody, OptionalJsonBody, RequestIds, Staff};
 use crate::service::Head;
 use crate::state::AppState;
 
@@ -47,6 +47,9 @@ struct ShipLineBody {
 struct ShipBody {
     /// What leaves in this shipment: some or all of what remains of some or all lines.
     lines: Vec<ShipLineBody>,
+    /// The order's version the shipment was packed against: a retry of a shipment that went
+    /// through is then a 409, never a second shipment.
+    expected_version: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -54,11 +57,24 @@ struct ShipBody {
 struct CancelBody {
     /// Why (1–500 characters); kept in the order's history.
     reason: String,
+    expected_version: Option<i64>,
+}
+
+/// The optional body of `confirm`, `deliver` and `allocate`.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct Versioned {
+    expected_version: Option<i64>,
+}
+
+fn expected(body: Option<Versioned>) -> Option<i64> {
+    body.and_then(|b| b.expected_version)
 }
 
 /// Accepts a placed order.
 #[utoipa::path(post, path = "/v1/orders/{id}/confirm", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")),
+    request_body(content = Option<Versioned>, description = "Optional: `{\"expected_version\": N}`"),
     responses((status = 200, description = "Confirmed", body = super::schemas::OrderWritten),
               (status = 404, description = "No such order", body = service_http::openapi::Problem),
               (status = 409, description = "The order is not placed", body = service_http::openapi::Problem)))]
@@ -67,8 +83,9 @@ async fn confirm(
     Staff(actor): Staff,
     ids: RequestIds,
     Path(id): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody<Versioned>,
 ) -> Result<Response, ApiError> {
-    transition(&state, context(&actor, ids), &id, |order, _| Ok(order::confirm(order)?)).await
+    transition(&state, context(&actor, ids), &id, expected(body), |order, _| Ok(order::confirm(order)?)).await
 }
 
 /// Ships some or all of a confirmed order: the shipped units leave the stock they were reserved
@@ -89,13 +106,16 @@ async fn ship(
     let lines: Vec<ShipInput> =
         body.lines.iter().map(|l| ShipInput { product_id: l.product_id, quantity: l.quantity }).collect();
     let shipment_id = Uuid::now_v7();
-    transition(&state, context(&actor, ids), &id, |order, stocks| Ok(order::ship(order, stocks, shipment_id, &lines)?))
-        .await
+    transition(&state, context(&actor, ids), &id, body.expected_version, |order, stocks| {
+        Ok(order::ship(order, stocks, shipment_id, &lines)?)
+    })
+    .await
 }
 
 /// Marks a fully shipped order delivered.
 #[utoipa::path(post, path = "/v1/orders/{id}/deliver", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")),
+    request_body(content = Option<Versioned>, description = "Optional: `{\"expected_version\": N}`"),
     responses((status = 200, description = "Delivered", body = super::schemas::OrderWritten),
               (status = 404, description = "No such order", body = service_http::openapi::Problem),
               (status = 409, description = "The order is not fully shipped", body = service_http::openapi::Problem)))]
@@ -104,8 +124,9 @@ async fn deliver(
     Staff(actor): Staff,
     ids: RequestIds,
     Path(id): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody<Versioned>,
 ) -> Result<Response, ApiError> {
-    transition(&state, context(&actor, ids), &id, |order, _| Ok(order::deliver(order)?)).await
+    transition(&state, context(&actor, ids), &id, expected(body), |order, _| Ok(order::deliver(order)?)).await
 }
 
 /// Cancels an order nothing of which has shipped, releasing its reserved and backordered units.
@@ -122,13 +143,17 @@ async fn cancel(
     Path(id): Path<String>,
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Response, ApiError> {
-    transition(&state, context(&actor, ids), &id, |order, stocks| Ok(order::cancel(order, stocks, &body.reason)?)).await
+    transition(&state, context(&actor, ids), &id, body.expected_version, |order, stocks| {
+        Ok(order::cancel(order, stocks, &body.reason)?)
+    })
+    .await
 }
 
 /// Reserves an order's backordered units from what its warehouses have available now (after a
 /// receipt). Nothing to allocate is not an error: the order is answered as it is.
 #[utoipa::path(post, path = "/v1/orders/{id}/allocate", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")),
+    request_body(content = Option<Versioned>, description = "Optional: `{\"expected_version\": N}`"),
     responses((status = 200, description = "The order; its stock holds what could be allocated", body = super::schemas::OrderWritten),
               (status = 404, description = "No such order", body = service_http::openapi::Problem),
               (status = 409, description = "The order is shipped, delivered or cancelled", body = service_http::openapi::Problem)))]
@@ -137,8 +162,9 @@ async fn allocate(
     Staff(actor): Staff,
     ids: RequestIds,
     Path(id): Path<String>,
+    OptionalJsonBody(body): OptionalJsonBody<Versioned>,
 ) -> Result<Response, ApiError> {
-    transition(&state, context(&actor, ids), &id, |order, stocks| {
+    transition(&state, context(&actor, ids), &id, expected(body), |order, stocks| {
         if !matches!(order.status, OrderStatus::Placed | OrderStatus::Confirmed | OrderStatus::PartiallyShipped) {
             return Err(DomainError::Conflict(format!(
                 "order {} is {}: nothing of it is allocated any more",
@@ -157,11 +183,14 @@ async fn allocate(
 }
 
 /// Decides on an order and the stock of its lines (404 for an order that does not exist),
-/// retried when checkouts reserve from that stock meanwhile; answers with the order.
+/// retried when checkouts reserve from that stock meanwhile; answers with the order. With
+/// `expected` (the order's version the client saw), a changed order is a 409 instead: a retried
+/// request is never applied twice.
 async fn transition(
     state: &AppState,
     ctx: crate::service::CommandContext,
     id: &str,
+    expected: Option<i64>,
     decide: impl Fn(&Order, &[Stock]) -> Result<Vec<NewEvent>, ApiError>,
 ) -> Result<Response, ApiError> {
     let id = parse_id(id, "order")?;
@@ -178,6 +207,7 @@ async fn transition(
         .catalog
         .change_contended(&ctx, load, |heads, stock_ids: &Vec<Uuid>| {
             let order = state_of(heads, id, as_order).ok_or_else(|| DomainError::not_found("order", id))?;
+            check_version(expected, heads.get(&id).map_or(0, |h| h.version))?;
             let stocks: Vec<Stock> = stock_ids.iter().filter_map(|s| state_of(heads, *s, as_stock)).cloned().collect();
             decide(order, &stocks)
         })

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
 use crate::error::ApiError;
-use crate::extract::{parse_reporting_all, Admin, JsonBody, RequestIds};
+use crate::extract::{Admin, JsonBody, OptionalJsonBody, RequestIds};
 use crate::service::{Committed, Head};
 use crate::state::AppState;
 
@@ -144,16 +144,10 @@ async fn retire(
     Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<String>,
-    body: axum::body::Bytes,
+    OptionalJsonBody(body): OptionalJsonBody<RetireProductBody>,
 ) -> Result<Response, ApiError> {
     let (id, head, _) = existing(&state, &id).await?;
-    let expected = if body.iter().all(u8::is_ascii_whitespace) {
-        None
-    } else {
-        let value: Value = serde_json::from_slice(&body).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
-        parse_reporting_all::<RetireProductBody>(value).map_err(ApiError::Invalid)?.expected_version
-    };
-    check_version(expected, head.version)?;
+    check_version(body.and_then(|b| b.expected_version), head.version)?;
     let ctx = context(&actor, ids);
     let committed = state
         .catalog

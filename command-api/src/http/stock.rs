@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, parse_id, written};
+use super::{check_version, context, parse_id, written};
 use crate::commerce::{self, as_stock, state_of};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, RequestIds, Staff};
@@ -34,6 +34,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct ReceiptBody {
     /// Units received (at least 1).
     quantity: i64,
+    /// The stock's version the receipt was counted against: a retried receipt that went
+    /// through is then a 409, never counted twice.
+    expected_version: Option<i64>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -45,6 +48,7 @@ struct AdjustmentBody {
     /// `cycle_count`, `damaged`, `lost`, `found`, `returned` or `correction`.
     #[schema(value_type = String)]
     reason: AdjustmentReason,
+    expected_version: Option<i64>,
 }
 
 /// Receives units into a warehouse (a backordered order is then allocated with `POST
@@ -65,7 +69,7 @@ async fn receive(
     let (product_id, warehouse_id) = (parse_id(&id, "product")?, parse_id(&warehouse_id, "warehouse")?);
     commerce::product(&state.catalog, product_id, None).await?;
     let quantity = Quantity::parse("quantity", body.quantity).map_err(|e| ApiError::Invalid(vec![e]))?;
-    change_stock(&state, context(&actor, ids), product_id, warehouse_id, |current| {
+    change_stock(&state, context(&actor, ids), (product_id, warehouse_id), body.expected_version, |current| {
         Ok(stock::receive(current, product_id, warehouse_id, quantity)?)
     })
     .await
@@ -87,7 +91,7 @@ async fn adjust(
     JsonBody(body): JsonBody<AdjustmentBody>,
 ) -> Result<Response, ApiError> {
     let (product_id, warehouse_id) = (parse_id(&id, "product")?, parse_id(&warehouse_id, "warehouse")?);
-    change_stock(&state, context(&actor, ids), product_id, warehouse_id, |current| {
+    change_stock(&state, context(&actor, ids), (product_id, warehouse_id), body.expected_version, |current| {
         let current = current.ok_or_else(|| {
             ApiError::NotFound(format!("product {product_id} has no stock in warehouse {warehouse_id}"))
         })?;
@@ -96,18 +100,24 @@ async fn adjust(
     .await
 }
 
-/// Decides on one stock (retried when orders reserve from it meanwhile) and answers with it.
+/// Decides on one stock (retried when orders reserve from it meanwhile, unless the client named
+/// the version it saw: then a changed stock is a 409) and answers with it.
 async fn change_stock(
     state: &AppState,
     ctx: CommandContext,
-    product_id: Uuid,
-    warehouse_id: Uuid,
+    (product_id, warehouse_id): (Uuid, Uuid),
+    expected: Option<i64>,
     decide: impl Fn(Option<&stock::Stock>) -> Result<Vec<NewEvent>, ApiError>,
 ) -> Result<Response, ApiError> {
     let id = stock_id(product_id, warehouse_id);
     let load = || async { Ok((state.catalog.heads(&[id]).await?, ())) };
-    let (committed, ()) =
-        state.catalog.change_contended(&ctx, load, |heads, _| decide(state_of(heads, id, as_stock))).await?;
+    let (committed, ()) = state
+        .catalog
+        .change_contended(&ctx, load, |heads, _| {
+            check_version(expected, heads.get(&id).map_or(0, |h| h.version))?;
+            decide(state_of(heads, id, as_stock))
+        })
+        .await?;
     Ok(written(StatusCode::OK, committed.position, stock_body(&committed.heads, id)?))
 }
 

@@ -97,9 +97,12 @@ async fn list(
         _ => Ok(false),
     })?;
     const FILTER: &str = "($1::uuid IS NULL OR company_id = $1) AND (cardinality($2::text[]) = 0 OR status = ANY($2))";
+    // Not prepared once for all: a generic plan cannot tell a buyer's page (company_id, indexed)
+    // from the staff queue, so each is planned with its own parameters.
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM catalog.orders WHERE {FILTER}"))
         .bind(company)
         .bind(&statuses)
+        .persistent(false)
         .fetch_one(&state.read)
         .await?;
     let direction = if oldest_first { "ASC" } else { "DESC" };
@@ -112,6 +115,7 @@ async fn list(
     .bind(&statuses)
     .bind(page.limit())
     .bind(page.offset())
+    .persistent(false)
     .fetch_all(&state.read)
     .await?;
     let orders: Vec<Value> = rows

@@ -57,18 +57,21 @@ async fn levels(
     let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM catalog.stock s WHERE {FILTER}"))
         .bind(product)
         .bind(warehouse)
+        .persistent(false)
         .fetch_one(&state.read)
         .await?;
     let rows: Vec<Level> = sqlx::query_as(&format!(
         "SELECT s.product_id, p.sku, p.name, s.warehouse_id, s.on_hand, s.reserved, s.available, s.backordered, \
                 s.version, s.position \
            FROM catalog.stock s LEFT JOIN catalog.products p ON p.id = s.product_id \
-          WHERE {FILTER} ORDER BY p.sku, s.product_id, s.warehouse_id LIMIT $3 OFFSET $4"
+          WHERE {FILTER} ORDER BY s.product_id, s.warehouse_id LIMIT $3 OFFSET $4"
     ))
     .bind(product)
     .bind(warehouse)
     .bind(page.limit())
     .bind(page.offset())
+    // Planned per request: with or without a product or warehouse are different plans.
+    .persistent(false)
     .fetch_all(&state.read)
     .await?;
     let stock: Vec<Value> = rows

@@ -479,5 +479,33 @@ async fn ops_endpoints_refuse_missing_tokens_and_buyers_and_show_price_lists_to_
     assert_eq!(admin["name"], "Key accounts");
     let unknown = store.get(&format!("/v1/price-lists/{}", Uuid::new_v4()), Some(ops), at).await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND, "{unknown:?}");
+
+    // Entries and companies follow each change: the nut added, the bolt repriced then removed,
+    // company A unassigned.
+    let entry = |product: Uuid| format!("/v1/price-lists/{list}/entries/{product}");
+    let breaks = |amount: i64| Some(json!({"breaks": [{"min_quantity": 1, "amount_minor": amount}]}));
+    let staff = store.ops();
+    store.write(staff, Method::PUT, &entry(store.nut), breaks(200), StatusCode::OK).await;
+    store.write(staff, Method::PUT, &entry(store.bolt), breaks(1100), StatusCode::OK).await;
+    let repriced = store.ok(&format!("/v1/price-lists/{list}"), Some(ops), store.pipeline.converged().await).await;
+    let bolt_entry =
+        repriced["entries"].as_array().and_then(|e| e.iter().find(|e| e["product_id"] == json!(store.bolt)));
+    assert_eq!(bolt_entry.map(|e| amount(&e["breaks"][0]["unit_price"])), Some(1100), "{repriced}");
+    store.write(staff, Method::DELETE, &entry(store.bolt), None, StatusCode::OK).await;
+    let unassign = format!("/v1/price-lists/{list}/companies/{}", store.company_a);
+    let at = store.write(staff, Method::DELETE, &unassign, None, StatusCode::OK).await;
+    let after = store.ok(&format!("/v1/price-lists/{list}"), Some(ops), at).await;
+    assert_eq!(after["companies"], json!([]), "{after}");
+    let products: Vec<&Value> =
+        after["entries"].as_array().map(|e| e.iter().map(|e| &e["product_id"]).collect()).unwrap_or_default();
+    assert_eq!(products, [&json!(store.nut)], "{after}");
+    let for_a = store.ok(&format!("/v1/price-lists?company_id={}", store.company_a), Some(ops), at).await;
+    assert_eq!(for_a["total"], 0, "{for_a}");
+    let for_bolt = store.ok(&format!("/v1/price-lists?product_id={}", store.bolt), Some(ops), at).await;
+    assert_eq!(for_bolt["total"], 0, "{for_bolt}");
+    // A rebuild gives the same entries and companies.
+    let before = store.pipeline.read_model().await;
+    store.pipeline.rebuild().await;
+    assert_eq!(store.pipeline.read_model().await, before);
     store.pipeline.finish().await;
 }

@@ -171,7 +171,7 @@ async fn write_terms(conn: &mut PgConnection, rows: &Rows) -> Result<(), ApplyEr
     Ok(())
 }
 
-/// The lists, then their entries and companies anew (a list holds few of either per change).
+/// The lists, then the entries and companies that changed.
 async fn write_lists(conn: &mut PgConnection, rows: &Rows) -> Result<(), ApplyError> {
     if rows.ids.is_empty() {
         return Ok(());
@@ -191,26 +191,42 @@ async fn write_lists(conn: &mut PgConnection, rows: &Rows) -> Result<(), ApplyEr
     .bind(&rows.states)
     .execute(&mut *conn)
     .await?;
-    for table in ["price_list_entries", "price_list_companies"] {
-        sqlx::query(&format!("DELETE FROM {table} WHERE price_list_id = ANY($1)"))
-            .bind(&rows.ids)
-            .persistent(false)
-            .execute(&mut *conn)
-            .await?;
-    }
+    // Only what changed is written: a contract list may hold thousands of entries and gains them
+    // one event at a time, so rewriting them all on every change would be quadratic.
+    sqlx::query(
+        "DELETE FROM price_list_entries e USING unnest($1::uuid[], $2::jsonb[]) AS x(id, state) \
+          WHERE e.price_list_id = x.id AND NOT (x.state->'entries' ? e.product_id::text)",
+    )
+    .bind(&rows.ids)
+    .bind(&rows.states)
+    .persistent(false)
+    .execute(&mut *conn)
+    .await?;
     sqlx::query(
         "INSERT INTO price_list_entries (price_list_id, product_id, breaks) \
          SELECT x.id, e.key::uuid, e.value \
-           FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, state), jsonb_each(x.state->'entries') AS e",
+           FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, state), jsonb_each(x.state->'entries') AS e \
+         ON CONFLICT (price_list_id, product_id) DO UPDATE SET breaks = EXCLUDED.breaks \
+          WHERE price_list_entries.breaks IS DISTINCT FROM EXCLUDED.breaks",
     )
     .bind(&rows.ids)
     .bind(&rows.states)
     .execute(&mut *conn)
     .await?;
     sqlx::query(
+        "DELETE FROM price_list_companies c USING unnest($1::uuid[], $2::jsonb[]) AS x(id, state) \
+          WHERE c.price_list_id = x.id AND NOT (x.state->'companies' ? c.company_id::text)",
+    )
+    .bind(&rows.ids)
+    .bind(&rows.states)
+    .persistent(false)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
         "INSERT INTO price_list_companies (price_list_id, company_id) \
          SELECT x.id, c::uuid \
-           FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, state), jsonb_array_elements_text(x.state->'companies') AS c",
+           FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, state), jsonb_array_elements_text(x.state->'companies') AS c \
+         ON CONFLICT DO NOTHING",
     )
     .bind(&rows.ids)
     .bind(&rows.states)

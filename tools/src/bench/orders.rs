@@ -2,8 +2,8 @@
 //! throughput at the same N, in the same run and against the same command API (see `ferrule bench
 //! orders --help`).
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -12,7 +12,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::write::{HttpTarget, Scratch};
-use super::{interrupted, measure, print_table, Failure, Phase};
+use hdrhistogram::Histogram;
+
+use super::{histogram, interrupted, measure, print_table, Failure, Phase};
 use crate::api::Api;
 use crate::cli::OrdersArgs;
 
@@ -38,16 +40,17 @@ pub async fn run(args: OrdersArgs) -> anyhow::Result<()> {
     let mut scratch = Scratch { admin_url: write.server.database_url.clone(), names: Vec::new() };
     let result = phases(&args, &mut scratch).await;
     scratch.drop_all().await;
-    let [creates_before, orders, creates_after] = result?;
+    let ([creates_before, orders, creates_after], split) = result?;
     println!();
     print_table(&[&creates_before, &orders, &creates_after]);
     report(&args, &creates_before, &orders, &creates_after);
+    split.print();
     Ok(())
 }
 
 /// Product creates, orders, product creates: the creates' mean is the baseline, so a drift of the
 /// machine's speed during the run cancels out.
-async fn phases(args: &OrdersArgs, scratch: &mut Scratch) -> anyhow::Result<[Phase; 3]> {
+async fn phases(args: &OrdersArgs, scratch: &mut Scratch) -> anyhow::Result<([Phase; 3], Split)> {
     let warmup = Duration::from_secs(args.write.warmup_secs);
     let duration = Duration::from_secs(args.write.duration_secs);
     let target = HttpTarget::start(&args.write, scratch).await?;
@@ -56,11 +59,11 @@ async fn phases(args: &OrdersArgs, scratch: &mut Scratch) -> anyhow::Result<[Pha
         let clients = args.write.clients;
         let before = target.phase("product create", (0, clients), warmup, duration).await?;
         stop_if_interrupted()?;
-        let orders = shop.phase(args.lines, warmup, duration).await?;
+        let (orders, split) = shop.phase(args.lines, warmup, duration).await?;
         stop_if_interrupted()?;
         let after = target.phase("product create (again)", (clients, clients), warmup, duration).await?;
         shop.check_stock(&target).await?;
-        Ok::<_, anyhow::Error>([before, orders, after])
+        Ok::<_, anyhow::Error>(([before, orders, after], split))
     }
     .await;
     target.stop().await;
@@ -173,12 +176,24 @@ impl Shop {
     }
 
     /// Each buyer in a loop: `lines` products into the cart (quantities 1–20), then checkout with
-    /// an idempotency key of its own. One measured operation is the whole order.
-    async fn phase(&self, lines: u32, warmup: Duration, duration: Duration) -> anyhow::Result<Phase> {
+    /// an idempotency key of its own. One measured operation is the whole order; the cart lines'
+    /// and the checkouts' own latencies are kept apart too (`Split`).
+    async fn phase(&self, lines: u32, warmup: Duration, duration: Duration) -> anyhow::Result<(Phase, Split)> {
         let (buyers, products) = (Arc::new(self.buyers.clone()), self.products.clone());
         let clients = u32::try_from(buyers.len())?;
-        measure("order: cart + checkout", clients, warmup, duration, move |client, n| {
-            let (buyers, products) = (buyers.clone(), products.clone());
+        let split = Arc::new(Mutex::new(Split { cart_line: histogram()?, checkout: histogram()? }));
+        let measure_from = Instant::now() + warmup;
+        let recorded = split.clone();
+        let phase = measure("order: cart + checkout", clients, warmup, duration, move |client, n| {
+            let (buyers, products, split) = (buyers.clone(), products.clone(), recorded.clone());
+            let timed = move |pick: fn(&mut Split) -> &mut Histogram<u64>, started: Instant| {
+                if started >= measure_from {
+                    if let Ok(mut split) = split.lock() {
+                        let micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+                        pick(&mut split).saturating_record(micros.max(1));
+                    }
+                }
+            };
             async move {
                 let buyer = &buyers[client as usize];
                 for line in 0..u64::from(lines) {
@@ -187,17 +202,24 @@ impl Shop {
                     let product = &products[(pick % products.len() as u64) as usize];
                     let quantity = 1 + (n + line) % 20;
                     let body = json!({ "product_id": product, "quantity": quantity });
+                    let started = Instant::now();
                     expect(buyer.request(Method::POST, "/v1/cart/lines").json(&body), StatusCode::OK).await?;
+                    timed(|s| &mut s.cart_line, started);
                 }
                 let body = json!({"po_number": format!("PO-{client}-{n}"), "shipping_address": {
                     "recipient": "Receiving", "line1": "Hafenstraße 12", "city": "Hamburg",
                     "postal_code": "20457", "country": "DE"}});
                 let request =
                     buyer.request(Method::POST, "/v1/checkout").header("Idempotency-Key", format!("{client}-{n}"));
-                expect(request.json(&body), StatusCode::CREATED).await
+                let started = Instant::now();
+                expect(request.json(&body), StatusCode::CREATED).await?;
+                timed(|s| &mut s.checkout, started);
+                Ok(())
             }
         })
-        .await
+        .await?;
+        let split = split.lock().map_err(|_| anyhow::anyhow!("a buyer panicked while recording"))?.clone();
+        Ok((phase, split))
     }
 
     /// Every reservation the orders made is in the stock: on hand unchanged, reserved > 0.
@@ -222,6 +244,29 @@ impl Shop {
         }
         println!("check: {orders} orders placed, {} units reserved, on hand untouched", reserved.unwrap_or(0));
         Ok(())
+    }
+}
+
+/// The order phase's requests, each kind on its own (measured ones only).
+#[derive(Clone)]
+struct Split {
+    cart_line: Histogram<u64>,
+    checkout: Histogram<u64>,
+}
+
+impl Split {
+    fn print(&self) {
+        let ms = |h: &Histogram<u64>, q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+        println!("within an order, each request on its own:");
+        for (name, h) in [("POST /v1/cart/lines", &self.cart_line), ("POST /v1/checkout", &self.checkout)] {
+            println!(
+                "  {name:<20} {:>8} requests   p50 {:>7.2} ms   p95 {:>7.2} ms   p99 {:>7.2} ms",
+                h.len(),
+                ms(h, 0.50),
+                ms(h, 0.95),
+                ms(h, 0.99)
+            );
+        }
     }
 }
 

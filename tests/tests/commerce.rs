@@ -510,6 +510,14 @@ async fn carts_belong_to_buyers_flag_retired_products_at_checkout_and_refuse_sta
     assert_eq!(missing.status, StatusCode::NOT_FOUND, "{missing:?}");
     let anonymous = shop.send(None, Method::POST, "/v1/checkout", Some(json!({}))).await;
     assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    // A disabled company's buyers (with an access token still valid) can neither fill a cart nor order.
+    let company = buyer.company.unwrap_or_default();
+    assert_eq!(shop.app.post(&format!("/v1/companies/{company}/disable"), json!({})).await.status, StatusCode::OK);
+    let refused = shop.add(&buyer, kept, 1).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+    assert!(refused.body["detail"].as_str().unwrap_or_default().contains("disabled"), "{refused:?}");
+    assert_eq!(shop.checkout(&buyer, Some("late"), "PO-D").await.status, StatusCode::CONFLICT);
 }
 
 #[tokio::test]

@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
-use crate::commerce::{self, as_cart, as_terms, as_user, state_of};
+use crate::commerce::{self, as_cart, as_company, as_terms, as_user, state_of};
 use crate::error::ApiError;
 use crate::extract::{Buyer, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
@@ -125,7 +125,7 @@ async fn change_cart(
 ) -> Result<Response, ApiError> {
     let user_id = buyer.caller.user_id;
     let cart = cart_id(user_id);
-    let mut streams = vec![user_id, cart];
+    let mut streams = vec![user_id, cart, buyer.company];
     streams.extend(terms_of.map(terms_id));
     let ctx = context(&buyer.caller, ids);
     let load = || async { Ok((state.catalog.heads(&streams).await?, ())) };
@@ -134,6 +134,13 @@ async fn change_cart(
         .change_contended(&ctx, load, |heads, _| {
             let user = state_of(heads, user_id, as_user)
                 .ok_or_else(|| ApiError::Forbidden(format!("user {user_id} does not exist")))?;
+            if state_of(heads, buyer.company, as_company).is_none_or(|c| c.disabled) {
+                return Err(DomainError::Conflict(format!(
+                    "company {} is disabled: its buyers cannot order",
+                    buyer.company
+                ))
+                .into());
+            }
             check_version(expected, heads.get(&cart).map_or(0, |h| h.version))?;
             decide(heads, user)
         })

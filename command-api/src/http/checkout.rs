@@ -33,7 +33,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct CheckoutBody {
     /// The buyer's purchase order number (1–50 characters).
     po_number: String,
-    #[schema(value_type = super::schemas::AddressSchema)]
+    #[schema(value_type = service_http::openapi::commerce::ShippingAddress)]
     shipping_address: AddressInput,
 }
 

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::Value;
+use service_http::openapi::commerce::{Money, PriceSource, ShippingAddress};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -221,19 +222,11 @@ pub struct Health {
     position: Option<i64>,
 }
 
-/// An amount in minor units of a currency: `{"amount_minor": 1299, "currency": "EUR"}` is EUR 12.99.
-#[derive(ToSchema)]
-pub struct MoneySchema {
-    amount_minor: i64,
-    /// ISO 4217.
-    currency: String,
-}
-
 /// A product's list price and purchasing rules.
 #[derive(ToSchema)]
 pub struct TermsWritten {
     product_id: Uuid,
-    list_price: Option<MoneySchema>,
+    list_price: Option<Money>,
     minimum_quantity: u32,
     /// The pack size: order quantities are multiples of it.
     order_increment: u32,
@@ -246,7 +239,7 @@ pub struct TermsWritten {
 #[derive(ToSchema)]
 pub struct PriceBreakSchema {
     min_quantity: u32,
-    unit_price: MoneySchema,
+    unit_price: Money,
 }
 
 #[derive(ToSchema)]
@@ -301,18 +294,6 @@ pub struct CartWritten {
     position: i64,
 }
 
-/// A shipping address; `country` is an ISO 3166-1 alpha-2 code.
-#[derive(ToSchema)]
-pub struct AddressSchema {
-    recipient: String,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    postal_code: String,
-    region: Option<String>,
-    country: String,
-}
-
 /// One line of an order, its price frozen when it was placed.
 #[derive(ToSchema)]
 pub struct OrderLineSchema {
@@ -322,11 +303,9 @@ pub struct OrderLineSchema {
     /// Where it is reserved.
     warehouse_id: Uuid,
     quantity: u32,
-    unit_price: MoneySchema,
-    /// `{"kind": "list_price"}` or `{"kind": "price_list", "price_list_id": …, "min_quantity": …}`.
-    #[schema(value_type = Object)]
-    price_source: (),
-    line_total: MoneySchema,
+    unit_price: Money,
+    price_source: PriceSource,
+    line_total: Money,
     /// Units backordered when it was placed.
     backordered: u32,
     /// Units shipped so far.
@@ -344,9 +323,9 @@ pub struct OrderWritten {
     po_number: String,
     /// `prepaid`, `net30` or `net60`, as the company had them at checkout.
     payment_terms: String,
-    shipping_address: AddressSchema,
+    shipping_address: ShippingAddress,
     lines: Vec<OrderLineSchema>,
-    total: MoneySchema,
+    total: Money,
     /// The ids of its shipments so far.
     shipments: Vec<Uuid>,
     version: i64,

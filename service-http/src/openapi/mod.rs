@@ -3,6 +3,7 @@
 //! here with the conventions every route shares (API.md): problem+json errors, `X-Request-Id`,
 //! rate limits, the bearer scheme and what a token adds. `docs` serves it with its docs page.
 
+pub mod commerce;
 mod conventions;
 mod docs;
 

@@ -5,21 +5,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// `{ "amount_minor": 1299, "currency": "EUR" }`: integer minor units of an ISO 4217 currency.
-#[derive(ToSchema)]
-pub struct Money {
-    amount_minor: i64,
-    currency: String,
-}
-
-/// Where a unit price came from: `{"kind": "list_price"}` or
-/// `{"kind": "price_list", "price_list_id", "min_quantity"}` (the break applied).
-#[derive(ToSchema)]
-pub struct PriceSource {
-    kind: String,
-    price_list_id: Option<Uuid>,
-    min_quantity: Option<u32>,
-}
+pub use service_http::openapi::commerce::{Money, PriceSource, ShippingAddress};
 
 /// From `min_quantity` units on, each costs `unit` (priced as charged, for the buyer's company).
 #[derive(ToSchema)]
@@ -162,17 +148,6 @@ pub struct StatusChange {
     /// placement `po_number`, `lines` and `total`.
     #[schema(value_type = Object)]
     details: Value,
-}
-
-#[derive(ToSchema)]
-pub struct ShippingAddress {
-    recipient: String,
-    line1: String,
-    line2: Option<String>,
-    city: String,
-    postal_code: String,
-    region: Option<String>,
-    country: String,
 }
 
 #[derive(ToSchema)]

@@ -353,6 +353,50 @@ impl Catalog {
         Ok(state.map(|state| Head { version, state }))
     }
 
+    /// Stream heads by id and one product folded from its events, in one round trip (a cart line:
+    /// the buyer, the cart, the company and the product's terms, and the product).
+    pub async fn heads_and_product(
+        &self,
+        ids: &[Uuid],
+        product_id: Uuid,
+    ) -> Result<(HashMap<Uuid, Head>, Option<Product>), ApiError> {
+        let rows: Vec<HeadOrEvent> = sqlx::query_as(
+            "SELECT stream_id, stream_type, version, snapshot AS body, NULL::text AS event_type, \
+                    NULL::int2 AS schema_version \
+               FROM streams WHERE stream_id = ANY($1) \
+             UNION ALL \
+             SELECT stream_id, stream_type, version, payload, event_type, schema_version \
+               FROM events WHERE stream_id = $2 \
+             ORDER BY stream_id, version",
+        )
+        .bind(ids)
+        .bind(product_id)
+        .fetch_all(self.store.pool())
+        .await?;
+        let (mut heads, mut product) = (HashMap::new(), None);
+        for row in rows {
+            match (row.event_type, row.schema_version) {
+                (Some(event_type), Some(schema_version)) if row.stream_type == StreamType::Product.as_str() => {
+                    let decoded = Event::from_stored(&event_type, schema_version, &row.body)
+                        .map_err(|e| ApiError::Internal(e.into()))?;
+                    let next = evolve(product, row.stream_id, &decoded).map_err(|e| ApiError::Internal(e.into()))?;
+                    product = Some(next);
+                }
+                (Some(_), _) | (_, Some(_)) => {}
+                (None, None) => {
+                    let state = serde_json::from_value(row.body)
+                        .with_context(|| format!("snapshot of stream {} is unreadable", row.stream_id))?;
+                    heads.insert(row.stream_id, Head { version: row.version, state });
+                }
+            }
+        }
+        let product = match product {
+            Some(Aggregate::Product(product)) => Some(product),
+            _ => None,
+        };
+        Ok((heads, product))
+    }
+
     /// Products by id, each folded from its events (ids that name no product are absent).
     pub async fn products(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Product>, ApiError> {
         let mut folded: HashMap<Uuid, Aggregate> = HashMap::new();
@@ -385,6 +429,17 @@ impl Catalog {
         let events = decide(&heads)?;
         Ok(self.commit(Via::Group, &heads, events, Vec::new(), ctx).await??)
     }
+}
+
+/// A row of `heads_and_product`: a stream head (no event type) or one of the product's events.
+#[derive(sqlx::FromRow)]
+struct HeadOrEvent {
+    stream_id: Uuid,
+    stream_type: String,
+    version: i64,
+    body: serde_json::Value,
+    event_type: Option<String>,
+    schema_version: Option<i16>,
 }
 
 async fn load_heads(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {

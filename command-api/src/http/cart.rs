@@ -12,6 +12,7 @@ use axum::response::Response;
 use domain::commerce::cart;
 use domain::commerce::{cart_id, terms_id};
 use domain::identity::user::User;
+use domain::product::Product;
 use domain::{DomainError, NewEvent};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -21,7 +22,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::{check_version, context, parse_id, written};
-use crate::commerce::{self, as_cart, as_company, as_terms, as_user, state_of};
+use crate::commerce::{as_cart, as_company, as_terms, as_user, state_of};
 use crate::error::ApiError;
 use crate::extract::{Buyer, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
@@ -60,11 +61,14 @@ async fn add_line(
     ids: RequestIds,
     JsonBody(body): JsonBody<AddLineBody>,
 ) -> Result<Response, ApiError> {
-    let product = commerce::product(&state.catalog, body.product_id, Some("product_id")).await?;
-    change_cart(&state, &buyer, ids, (Some(product.id), body.expected_version), |heads, user| {
+    let product_id = body.product_id;
+    change_cart(&state, &buyer, ids, (Some(product_id), body.expected_version), |heads, user, product| {
+        let missing =
+            || DomainError::NotFound { entity: "product", id: product_id.to_string(), field: Some("product_id") };
+        let product = product.ok_or_else(missing)?;
         let cart = state_of(heads, cart_id(user.id), as_cart);
         let terms = state_of(heads, terms_id(product.id), as_terms);
-        Ok(cart::add_line(cart, user, &product, terms, body.quantity)?)
+        Ok(cart::add_line(cart, user, product, terms, body.quantity)?)
     })
     .await
 }
@@ -83,7 +87,7 @@ async fn change_line(
     JsonBody(body): JsonBody<ChangeLineBody>,
 ) -> Result<Response, ApiError> {
     let product_id = parse_id(&product_id, "cart line")?;
-    change_cart(&state, &buyer, ids, (Some(product_id), body.expected_version), |heads, user| {
+    change_cart(&state, &buyer, ids, (Some(product_id), body.expected_version), |heads, user, _| {
         let cart = state_of(heads, cart_id(user.id), as_cart)
             .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
         // The terms as they stand when the quantity changes: loaded with the cart.
@@ -105,7 +109,7 @@ async fn remove_line(
     Path(product_id): Path<String>,
 ) -> Result<Response, ApiError> {
     let product_id = parse_id(&product_id, "cart line")?;
-    change_cart(&state, &buyer, ids, (None, None), |heads, user| {
+    change_cart(&state, &buyer, ids, (None, None), |heads, user, _| {
         let cart = state_of(heads, cart_id(user.id), as_cart)
             .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
         Ok(cart::remove_line(cart, product_id)?)
@@ -114,24 +118,32 @@ async fn remove_line(
 }
 
 /// Decides on the buyer's cart, loaded with the buyer (who may have been disabled since the token
-/// was issued) and the terms of the product the request names (`terms_of`), and answers with the
-/// cart. With `expected` (the cart's version the buyer saw), a changed cart is a 409.
+/// was issued), the company, and the product of the line (`product_of`) with its terms — all in
+/// one round trip — and answers with the cart. With `expected` (the cart's version the buyer saw), a changed
+/// cart is a 409.
 async fn change_cart(
     state: &AppState,
     buyer: &Buyer,
     ids: RequestIds,
-    (terms_of, expected): (Option<Uuid>, Option<i64>),
-    decide: impl Fn(&HashMap<Uuid, Head>, &User) -> Result<Vec<NewEvent>, ApiError>,
+    (product_of, expected): (Option<Uuid>, Option<i64>),
+    decide: impl Fn(&HashMap<Uuid, Head>, &User, Option<&Product>) -> Result<Vec<NewEvent>, ApiError>,
 ) -> Result<Response, ApiError> {
     let user_id = buyer.caller.user_id;
     let cart = cart_id(user_id);
-    let mut streams = vec![user_id, cart, buyer.company];
-    streams.extend(terms_of.map(terms_id));
+    let streams = vec![user_id, cart, buyer.company];
     let ctx = context(&buyer.caller, ids);
-    let load = || async { Ok((state.catalog.heads(&streams).await?, ())) };
-    let (committed, ()) = state
+    let load = || async {
+        match product_of {
+            Some(product_id) => {
+                let with_terms = [&streams[..], &[terms_id(product_id)]].concat();
+                state.catalog.heads_and_product(&with_terms, product_id).await
+            }
+            None => Ok((state.catalog.heads(&streams).await?, None)),
+        }
+    };
+    let (committed, _) = state
         .catalog
-        .change_contended(&ctx, load, |heads, _| {
+        .change_contended(&ctx, load, |heads, product: &Option<Product>| {
             let user = state_of(heads, user_id, as_user)
                 .ok_or_else(|| ApiError::Forbidden(format!("user {user_id} does not exist")))?;
             if state_of(heads, buyer.company, as_company).is_none_or(|c| c.disabled) {
@@ -142,7 +154,7 @@ async fn change_cart(
                 .into());
             }
             check_version(expected, heads.get(&cart).map_or(0, |h| h.version))?;
-            decide(heads, user)
+            decide(heads, user, product.as_ref())
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, cart_body(&committed, cart)))

@@ -345,9 +345,7 @@ impl Catalog {
         let mut state = None;
         let mut version = 0;
         for event in stored {
-            let decoded = Event::from_stored(&event.event_type, event.schema_version, &event.payload)
-                .map_err(|e| ApiError::Internal(e.into()))?;
-            state = Some(evolve(state, id, &decoded).map_err(|e| ApiError::Internal(e.into()))?);
+            state = Some(fold(state, id, &event.event_type, event.schema_version, &event.payload)?);
             version = event.version;
         }
         Ok(state.map(|state| Head { version, state }))
@@ -377,10 +375,7 @@ impl Catalog {
         for row in rows {
             match (row.event_type, row.schema_version) {
                 (Some(event_type), Some(schema_version)) if row.stream_type == StreamType::Product.as_str() => {
-                    let decoded = Event::from_stored(&event_type, schema_version, &row.body)
-                        .map_err(|e| ApiError::Internal(e.into()))?;
-                    let next = evolve(product, row.stream_id, &decoded).map_err(|e| ApiError::Internal(e.into()))?;
-                    product = Some(next);
+                    product = Some(fold(product, row.stream_id, &event_type, schema_version, &row.body)?);
                 }
                 (Some(_), _) | (_, Some(_)) => {}
                 (None, None) => {
@@ -404,10 +399,8 @@ impl Catalog {
             if event.stream_type != StreamType::Product.as_str() {
                 continue;
             }
-            let decoded = Event::from_stored(&event.event_type, event.schema_version, &event.payload)
-                .map_err(|e| ApiError::Internal(e.into()))?;
             let state = folded.remove(&event.stream_id);
-            let next = evolve(state, event.stream_id, &decoded).map_err(|e| ApiError::Internal(e.into()))?;
+            let next = fold(state, event.stream_id, &event.event_type, event.schema_version, &event.payload)?;
             folded.insert(event.stream_id, next);
         }
         Ok(folded
@@ -429,6 +422,18 @@ impl Catalog {
         let events = decide(&heads)?;
         Ok(self.commit(Via::Group, &heads, events, Vec::new(), ctx).await??)
     }
+}
+
+/// A stream's state with one more stored event folded in.
+fn fold(
+    state: Option<Aggregate>,
+    stream_id: Uuid,
+    event_type: &str,
+    schema_version: i16,
+    payload: &serde_json::Value,
+) -> Result<Aggregate, ApiError> {
+    let decoded = Event::from_stored(event_type, schema_version, payload).map_err(|e| ApiError::Internal(e.into()))?;
+    evolve(state, stream_id, &decoded).map_err(|e| ApiError::Internal(e.into()))
 }
 
 /// A row of `heads_and_product`: a stream head (no event type) or one of the product's events.

@@ -192,46 +192,26 @@ async fn write_lists(conn: &mut PgConnection, rows: &Rows) -> Result<(), ApplyEr
     .execute(&mut *conn)
     .await?;
     // Only what changed is written: a contract list may hold thousands of entries and gains them
-    // one event at a time, so rewriting them all on every change would be quadratic.
-    sqlx::query(
+    // one event at a time, so rewriting them all on every change would be quadratic. Each
+    // statement takes the lists' ids and states.
+    const CHANGED: [&str; 4] = [
         "DELETE FROM price_list_entries e USING unnest($1::uuid[], $2::jsonb[]) AS x(id, state) \
           WHERE e.price_list_id = x.id AND NOT (x.state->'entries' ? e.product_id::text)",
-    )
-    .bind(&rows.ids)
-    .bind(&rows.states)
-    .persistent(false)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
         "INSERT INTO price_list_entries (price_list_id, product_id, breaks) \
          SELECT x.id, e.key::uuid, e.value \
            FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, state), jsonb_each(x.state->'entries') AS e \
          ON CONFLICT (price_list_id, product_id) DO UPDATE SET breaks = EXCLUDED.breaks \
           WHERE price_list_entries.breaks IS DISTINCT FROM EXCLUDED.breaks",
-    )
-    .bind(&rows.ids)
-    .bind(&rows.states)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
         "DELETE FROM price_list_companies c USING unnest($1::uuid[], $2::jsonb[]) AS x(id, state) \
           WHERE c.price_list_id = x.id AND NOT (x.state->'companies' ? c.company_id::text)",
-    )
-    .bind(&rows.ids)
-    .bind(&rows.states)
-    .persistent(false)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
         "INSERT INTO price_list_companies (price_list_id, company_id) \
          SELECT x.id, c::uuid \
            FROM unnest($1::uuid[], $2::jsonb[]) AS x(id, state), jsonb_array_elements_text(x.state->'companies') AS c \
          ON CONFLICT DO NOTHING",
-    )
-    .bind(&rows.ids)
-    .bind(&rows.states)
-    .execute(&mut *conn)
-    .await?;
+    ];
+    for statement in CHANGED {
+        sqlx::query(statement).bind(&rows.ids).bind(&rows.states).persistent(false).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 

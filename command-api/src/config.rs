@@ -66,6 +66,12 @@ pub struct Config {
     #[arg(long, env = "FERRULE_REDIS_URL", hide_env_values = true)]
     pub redis_url: Option<String>,
 
+    /// Prefix of the revocation entries this API records in FERRULE_REDIS_URL's Redis when a
+    /// user is disabled or demoted, or a company disabled (`service_http::revocations`): the query
+    /// API and the projector must use the same one.
+    #[arg(long, env = "FERRULE_REVOCATION_PREFIX", default_value = service_http::revocations::DEFAULT_PREFIX)]
+    pub revocation_prefix: String,
+
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]
     pub http: service_http::HttpConfig,

@@ -5,6 +5,9 @@ use axum::response::{IntoResponse, Response};
 use domain::{DomainError, FieldError};
 use event_store::AppendError;
 
+/// Why a token that verifies is refused all the same (both services say it alike).
+pub use service_http::caller::REVOKED;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("the request body is not valid JSON: {0}")]
@@ -39,6 +42,12 @@ impl ApiError {
         }
     }
 
+    /// The caller's access token claims rights the user no longer has: disabled, another role,
+    /// or a buyer whose company was disabled since it was issued.
+    pub fn revoked() -> Self {
+        ApiError::Unauthorized(REVOKED.into())
+    }
+
     fn parts(&self) -> (StatusCode, &'static str, &'static str) {
         match self {
             ApiError::MalformedJson(_) => (StatusCode::BAD_REQUEST, "malformed-json", "Malformed JSON"),
@@ -58,6 +67,8 @@ impl From<service_http::caller::Refusal> for ApiError {
         match refusal {
             service_http::caller::Refusal::Unauthorized(detail) => ApiError::Unauthorized(detail),
             service_http::caller::Refusal::Forbidden(detail) => ApiError::Forbidden(detail),
+            // The command API checks rights in the append, never against Redis.
+            service_http::caller::Refusal::Unavailable(detail) => ApiError::Internal(anyhow::anyhow!(detail)),
         }
     }
 }
@@ -85,6 +96,8 @@ impl From<AppendError> for ApiError {
             AppendError::SchemaChanged => {
                 ApiError::Internal(anyhow::anyhow!("the schema kept changing while the command was retried"))
             }
+            // The only requirements commands make are the caller's rights (`identity::rights`).
+            AppendError::Unmet(_) => ApiError::revoked(),
             AppendError::Database(e) => ApiError::Internal(e.into()),
             AppendError::Refused { .. } | AppendError::Stopped => ApiError::Internal(error.into()),
         }

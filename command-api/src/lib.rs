@@ -17,6 +17,7 @@ use anyhow::Context;
 use auth_tokens::{Keyring, TokenType};
 use axum::Router;
 use event_store::{EventStore, GroupOptions};
+use service_http::revocations::Revocations;
 use sqlx::postgres::PgConnectOptions;
 use tokio::net::TcpListener;
 
@@ -51,7 +52,11 @@ impl Application {
     /// As `with_store`, with the token keys given (tests sign tokens of their own with them).
     /// Creates the first admin when configured and none exists yet.
     pub async fn with_keyring(config: &Config, store: EventStore, keyring: Keyring) -> anyhow::Result<Self> {
-        let identity = Identity::new(keyring, config.auth.passwords()?);
+        let revocations = match &config.redis_url {
+            Some(url) => Revocations::connect(url, &config.revocation_prefix)?,
+            None => Revocations::off(),
+        };
+        let identity = Identity::new(keyring, config.auth.passwords()?, revocations);
         let catalog = Catalog::new(
             store,
             GroupOptions { workers: config.append_workers.into(), max_commands: config.append_batch_max.into() },

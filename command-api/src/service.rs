@@ -55,11 +55,14 @@ impl Committed {
     }
 }
 
-/// Who and when, for every event a command appends.
+/// Who and when, for every event a command appends, and what must still hold of the actor when
+/// it commits (`identity::rights::required`: the caller's current role and status).
 #[derive(Clone, Debug)]
 pub struct CommandContext {
     pub metadata: Metadata,
     pub now: DateTime<Utc>,
+    /// `(stream, object)`: heads whose snapshot must contain the object (`Append::requires`).
+    pub requires: Vec<(Uuid, serde_json::Value)>,
 }
 
 /// The schema a family's products are checked against, with the stream versions it was built from.
@@ -251,6 +254,9 @@ impl Catalog {
                     &mut *pooled
                 }
             };
+            if let Some(stream) = EventStore::unmet(&mut *conn, &ctx.requires).await? {
+                return Ok(Err(AppendError::Unmet(stream.to_string())));
+            }
             let mut position = 0;
             for id in heads.keys() {
                 position = position.max(EventStore::stream_position(&mut *conn, *id).await?.unwrap_or(0));
@@ -259,6 +265,7 @@ impl Catalog {
         }
         let (mut append, after) = prepare(heads, events)?;
         append.guards = guards;
+        append.requires = ctx.requires.clone();
         let appended = match via {
             Via::Transaction(tx) => EventStore::append(tx, &append, &ctx.metadata, ctx.now).await,
             Via::Group => self.appender.append(&append, &ctx.metadata, ctx.now).await,

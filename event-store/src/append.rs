@@ -53,6 +53,9 @@ pub struct Append {
     pub releases: Vec<String>,
     /// `(stream, version)`: schema streams the command was validated against.
     pub guards: Vec<(Uuid, i64)>,
+    /// `(stream, object)`: streams whose head snapshot must still contain the object when the
+    /// append commits (the acting user's rights); else `AppendError::Unmet`.
+    pub requires: Vec<(Uuid, Value)>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -63,6 +66,9 @@ pub enum AppendError {
     SchemaChanged,
     #[error("{0} is already taken")]
     ClaimTaken(String),
+    /// A requirement's stream (named) no longer holds what the command required of it.
+    #[error("stream {0} no longer holds what the command requires")]
+    Unmet(String),
     #[error("the event store failed")]
     Database(#[source] Arc<sqlx::Error>),
     /// A group append refused one command for a reason other than the ones above.
@@ -83,6 +89,7 @@ impl AppendError {
                 Some(AppendError::StaleVersion(detail.to_owned()))
             }
             (Some("FR003"), _) => Some(AppendError::ClaimTaken(detail.to_owned())),
+            (Some("FR004"), _) => Some(AppendError::Unmet(detail.to_owned())),
             _ => None,
         }
     }
@@ -127,12 +134,18 @@ pub(crate) fn arguments(append: &Append, metadata: &Metadata, recorded_at: DateT
         claims.iter().map(|(claim, stream_id)| json!({"claim": claim, "stream_id": stream_id})).collect();
     let guards: Vec<Value> =
         append.guards.iter().map(|(stream_id, version)| json!({"stream_id": stream_id, "version": version})).collect();
+    let requires: Vec<Value> = append
+        .requires
+        .iter()
+        .map(|(stream_id, snapshot)| json!({"stream_id": stream_id, "snapshot": snapshot}))
+        .collect();
     json!({
         "events": events,
         "streams": append.streams,
         "claims": claims,
         "releases": append.releases,
         "guards": guards,
+        "requires": requires,
     })
 }
 
@@ -147,12 +160,13 @@ impl EventStore {
         recorded_at: DateTime<Utc>,
     ) -> Result<i64, AppendError> {
         let arguments = arguments(append, metadata, recorded_at);
-        let position: i64 = sqlx::query_scalar("SELECT append_events($1, $2, $3, $4, $5)")
+        let position: i64 = sqlx::query_scalar("SELECT append_events($1, $2, $3, $4, $5, $6)")
             .bind(&arguments["events"])
             .bind(&arguments["streams"])
             .bind(&arguments["claims"])
             .bind(&append.releases)
             .bind(&arguments["guards"])
+            .bind(&arguments["requires"])
             .fetch_one(executor)
             .await?;
         Ok(position)

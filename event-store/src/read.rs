@@ -40,6 +40,25 @@ const EVENT_COLUMNS: &str =
      actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at";
 
 impl EventStore {
+    /// The first of `requires` (`(stream, object)`, as `Append::requires` takes them) whose
+    /// stream's head snapshot does not contain its object, if any: what an append would refuse
+    /// with `AppendError::Unmet`, for commands that append nothing and for reads.
+    pub async fn unmet(executor: impl PgExecutor<'_>, requires: &[(Uuid, Value)]) -> Result<Option<Uuid>, sqlx::Error> {
+        if requires.is_empty() {
+            return Ok(None);
+        }
+        let (ids, objects): (Vec<Uuid>, Vec<Value>) = requires.iter().cloned().unzip();
+        sqlx::query_scalar(
+            "SELECT r.stream_id FROM unnest($1::uuid[], $2::jsonb[]) AS r(stream_id, snapshot) \
+              WHERE NOT EXISTS (SELECT 1 FROM streams s WHERE s.stream_id = r.stream_id AND s.snapshot @> r.snapshot) \
+              LIMIT 1",
+        )
+        .bind(ids)
+        .bind(objects)
+        .fetch_optional(executor)
+        .await
+    }
+
     /// Stream heads by id; missing streams are simply absent.
     pub async fn load_streams(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Vec<StreamRow>, sqlx::Error> {
         sqlx::query_as(

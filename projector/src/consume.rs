@@ -26,6 +26,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::apply::{apply, ApplyError};
 use crate::checkpoint;
 use crate::invalidate::{Changes, Invalidator};
+use service_http::revocations::Revocations;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
@@ -97,6 +98,8 @@ pub struct Projector {
     max_batch: usize,
     counters: Arc<Counters>,
     invalidator: Invalidator,
+    revocations: Revocations,
+    access_ttl: Duration,
 }
 
 impl Projector {
@@ -108,7 +111,17 @@ impl Projector {
             max_batch: max_batch.max(1),
             counters: Arc::default(),
             invalidator: Invalidator::off(),
+            revocations: Revocations::off(),
+            access_ttl: Duration::ZERO,
         }
+    }
+
+    /// Records the revocation entries of the changes of rights it projects (none without), for
+    /// access tokens that live `access_ttl`: the backstop of the command API's own record.
+    pub fn with_revocations(mut self, revocations: Revocations, access_ttl: Duration) -> Self {
+        self.revocations = revocations;
+        self.access_ttl = access_ttl;
+        self
     }
 
     /// Moves the query cache's markers for each batch (none without).
@@ -184,6 +197,13 @@ impl Projector {
         // Before the commit, so that no cached answer older than the batch is served once the
         // read model shows it; a marker for a batch that then fails to commit costs a cache miss.
         self.invalidator.changed(&changes, done.checkpoint).await;
+        // Before the commit too, so that once the read model shows a change of rights the query
+        // API refuses the tokens it revoked (the event itself committed long before).
+        for (change, at) in &changes.rights {
+            if let Err(error) = self.revocations.record(*change, *at, self.access_ttl).await {
+                tracing::warn!(%error, ?change, "cannot record a revocation entry in Redis");
+            }
+        }
         tx.commit().await?;
         self.counters.add(&done);
         for message in messages {

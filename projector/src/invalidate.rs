@@ -13,9 +13,11 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use chrono::{DateTime, Utc};
 use event_store::StoredEvent;
 use read_store::cache_keys::{CacheKeys, PRODUCT_MARKER_TTL};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use service_http::revocations::Change;
 use tokio::sync::Mutex;
 use uuid::Uuid;
 
@@ -53,6 +55,8 @@ pub struct Changes {
     products: HashSet<Uuid>,
     /// Anything but a product: categories, brands, families, synonyms, what comes later.
     structure: bool,
+    /// Changes of users' rights, with when they were made (`service_http::revocations`).
+    pub rights: Vec<(Change, DateTime<Utc>)>,
 }
 
 impl Changes {
@@ -73,9 +77,24 @@ impl Changes {
     pub fn note_all(&mut self, events: &[StoredEvent]) {
         for event in events {
             self.note(&event.stream_type, event.stream_id);
+            if matches!(event.event_type.as_str(), "UserDisabled" | "UserRoleChanged" | "CompanyDisabled") {
+                self.note_rights(event);
+            }
         }
     }
 
+    fn note_rights(&mut self, stored: &StoredEvent) {
+        match domain::Event::from_stored(&stored.event_type, stored.schema_version, &stored.payload) {
+            Ok(event) => {
+                if let Some(change) = Change::of(stored.stream_id, stored.version, &event) {
+                    self.rights.push((change, stored.recorded_at));
+                }
+            }
+            Err(error) => tracing::error!(%error, position = stored.position, "an unreadable change of rights"),
+        }
+    }
+
+    /// Whether no cache marker moves for it.
     pub fn is_empty(&self) -> bool {
         self.products.is_empty() && !self.structure
     }

@@ -76,6 +76,16 @@ pub struct Config {
     #[arg(long, global = true, env = "FERRULE_CACHE_PREFIX", default_value = read_store::cache_keys::DEFAULT_PREFIX)]
     pub cache_prefix: String,
 
+    /// Prefix of the revocation entries in Redis: the command API's and the query API's. The
+    /// projector records each change of a user's rights it projects there again, so that a crash
+    /// of the command API right after such a change cannot lose its entry.
+    #[arg(long, global = true, env = "FERRULE_REVOCATION_PREFIX", default_value = service_http::revocations::DEFAULT_PREFIX)]
+    pub revocation_prefix: String,
+
+    /// Lifetime of access tokens in seconds (the command API's): how long a revocation entry is kept.
+    #[arg(long, global = true, env = "FERRULE_ACCESS_TOKEN_TTL_SECS", default_value_t = 15 * 60)]
+    pub access_token_ttl_secs: u32,
+
     /// Log format.
     #[arg(long, global = true, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = telemetry::LogFormat::Pretty)]
     pub log_format: telemetry::LogFormat,
@@ -103,6 +113,16 @@ impl Config {
         match &self.redis_url {
             Some(url) => Invalidator::connect(url, &self.cache_prefix),
             None => Ok(Invalidator::off()),
+        }
+    }
+}
+
+impl Config {
+    /// The revocation entries this configuration records (none without `FERRULE_REDIS_URL`).
+    pub fn revocations(&self) -> anyhow::Result<service_http::revocations::Revocations> {
+        match &self.redis_url {
+            Some(url) => service_http::revocations::Revocations::connect(url, &self.revocation_prefix),
+            None => Ok(service_http::revocations::Revocations::off()),
         }
     }
 }

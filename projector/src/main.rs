@@ -50,6 +50,7 @@ async fn run(config: &Config, read: sqlx::PgPool, write: sqlx::PgPool, invalidat
     invalidator.everything_before(checkpoint.position).await;
     Projector::new(read, write, consumer, config.batch as usize)
         .with_invalidator(invalidator)
+        .with_revocations(config.revocations()?, Duration::from_secs(config.access_token_ttl_secs.into()))
         .run(service_http::shutdown_signal())
         .await;
     tracing::info!("projector stopped");

@@ -58,6 +58,11 @@ pub struct Config {
     #[arg(long, env = "FERRULE_CACHE_PREFIX", default_value = read_store::cache_keys::DEFAULT_PREFIX)]
     pub cache_prefix: String,
 
+    /// Prefix of the revocation entries in Redis (`service_http::revocations`): the command API
+    /// and the projector must use the same one.
+    #[arg(long, env = "FERRULE_REVOCATION_PREFIX", default_value = service_http::revocations::DEFAULT_PREFIX)]
+    pub revocation_prefix: String,
+
     /// Largest request body accepted, in bytes (larger gets 413). The query API reads no bodies.
     #[arg(long, env = "FERRULE_BODY_LIMIT_BYTES", default_value_t = 16 * 1024)]
     pub body_limit_bytes: usize,

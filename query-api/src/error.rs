@@ -24,6 +24,9 @@ pub enum ApiError {
     /// The read model did not reach the position the client asked for in time.
     #[error("the read model has reached position {reached}, not {wanted}, within the wait; retry the request shortly")]
     NotYet { reached: i64, wanted: i64 },
+    /// A token that cannot be checked against the revocations now (Redis does not answer).
+    #[error("{0}")]
+    Unchecked(String),
     /// The read model's position is unknown (its watcher stopped).
     #[error("the read model's position is not available; retry the request shortly")]
     Unavailable,
@@ -36,6 +39,7 @@ impl From<service_http::caller::Refusal> for ApiError {
         match refusal {
             service_http::caller::Refusal::Unauthorized(detail) => ApiError::Unauthorized(detail),
             service_http::caller::Refusal::Forbidden(detail) => ApiError::Forbidden(detail),
+            service_http::caller::Refusal::Unavailable(detail) => ApiError::Unchecked(detail),
         }
     }
 }
@@ -53,7 +57,9 @@ impl ApiError {
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::NotYet { .. } => (StatusCode::GATEWAY_TIMEOUT, "position-not-reached", "Position not reached"),
-            ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
+            ApiError::Unavailable | ApiError::Unchecked(_) => {
+                (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable")
+            }
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
         }
     }
@@ -82,7 +88,7 @@ impl IntoResponse for ApiError {
             other => (other.to_string(), Vec::new()),
         };
         let mut response = service_http::problem(status, slug, title, &detail, &errors);
-        if matches!(self, ApiError::NotYet { .. } | ApiError::Unavailable) {
+        if matches!(self, ApiError::NotYet { .. } | ApiError::Unavailable | ApiError::Unchecked(_)) {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
         }
         if matches!(self, ApiError::Unauthorized(_)) {

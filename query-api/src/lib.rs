@@ -21,6 +21,7 @@ use anyhow::Context;
 use auth_tokens::Keyring;
 use axum::Router;
 use cache::Cache;
+use service_http::revocations::Revocations;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::PgPool;
 use tokio::net::TcpListener;
@@ -80,9 +81,19 @@ impl Application {
             Some(url) => Cache::connect(url, &config.cache_prefix)?,
             None => Cache::off(),
         };
+        let revocations = match &config.redis_url {
+            Some(url) => Revocations::connect(url, &config.revocation_prefix)?,
+            None => {
+                tracing::warn!(
+                    "no FERRULE_REDIS_URL: the revocation entries cannot be read, so the access tokens of users \
+                     disabled or demoted since they were issued are honoured here until they expire"
+                );
+                Revocations::off()
+            }
+        };
         let freshness = Freshness::start(read.clone(), Duration::from_millis(config.min_position_wait_ms)).await;
         let search = search::Caches::start(&read);
-        let state = AppState { read, write, freshness, search, keyring };
+        let state = AppState { read, write, freshness, search, keyring, revocations };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, cache, config)? })

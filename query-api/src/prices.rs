@@ -32,6 +32,7 @@ use uuid::Uuid;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
+use service_http::caller::Refusal;
 
 /// Largest answer the prices are added to (a search page is far smaller).
 const MAX_BODY: usize = 8 * 1024 * 1024;
@@ -208,6 +209,16 @@ pub async fn respond(State(state): State<AppState>, request: Request, next: Next
         Ok(caller) => caller,
         Err(_) if state.keyring.is_empty() => None,
         Err(error) => return error.into_response(),
+    };
+    // A revoked token is refused here as on every other route; one that cannot be checked (Redis
+    // down) gets the public, unpriced answer rather than none.
+    let caller = match caller {
+        Some(caller) => match state.revocations.check(&caller).await {
+            Ok(()) => Some(caller),
+            Err(Refusal::Unavailable(_)) => None,
+            Err(refusal) => return refusal.into_response(),
+        },
+        None => None,
     };
     let response = next.run(request).await;
     let response = match caller {

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use auth_tokens::Keyring;
 use axum::extract::FromRef;
+use service_http::revocations::Revocations;
 use sqlx::PgPool;
 
 use crate::freshness::Freshness;
@@ -20,11 +21,17 @@ pub struct AppState {
     pub search: Caches,
     /// Verifies access tokens (the command API's public keys); signs nothing.
     pub keyring: Arc<Keyring>,
+    /// Tokens whose rights were revoked since they were issued (`service_http::revocations`).
+    pub revocations: Revocations,
 }
 
 impl service_http::caller::Verifier for AppState {
     fn keyring(&self) -> &Keyring {
         &self.keyring
+    }
+
+    fn revocations(&self) -> Option<&Revocations> {
+        Some(&self.revocations)
     }
 }
 

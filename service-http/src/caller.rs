@@ -15,11 +15,23 @@ use axum::response::{IntoResponse, Response};
 use domain::identity::Role;
 use uuid::Uuid;
 
+use crate::revocations::Revocations;
 use crate::{bearer, problem};
+
+/// Why a token that verifies is refused all the same (`revocations`).
+pub const REVOKED: &str = "this access token no longer holds: the account was disabled or its role changed \
+                           since it was issued; sign in again";
 
 /// A service state that verifies access tokens.
 pub trait Verifier {
     fn keyring(&self) -> &Keyring;
+
+    /// The revocation entries every request with a token is checked against, where the service
+    /// checks them per request (the query API). The command API checks the caller's current
+    /// rights inside each command's append instead.
+    fn revocations(&self) -> Option<&Revocations> {
+        None
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,12 +49,14 @@ pub enum Refusal {
     Unauthorized(String),
     /// Signed in, but the role does not allow it (403).
     Forbidden(String),
+    /// The token cannot be checked against the revocations now (503).
+    Unavailable(String),
 }
 
 impl Refusal {
     pub fn detail(&self) -> &str {
         match self {
-            Refusal::Unauthorized(detail) | Refusal::Forbidden(detail) => detail,
+            Refusal::Unauthorized(detail) | Refusal::Forbidden(detail) | Refusal::Unavailable(detail) => detail,
         }
     }
 }
@@ -56,6 +70,12 @@ impl IntoResponse for Refusal {
                 response
             }
             Refusal::Forbidden(detail) => problem(StatusCode::FORBIDDEN, "forbidden", "Forbidden", detail, &[]),
+            Refusal::Unavailable(detail) => {
+                let mut response =
+                    problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable", detail, &[]);
+                response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                response
+            }
         }
     }
 }
@@ -98,8 +118,12 @@ impl<S: Verifier + Send + Sync> FromRequestParts<S> for Caller {
     type Rejection = Refusal;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Caller::of(state.keyring(), &parts.headers)?
-            .ok_or_else(|| Refusal::Unauthorized("an access token is required (Authorization: Bearer …)".into()))
+        let caller = Caller::of(state.keyring(), &parts.headers)?
+            .ok_or_else(|| Refusal::Unauthorized("an access token is required (Authorization: Bearer …)".into()))?;
+        if let Some(revocations) = state.revocations() {
+            revocations.check(&caller).await?;
+        }
+        Ok(caller)
     }
 }
 

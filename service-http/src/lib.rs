@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod problem;
 pub mod rate_limit;
 pub mod redis_link;
+pub mod revocations;
 pub mod security;
 mod shutdown;
 

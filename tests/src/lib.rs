@@ -113,6 +113,7 @@ pub fn test_config() -> Config {
         request_timeout_secs: 30,
         nats_url: None,
         redis_url: None,
+        revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
         // Rate limits are tested on their own (tests/tests/hardening.rs), with their own settings.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),

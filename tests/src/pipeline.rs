@@ -40,6 +40,11 @@ impl TestCache {
         TestCache { redis_url: redis_url.to_owned(), prefix: format!("ft{}", &suffix[..12]) }
     }
 
+    /// The prefix of the test's revocation entries (in the same Redis).
+    pub fn revocation_prefix(&self) -> String {
+        format!("{}:revoked", self.prefix)
+    }
+
     pub fn keys(&self) -> read_store::cache_keys::CacheKeys {
         read_store::cache_keys::CacheKeys::new(&self.prefix)
     }
@@ -67,6 +72,8 @@ impl TestCache {
 
 /// How long a test waits for the pipeline to converge before it fails.
 pub const DEADLINE: Duration = Duration::from_secs(30);
+/// The access token lifetime of the test command APIs (`AuthConfig::defaults`).
+pub const ACCESS_TTL_SECS: u32 = 15 * 60;
 
 pub struct Pipeline {
     pub app: TestApp,
@@ -152,8 +159,9 @@ impl Pipeline {
         let consumer = relay::jetstream::ensure_consumer(&self.jetstream().await, &self.names)
             .await
             .unwrap_or_else(|e| panic!("cannot set up the projector's consumer: {e:#}"));
-        let projector =
-            Projector::new(self.read.clone(), self.app.db.clone(), consumer, 500).with_invalidator(self.invalidator());
+        let projector = Projector::new(self.read.clone(), self.app.db.clone(), consumer, 500)
+            .with_invalidator(self.invalidator())
+            .with_revocations(self.revocations(), std::time::Duration::from_secs(ACCESS_TTL_SECS.into()));
         let task = tokio::spawn(projector.clone().run(std::future::pending()));
         self.projector = Some((projector, task));
     }
@@ -165,6 +173,17 @@ impl Pipeline {
         task.abort();
         let _ = task.await;
         projector.stats()
+    }
+
+    /// The revocation entries in the pipeline's cache's Redis (none without a cache).
+    pub fn revocations(&self) -> service_http::revocations::Revocations {
+        match &self.cache {
+            Some(cache) => {
+                service_http::revocations::Revocations::connect(&cache.redis_url, &cache.revocation_prefix())
+                    .unwrap_or_else(|e| panic!("{e:#}"))
+            }
+            None => service_http::revocations::Revocations::off(),
+        }
     }
 
     /// The invalidation of the pipeline's cache (none without one).
@@ -240,6 +259,10 @@ impl Pipeline {
             request_timeout_secs,
             redis_url: redis_url.map(str::to_owned),
             cache_prefix: prefix,
+            revocation_prefix: self
+                .cache
+                .as_ref()
+                .map_or_else(|| service_http::revocations::DEFAULT_PREFIX.to_owned(), TestCache::revocation_prefix),
             body_limit_bytes: 16 * 1024,
             http,
             log_format: Default::default(),

@@ -10,6 +10,7 @@ use utoipa_axum::routes;
 use super::parse_id;
 use crate::error::ApiError;
 use crate::extract::Admin;
+use crate::identity::rights;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -23,9 +24,10 @@ pub fn router() -> OpenApiRouter<AppState> {
               (status = 404, description = "No such stream", body = service_http::openapi::Problem)))]
 async fn stream_events(
     State(state): State<AppState>,
-    _admin: Admin,
+    Admin(admin): Admin,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<StoredEvent>>, ApiError> {
+    rights::check(state.catalog.store(), &admin).await?;
     let id = parse_id(&id, "stream")?;
     let mut events = EventStore::read_stream(state.catalog.store().pool(), id).await?;
     for event in &mut events {

@@ -9,6 +9,7 @@ use domain::identity::company::{self, Company, PaymentTerms};
 use domain::identity::Role;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use service_http::revocations::Change;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,6 +20,7 @@ use super::{context, current, parse_id, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds, Staff};
 use crate::identity::accounts::{self, company_of};
+use crate::identity::rights;
 use crate::service::Committed;
 use crate::state::AppState;
 
@@ -86,7 +88,8 @@ async fn rename(
     responses((status = 200, description = "Disabled", body = super::schemas::CompanyWritten),
               (status = 404, description = "No such company", body = service_http::openapi::Problem),
               (status = 409, description = "Already disabled", body = service_http::openapi::Problem)))]
-/// Disables a company: its buyers can no longer log in or refresh (checked at login and refresh).
+/// Disables a company: its buyers can no longer log in or refresh, and their access tokens are
+/// refused at once.
 async fn disable(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -99,6 +102,7 @@ async fn disable(
         .catalog
         .change_streams(&ctx, &[id], |heads| Ok(company::disable(company_of(heads.get(&id), id)?)?))
         .await?;
+    rights::record(&state.identity, Change::CompanyDisabled { company: id }, ctx.now).await;
     Ok(written(StatusCode::OK, committed.position, company_body(&committed, id)?))
 }
 

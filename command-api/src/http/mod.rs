@@ -80,9 +80,12 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(health::router())
 }
 
-/// The command's audit metadata: the authenticated actor and the request's ids.
+/// The command's audit metadata (the authenticated actor and the request's ids), and the actor's
+/// rights as the command requires them to still hold when it commits.
 fn context(actor: &Actor, ids: RequestIds) -> CommandContext {
-    context_of(&actor.user_id.to_string(), actor.role.as_str(), ids)
+    let mut ctx = context_of(&actor.user_id.to_string(), actor.role.as_str(), ids);
+    ctx.requires = crate::identity::rights::required(actor);
+    ctx
 }
 
 /// The audit metadata of a command by whoever `actor_id` and `actor_role` name.
@@ -96,6 +99,7 @@ fn context_of(actor_id: &str, actor_role: &str, ids: RequestIds) -> CommandConte
             causation_id: ids.causation_id,
         },
         now: Utc::now(),
+        requires: Vec::new(),
     }
 }
 

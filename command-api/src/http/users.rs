@@ -10,6 +10,7 @@ use domain::identity::{check_password, Role};
 use domain::FieldError;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use service_http::revocations::Change;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -19,7 +20,7 @@ use super::{context, current, parse_id, written};
 use crate::error::ApiError;
 use crate::extract::{Actor, Admin, JsonBody, RequestIds};
 use crate::identity::accounts::{self, user_of};
-use crate::identity::families;
+use crate::identity::{families, rights};
 use crate::service::Committed;
 use crate::state::AppState;
 
@@ -76,7 +77,7 @@ async fn create(
     responses((status = 200, description = "Disabled", body = super::schemas::UserWritten),
               (status = 404, description = "No such user", body = service_http::openapi::Problem),
               (status = 409, description = "Already disabled", body = service_http::openapi::Problem)))]
-/// Disables the user and revokes their refresh families (their access tokens run out on their own).
+/// Disables the user and revokes their refresh families and access tokens.
 async fn disable(
     State(state): State<AppState>,
     Admin(actor): Admin,
@@ -88,6 +89,7 @@ async fn disable(
     let committed =
         state.catalog.change_streams(&ctx, &[id], |heads| Ok(user::disable(user_of(heads.get(&id), id)?)?)).await?;
     families::revoke_user(state.catalog.store().pool(), id, "user disabled").await?;
+    rights::record(&state.identity, Change::UserDisabled { user: id }, ctx.now).await;
     Ok(written(StatusCode::OK, committed.position, user_body(&committed, id)?))
 }
 
@@ -154,7 +156,8 @@ struct NewRole {
     expected_version: Option<i64>,
 }
 
-/// Changes a staff user's role; takes effect at the user's next refresh or login.
+/// Changes a staff user's role. It takes effect at once: the user's access tokens issued before
+/// are refused, and the next login or refresh carries the new role.
 #[utoipa::path(put, path = "/v1/users/{id}/role", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The user")), request_body = NewRole,
     responses((status = 200, description = "Changed", body = super::schemas::UserWritten),
@@ -176,6 +179,10 @@ async fn role(
             Ok(user::change_role(current(heads, id, body.expected_version, user_of)?, body.role)?)
         })
         .await?;
+    if let Some(head) = committed.head(id) {
+        let change = Change::RoleChanged { user: id, version: head.version, role: body.role };
+        rights::record(&state.identity, change, ctx.now).await;
+    }
     Ok(written(StatusCode::OK, committed.position, user_body(&committed, id)?))
 }
 

@@ -113,6 +113,7 @@ pub fn system_context(actor: &str) -> CommandContext {
             causation_id: None,
         },
         now: Utc::now(),
+        requires: Vec::new(),
     }
 }
 

@@ -36,6 +36,7 @@ async fn measure_all(args: &LoginArgs, scratch: &mut Scratch) -> anyhow::Result<
         request_timeout_secs: 60,
         nats_url: None,
         redis_url: None,
+        revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
         // The login limit would stop the benchmark: it measures hashing, not the limiter.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),

@@ -282,6 +282,7 @@ async fn query_api(read: PgPool, args: &SearchArgs, cache: Option<(String, Strin
         request_timeout_secs: 30,
         redis_url,
         cache_prefix,
+        revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
         body_limit_bytes: 16 * 1024,
         // Benchmarks measure the API, not the limiter.
         http: service_http::HttpConfig::unlimited(),

@@ -5,6 +5,7 @@ pub mod commerce;
 pub mod openapi;
 pub mod outer;
 pub mod pipeline;
+pub mod probe;
 
 use std::str::FromStr;
 

@@ -8,6 +8,7 @@ use axum::http::StatusCode;
 use domain::FieldError;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use service_http::RequestId;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -147,12 +148,13 @@ fn remove(value: &mut Value, path: &[String]) -> bool {
 /// Who is acting, and the role extractors of commands (see `service_http::caller`).
 pub use service_http::caller::{Admin, Buyer, Caller as Actor, Staff};
 
-/// The ids that tie an event to its request: the request id (set by the request-id layer), a
-/// correlation id (`X-Correlation-Id`, else a new one) and an optional causation id
-/// (`X-Causation-Id`: the event or message that caused this command).
+/// The ids that tie an event to its request: the request id (checked by the request-id layer,
+/// and again here, so that nothing unchecked is ever stored), a correlation id
+/// (`X-Correlation-Id`, a UUID, else a new one) and an optional causation id (`X-Causation-Id`,
+/// a UUID: the event or message that caused this command). Ids that are not UUIDs are dropped.
 #[derive(Clone, Debug)]
 pub struct RequestIds {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub correlation_id: Uuid,
     pub causation_id: Option<Uuid>,
 }
@@ -164,7 +166,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestIds {
         let header_text = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
         let uuid_header = |name: &str| header_text(name).and_then(|v| Uuid::parse_str(v.trim()).ok());
         Ok(RequestIds {
-            request_id: header_text("x-request-id").unwrap_or_default(),
+            request_id: RequestId::of(&parts.headers),
             correlation_id: uuid_header("x-correlation-id").unwrap_or_else(Uuid::new_v4),
             causation_id: uuid_header("x-causation-id"),
         })

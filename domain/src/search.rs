@@ -9,15 +9,26 @@
 //! - standards: "DIN 912", "DIN-912" and "DIN912" are `din912`;
 //! - codes split at hyphens: "6205-2RS" and "6205 2RS" are `6205` and `2rs`; "3/8-16" is `3/8` and
 //!   `16`;
-//! - case and accents are folded ("Edelstahl Ø" → `edelstahl`, `o`).
+//! - case and accents are folded ("Edelstahl Ø" → `edelstahl`, `o`);
+//! - a term is at most `MAX_TERM_BYTES` long: a longer word is cut there, on both sides, so it
+//!   still meets itself and never exceeds what PostgreSQL takes as a lexeme.
 //!
 //! Terms are plain lexemes: they go into `array_to_tsvector` and tsquery literals as they are,
 //! never through PostgreSQL's text parser, which splits part numbers in surprising ways.
 
+mod query;
+
 use unicode_normalization::UnicodeNormalization;
+
+pub use query::{SearchQuery, QUERY_MAX_CHARS, QUERY_MAX_TERMS};
 
 use crate::specs::SpecValue;
 use crate::units::{tidy, Unit};
+
+/// The longest term, in bytes: PostgreSQL's limit for a lexeme (a longer one is an error, in a
+/// `tsvector` and in a `tsquery`). Folding may lengthen a word (`㌀` is four letters), so even a
+/// query within `QUERY_MAX_CHARS` can hold a longer one.
+pub const MAX_TERM_BYTES: usize = 2047;
 
 /// Prefixes of standard numbers, joined to the number that follows them.
 const STANDARDS: &[&str] = &["din", "iso", "en", "iec", "ansi", "astm", "sae", "jis", "nema", "bs", "asme", "uni"];
@@ -85,7 +96,11 @@ pub fn is_value_term(term: &str) -> bool {
 struct Terms(Vec<String>);
 
 impl Terms {
-    fn push(&mut self, term: String) {
+    fn push(&mut self, mut term: String) {
+        if term.len() > MAX_TERM_BYTES {
+            let cut = (0..=MAX_TERM_BYTES).rev().find(|i| term.is_char_boundary(*i)).unwrap_or(0);
+            term.truncate(cut);
+        }
         if !term.is_empty() && !self.0.contains(&term) {
             self.0.push(term);
         }

@@ -1,8 +1,9 @@
 //! The layers around every route of a service, outermost first:
 //!
-//! 1. request id: `X-Request-Id` is the client's or a new UUID, on the request and echoed on
-//!    every answer, whatever answered it (404, 405, 413, 429, 503 included);
-//! 2. a trace span per request, carrying the id;
+//! 1. request id: `X-Request-Id` is the client's when it is 1 to 128 visible ASCII characters,
+//!    else a new UUID (`request_id`), on the request and echoed on every answer, whatever
+//!    answered it (404, 405, 413, 429, 503 included);
+//! 2. a trace span per request, carrying the id and the URI (at most 200 characters of it);
 //! 3. gzip, when the client accepts it, of every answer but tiny, streamed (`text/event-stream`)
 //!    and already compressed ones (images, archives);
 //! 4. security headers (`security`), and CORS when origins are configured — outside the limiter,
@@ -16,20 +17,19 @@
 use std::time::Duration;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{HeaderName, Request, StatusCode};
+use axum::http::{Request, StatusCode};
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::HttpConfig;
+use crate::logged::Clipped;
 use crate::rate_limit::{self, Identity, RateLimiter};
+use crate::request_id::{self, REQUEST_ID};
 use crate::{problem, security};
-
-pub const REQUEST_ID: &str = "x-request-id";
 
 /// Smaller answers are not worth compressing (gzip's own overhead is ~20 bytes).
 const COMPRESS_FROM_BYTES: u16 = 256;
@@ -62,15 +62,15 @@ pub fn outer_layers(routes: Router, service: Service<'_>) -> anyhow::Result<Rout
     if let Some(cors) = security::cors(&config.cors_origins) {
         router = router.layer(cors);
     }
-    let request_id = HeaderName::from_static(REQUEST_ID);
     Ok(security::headers(router, config.hsts_max_age_secs)
         .layer(CompressionLayer::new().gzip(true).compress_when(compressible()))
         .layer(TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
+            // Checked by the request-id layer outside this one.
             let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
-            tracing::info_span!("request", method = %request.method(), uri = %request.uri(), request_id = %id)
+            let uri = request.uri().to_string();
+            tracing::info_span!("request", method = %request.method(), uri = %Clipped(&uri), request_id = %id)
         }))
-        .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid)))
+        .layer(axum::middleware::from_fn(request_id::checked)))
 }
 
 /// Which answers gzip: not tiny ones, not streams, not what is compressed already.

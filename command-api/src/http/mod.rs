@@ -94,7 +94,7 @@ fn context_of(actor_id: &str, actor_role: &str, ids: RequestIds) -> CommandConte
         metadata: Metadata {
             actor_id: actor_id.to_owned(),
             actor_role: actor_role.to_owned(),
-            request_id: ids.request_id,
+            request_id: ids.request_id.into(),
             correlation_id: ids.correlation_id,
             causation_id: ids.causation_id,
         },

@@ -97,6 +97,18 @@ proptest! {
     fn case_does_not_matter(text in "[a-z0-9 ./-]{0,30}") {
         prop_assert_eq!(terms(&text.to_uppercase()), terms(&text));
     }
+
+    /// However long a word, its terms fit in a PostgreSQL lexeme, and a word cut to fit still
+    /// meets itself: the product holding it and the query naming it are cut alike.
+    #[test]
+    fn terms_fit_in_a_lexeme_and_a_cut_word_still_meets_itself(letter in "[a-z0-9ß𠀀㌀]", n in 1usize..2_500) {
+        let word = letter.repeat(n);
+        let found = terms(&word);
+        prop_assert_eq!(found.len(), 1);
+        prop_assert!(found[0].len() <= MAX_TERM_BYTES && found[0].len() + 12 > MAX_TERM_BYTES.min(word.len()));
+        prop_assert_eq!(terms(&found[0]), found.clone());
+        prop_assert_eq!(terms(&format!("{word} {word}")), found);
+    }
 }
 
 #[test]

@@ -2,7 +2,9 @@
 
 use axum::extract::{RawQuery, State};
 use axum::{Extension, Json};
+use domain::search::SearchQuery;
 use serde_json::Value;
+use service_http::Clipped;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -19,7 +21,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// numeric ranges over every match. Any other parameter is refused (422).
 #[utoipa::path(get, path = "/v1/search", tag = "search",
     params(
-        ("q" = Option<String>, Query, description = "Words, part numbers and spec values (\"M12 stainless\", \"24V motor\")"),
+        ("q" = Option<String>, Query, max_length = 512,
+            description = "Words, part numbers and spec values (\"M12 stainless\", \"24V motor\"): at most 512 characters \
+                           and 32 search terms (a thread such as M12x1.75 or a hyphenated code counts as two); a longer \
+                           query is refused (422, `query_too_long` or `too_many_terms`). A word is matched by at most its \
+                           first 2,047 bytes, as products' words are indexed."),
         ("category_id" = Option<Uuid>, Query, description = "Only this category and those below it"),
         ("page" = Option<u32>, Query, minimum = 1, description = "From 1 (default 1)"),
         ("per_page" = Option<u32>, Query, minimum = 1, description = "Default 20; above 100 is capped at 100"),
@@ -32,8 +38,8 @@ pub fn router() -> OpenApiRouter<AppState> {
                            either bound optional and each with or without a unit (`range.voltage=12V..48V`)."),
     ),
     responses((status = 200, description = "One page of results", body = super::schemas::SearchResults),
-              (status = 422, description = "Unknown or malformed parameters, filters and ranges, every one listed", body = service_http::openapi::Problem)))]
-#[tracing::instrument(skip_all, fields(query = query.as_deref().unwrap_or_default()))]
+              (status = 422, description = "Unknown or malformed parameters, filters and ranges, and q beyond its bounds, every one listed", body = service_http::openapi::Problem)))]
+#[tracing::instrument(skip_all, fields(query = %Clipped(query.as_deref().unwrap_or_default())))]
 async fn handle(
     State(state): State<AppState>,
     Extension(read_at): Extension<ReadAt>,
@@ -47,9 +53,11 @@ async fn handle(
 /// Autocomplete: categories, brands, families and products whose terms start with what has
 /// been typed (every word but the last must match whole).
 #[utoipa::path(get, path = "/v1/search/suggest", tag = "search",
-    params(("q" = Option<String>, Query, description = "The text typed so far (from 2 characters)")),
+    params(("q" = Option<String>, Query, max_length = 512,
+        description = "The text typed so far (from 2 characters): at most 512 characters and 32 search terms, as for \
+                       `/v1/search`; a longer one is refused (422, `query_too_long` or `too_many_terms`)")),
     responses((status = 200, description = "Suggestions of each kind", body = super::schemas::Suggestions),
-              (status = 422, description = "A parameter other than q", body = service_http::openapi::Problem)))]
+              (status = 422, description = "A parameter other than q, or q beyond its bounds", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]
 async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
     let mut q = String::new();
@@ -65,6 +73,7 @@ async fn suggest(State(state): State<AppState>, RawQuery(query): RawQuery) -> Re
             }
         }
     }
+    let q = SearchQuery::parse("q", &q).map_err(|error| ApiError::Invalid(vec![error]))?;
     Ok(Json(suggest::suggest(&state.read, &q).await?))
 }
 

@@ -1,7 +1,8 @@
 //! Search and browse over the read model.
 //!
 //! A query is cut into terms by the domain's normalizer — the same code that made the products'
-//! search terms — so "24 V" meets a voltage of 0.024 kV and "DIN-912" meets "DIN 912". Every
+//! search terms — so "24 V" meets a voltage of 0.024 kV and "DIN-912" meets "DIN 912"; it is at
+//! most 512 characters and 32 terms (`domain::search::SearchQuery`, shared with suggest). Every
 //! term must match; when no product matches them all, the best partial matches are served
 //! instead and the answer says so.
 //!
@@ -20,7 +21,7 @@ pub mod vocabulary;
 
 use std::collections::HashMap;
 
-use domain::search::{is_value_term, terms};
+use domain::search::is_value_term;
 use serde_json::{json, Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -79,7 +80,7 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
     };
     let attributes = filterables(&caches.filterables, read, raw.category_id, wanted, position).await?;
     let filters = params::filters(raw, &attributes).map_err(ApiError::Invalid)?;
-    let groups = vocabulary(&caches.vocabulary, read, wanted, position).await?.groups(&terms(&raw.q));
+    let groups = vocabulary(&caches.vocabulary, read, wanted, position).await?.groups(raw.q.terms());
     let offset = (raw.page as usize - 1) * raw.per_page as usize;
     let limit = raw.per_page as usize;
     if offset + limit > CANDIDATES {
@@ -128,7 +129,7 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
         })
         .collect();
     Ok(json!({
-        "q": raw.q,
+        "q": raw.q.text(),
         "terms": groups.iter().map(|g| &g.text).collect::<Vec<_>>(),
         "corrections": groups
             .iter()

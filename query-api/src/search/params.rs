@@ -1,6 +1,8 @@
 //! The query string of `GET /v1/search`, read and checked: every problem is reported at once, each
-//! naming its parameter (422), and `per_page` above the cap is clamped rather than refused.
+//! naming its parameter (422), and `per_page` above the cap is clamped rather than refused. `q`
+//! is held to the bounds of `SearchQuery` (as suggest's is).
 
+use domain::search::SearchQuery;
 use domain::units::{tidy, Unit};
 use domain::{AttributeType, FieldError};
 use uuid::Uuid;
@@ -13,7 +15,7 @@ pub const PER_PAGE_MAX: u32 = 100;
 /// The parameters as given, before the scope's attributes are known.
 #[derive(Debug, Default)]
 pub struct Raw {
-    pub q: String,
+    pub q: SearchQuery,
     pub category_id: Option<Uuid>,
     pub page: u32,
     pub per_page: u32,
@@ -27,6 +29,7 @@ pub struct Raw {
 pub fn read(query: &str) -> Result<Raw, Vec<FieldError>> {
     let mut raw = Raw { page: 1, per_page: PER_PAGE_DEFAULT, ..Raw::default() };
     let mut errors = Vec::new();
+    let mut q = String::new();
     for (name, value) in form_urlencoded::parse(query.as_bytes()) {
         let (name, value) = (name.into_owned(), value.into_owned());
         if let Some(key) = name.strip_prefix("filter.") {
@@ -35,7 +38,7 @@ pub fn read(query: &str) -> Result<Raw, Vec<FieldError>> {
             raw.ranges.push((key.to_owned(), value));
         } else {
             match name.as_str() {
-                "q" => raw.q = value,
+                "q" => q = value,
                 "category_id" => match Uuid::parse_str(value.trim()) {
                     Ok(id) => raw.category_id = Some(id),
                     Err(_) => errors.push(FieldError::new(
@@ -70,6 +73,10 @@ pub fn read(query: &str) -> Result<Raw, Vec<FieldError>> {
                 )),
             }
         }
+    }
+    match SearchQuery::parse("q", &q) {
+        Ok(query) => raw.q = query,
+        Err(error) => errors.push(error),
     }
     if errors.is_empty() {
         Ok(raw)
@@ -278,10 +285,11 @@ mod tests {
     #[test]
     fn per_page_is_capped_and_pages_count_from_one() {
         let raw = read("per_page=10000&page=3&q=m12").unwrap();
-        assert_eq!((raw.per_page, raw.page, raw.q.as_str()), (PER_PAGE_MAX, 3, "m12"));
-        let errors = read("per_page=0&page=0&sort=x&category_id=nope").unwrap_err();
+        assert_eq!((raw.per_page, raw.page, raw.q.text()), (PER_PAGE_MAX, 3, "m12"));
+        let long = "x".repeat(600);
+        let errors = read(&format!("per_page=0&page=0&sort=x&category_id=nope&q={long}")).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(fields, ["per_page", "page", "sort", "category_id"]);
+        assert_eq!(fields, ["per_page", "page", "sort", "category_id", "q"]);
     }
 
     #[test]

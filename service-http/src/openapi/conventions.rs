@@ -13,6 +13,7 @@ use utoipa::{OpenApi as _, ToSchema};
 
 use super::{method_name, operations_mut};
 use crate::problem::PROBLEM_JSON;
+use crate::request_id::REQUEST_ID_MAX;
 
 /// The name of the bearer security scheme (`security(("bearer" = []))` on a handler).
 pub const BEARER: &str = "bearer";
@@ -145,17 +146,30 @@ fn shared_answers(operation: &mut Operation) {
 /// `X-Request-Id` in (optional) and out (always), and the rate-limit headers of answers that
 /// passed the limiter.
 fn request_id(operation: &mut Operation) {
+    let id = || {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(REQUEST_ID_MAX))
+            .pattern(Some("^[!-~]+$"))
+    };
     let parameter = ParameterBuilder::new()
         .name("X-Request-Id")
         .parameter_in(ParameterIn::Header)
         .required(Required::False)
-        .description(Some("Echoed on the answer; generated (a UUID) when absent"))
-        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(
+            "1 to 128 visible ASCII characters (0x21–0x7E): echoed on the answer and kept in the metadata of the \
+             events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII \
+             characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored.",
+        ))
+        .schema(Some(id()))
         .build();
     operation.parameters.get_or_insert_with(Vec::new).push(parameter);
     for (status, response) in &mut operation.responses.responses {
         let RefOr::T(response) = response else { continue };
-        response.headers.insert("X-Request-Id".into(), header(Type::String, "The request's id"));
+        let echoed =
+            HeaderBuilder::new().schema(id()).description(Some("The request's id: the client's, or generated"));
+        response.headers.insert("X-Request-Id".into(), echoed.build());
         if status.starts_with('2') {
             for (name, description) in [
                 ("RateLimit-Limit", "Requests allowed per window"),

@@ -1,8 +1,9 @@
 //! HTTP plumbing the command API and the query API share: the outer layers every response goes
 //! through (`layers`: request id, trace span, gzip, security headers, CORS, problem+json for bare
 //! errors, timeout, rate limiting, body limit), their configuration (`config`),
-//! application/problem+json bodies (`problem`), the OpenAPI document and its docs page (`openapi`), the Redis plumbing the rate limiter and the query
-//! cache share (`redis_link`, `breaker`), and waiting for the signal to stop.
+//! application/problem+json bodies (`problem`), path ids that must be UUIDs (`path_ids`), the
+//! OpenAPI document and its docs page (`openapi`), the Redis plumbing the rate limiter and the
+//! query cache share (`redis_link`, `breaker`), and waiting for the signal to stop.
 
 mod bearer;
 pub mod breaker;
@@ -10,6 +11,7 @@ pub mod caller;
 pub mod config;
 pub mod layers;
 pub mod openapi;
+pub mod path_ids;
 pub mod problem;
 pub mod rate_limit;
 pub mod redis_link;

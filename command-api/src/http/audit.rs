@@ -6,8 +6,8 @@ use axum::Json;
 use event_store::{EventStore, StoredEvent};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
-use super::parse_id;
 use crate::error::ApiError;
 use crate::extract::Admin;
 use crate::state::AppState;
@@ -24,9 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn stream_events(
     State(state): State<AppState>,
     _admin: Admin,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<StoredEvent>>, ApiError> {
-    let id = parse_id(&id, "stream")?;
     let mut events = EventStore::read_stream(state.catalog.store().pool(), id).await?;
     for event in &mut events {
         domain::identity::redact(&mut event.payload);

@@ -107,6 +107,8 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
             let claims = keyring.verify(service_http::bearer(&parts.headers)?, TokenType::Access).ok()?;
             Some(format!("user:{}", claims.sub))
         }),
+        // Tokens, users, carts and orders: no answer of the command API is for a cache.
+        private: service_http::Private::All,
     };
     let (routes, _) = http::api()?;
     service_http::outer_layers(routes.with_state(state), layers)

@@ -18,6 +18,7 @@
 
 pub mod cart;
 pub mod checkout;
+pub mod country;
 pub mod money;
 pub mod order;
 pub mod price_list;

@@ -9,6 +9,7 @@
 //! relay to JetStream) `redact` blanks it, and the read model never projects users.
 
 pub mod company;
+pub mod email;
 pub mod user;
 
 #[cfg(test)]
@@ -18,11 +19,12 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+pub use email::{Email, EMAIL_MAX};
+
 use crate::error::FieldError;
 
 pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 128;
-pub const EMAIL_MAX: usize = 254;
 
 /// What a user may do (API.md): `admin` everything, `ops` orders, inventory and pricing, `buyer`
 /// its own company's carts and orders.
@@ -62,44 +64,9 @@ impl Role {
     }
 }
 
-/// An email address, trimmed and lower-cased: the form users are looked up and kept unique by.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Email(String);
-
-impl Email {
-    /// `local@domain.tld`: one '@', no spaces or control characters, a dot in the domain, at most
-    /// 254 characters (64 before the '@').
-    pub fn parse(field: &str, text: &str) -> Result<Email, FieldError> {
-        let email = text.trim().to_lowercase();
-        let bad = || {
-            FieldError::new(field, "invalid_email", format!("{field} must be an email address like name@example.com"))
-        };
-        if email.chars().count() > EMAIL_MAX || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(bad());
-        }
-        let (local, domain) = email.split_once('@').ok_or_else(bad)?;
-        let domain_ok = domain.contains('.')
-            && !domain.contains('@')
-            && domain.split('.').all(|label| !label.is_empty() && !label.starts_with('-') && !label.ends_with('-'));
-        if local.is_empty() || local.chars().count() > 64 || !domain_ok {
-            return Err(bad());
-        }
-        Ok(Email(email))
-    }
-
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The event store claim that keeps the address unique across users.
-    pub fn claim(&self) -> String {
-        format!("email:{}", self.0)
-    }
-}
-
-/// The password policy: 12 to 128 characters (NIST SP 800-63B: length, no composition rules).
-/// Checked before hashing; the domain never sees a password otherwise.
+/// The password policy: 12 to 128 characters, not all of them blank (spaces or invisible
+/// characters); NIST SP 800-63B: length, no composition rules. Checked before hashing; the domain
+/// never sees a password otherwise.
 pub fn check_password(field: &str, password: &str) -> Result<(), FieldError> {
     let length = password.chars().count();
     if length < PASSWORD_MIN {
@@ -115,6 +82,9 @@ pub fn check_password(field: &str, password: &str) -> Result<(), FieldError> {
             "password_too_long",
             format!("{field} must have at most {PASSWORD_MAX} characters; it has {length}"),
         ));
+    }
+    if password.chars().all(|c| c.is_whitespace() || email::is_invisible(c)) {
+        return Err(FieldError::new(field, "password_blank", format!("{field} must not be only spaces")));
     }
     Ok(())
 }

@@ -126,6 +126,12 @@ fn write_pool(url: &str) -> anyhow::Result<PgPool> {
     Ok(PgPoolOptions::new().max_connections(2).acquire_timeout(Duration::from_secs(2)).connect_lazy_with(options))
 }
 
+/// The answers no cache may keep: the commerce reads (a buyer's cart and orders, stock, price
+/// lists) and whatever is asked with a token (products and searches carry the caller's prices).
+/// Browsing and searching without one stay cacheable.
+const PRIVATE: service_http::Private =
+    service_http::Private::Credentialed { paths: &["/v1/cart", "/v1/orders", "/v1/stock", "/v1/price-lists"] };
+
 /// The routes inside the shared outer layers (`service_http::layers`). Browsing and search are
 /// public: every client is rate limited by its IP.
 pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<Router> {
@@ -148,6 +154,7 @@ pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<
             body_limit: config.body_limit_bytes,
             redis_url: config.redis_url.as_deref(),
             identity: service_http::Identity::anonymous(),
+            private: PRIVATE,
         },
     )
 }

@@ -6,8 +6,9 @@
 //! 2. a trace span per request, carrying the id and the URI (at most 200 characters of it);
 //! 3. gzip, when the client accepts it, of every answer but tiny, streamed (`text/event-stream`)
 //!    and already compressed ones (images, archives);
-//! 4. security headers (`security`), and CORS when origins are configured — outside the limiter,
-//!    so preflights are never counted and a 429 is readable by the browser;
+//! 4. security headers (`security`), `Cache-Control: no-store` on private answers (`private`),
+//!    and CORS when origins are configured — outside the limiter, so preflights are never counted
+//!    and a 429 is readable by the browser (and, like every error answer, is marked too);
 //! 5. problem+json for the bare errors of the layers below and of the router (`problem`);
 //! 6. the timeout (503);
 //! 7. rate limiting (`rate_limit`);
@@ -27,6 +28,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::HttpConfig;
 use crate::logged::Clipped;
+use crate::private::{self, Private};
 use crate::rate_limit::{self, Identity, RateLimiter};
 use crate::request_id::{self, REQUEST_ID};
 use crate::{problem, security};
@@ -45,6 +47,8 @@ pub struct Service<'a> {
     pub redis_url: Option<&'a str>,
     /// Who an authenticated request is from, for its rate limit.
     pub identity: Identity,
+    /// Which answers no cache may keep.
+    pub private: Private,
 }
 
 /// `routes` inside the layers every answer goes through (see the module doc). Errs only on a
@@ -59,6 +63,8 @@ pub fn outer_layers(routes: Router, service: Service<'_>) -> anyhow::Result<Rout
     router = router
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, service.timeout))
         .layer(axum::middleware::from_fn(problem::bare_errors));
+    // Inside CORS: a preflight (answered by the CORS layer) is no answer to keep or not.
+    router = router.layer(axum::middleware::from_fn_with_state(service.private, private::no_store));
     if let Some(cors) = security::cors(&config.cors_origins) {
         router = router.layer(cors);
     }

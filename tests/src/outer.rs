@@ -33,6 +33,7 @@ pub async fn serve(routes: axum::Router, http: &HttpConfig, identity: Identity) 
         body_limit: 1024,
         redis_url: None,
         identity,
+        private: service_http::Private::Credentialed { paths: &[] },
     };
     let router = service_http::outer_layers(routes, service).unwrap_or_else(|e| panic!("{e}"));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap_or_else(|e| panic!("{e}"));

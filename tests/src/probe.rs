@@ -67,6 +67,7 @@ pub async fn query_api_with_keys(keyring: auth_tokens::Keyring) -> String {
         request_timeout_secs: 30,
         redis_url: None,
         cache_prefix: "ferrule".into(),
+        revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
         body_limit_bytes: 16 * 1024,
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),

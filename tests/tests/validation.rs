@@ -108,7 +108,8 @@ async fn bad_requests_get_the_documented_statuses() {
     let unknown_product = app.patch(&format!("/v1/products/{}", Uuid::new_v4()), json!({"name": "x"})).await;
     assert_eq!(unknown_product.status, StatusCode::NOT_FOUND);
     let not_an_id = app.patch("/v1/products/not-a-uuid", json!({"name": "x"})).await;
-    assert_eq!(not_an_id.status, StatusCode::NOT_FOUND);
+    assert_eq!(not_an_id.status, StatusCode::BAD_REQUEST);
+    assert_eq!(not_an_id.field_errors(), [("id".to_owned(), "invalid_uuid".to_owned())]);
     let unknown_parent = app.post("/v1/categories", json!({"name": "Orphan", "parent_id": Uuid::new_v4()})).await;
     assert_eq!(unknown_parent.status, StatusCode::NOT_FOUND);
     let unknown_attribute = app.delete(&format!("/v1/categories/{}/attributes/nothing_here", cat.hex_bolts)).await;

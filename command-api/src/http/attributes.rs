@@ -10,7 +10,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, parse_id, written};
+use super::{context, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
@@ -36,7 +36,7 @@ async fn define_on_category(
     state: State<AppState>,
     admin: Admin,
     ids: RequestIds,
-    Path((id, key)): Path<(String, String)>,
+    Path((id, key)): Path<(Uuid, String)>,
     input: JsonBody<DefinitionInput>,
 ) -> Result<Response, ApiError> {
     define(state, admin, ids, Owner::Category, id, key, input).await
@@ -51,7 +51,7 @@ async fn remove_from_category(
     state: State<AppState>,
     admin: Admin,
     ids: RequestIds,
-    Path((id, key)): Path<(String, String)>,
+    Path((id, key)): Path<(Uuid, String)>,
 ) -> Result<Response, ApiError> {
     remove(state, admin, ids, Owner::Category, id, key).await
 }
@@ -69,7 +69,7 @@ async fn define_on_family(
     state: State<AppState>,
     admin: Admin,
     ids: RequestIds,
-    Path((id, key)): Path<(String, String)>,
+    Path((id, key)): Path<(Uuid, String)>,
     input: JsonBody<DefinitionInput>,
 ) -> Result<Response, ApiError> {
     define(state, admin, ids, Owner::Family, id, key, input).await
@@ -84,7 +84,7 @@ async fn remove_from_family(
     state: State<AppState>,
     admin: Admin,
     ids: RequestIds,
-    Path((id, key)): Path<(String, String)>,
+    Path((id, key)): Path<(Uuid, String)>,
 ) -> Result<Response, ApiError> {
     remove(state, admin, ids, Owner::Family, id, key).await
 }
@@ -97,13 +97,6 @@ enum Owner {
 }
 
 impl Owner {
-    fn name(self) -> &'static str {
-        match self {
-            Owner::Category => "category",
-            Owner::Family => "family",
-        }
-    }
-
     /// The streams to load besides the category tree.
     fn extra(self, id: Uuid) -> Vec<Uuid> {
         match self {
@@ -126,11 +119,10 @@ async fn define(
     Admin(actor): Admin,
     ids: RequestIds,
     owner: Owner,
-    id: String,
+    id: Uuid,
     key: String,
     JsonBody(input): JsonBody<DefinitionInput>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, owner.name())?;
     let mut existed = false;
     let committed = state
         .catalog
@@ -154,10 +146,9 @@ async fn remove(
     Admin(actor): Admin,
     ids: RequestIds,
     owner: Owner,
-    id: String,
+    id: Uuid,
     key: String,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, owner.name())?;
     let committed = state
         .catalog
         .change_structure(&context(&actor, ids), &owner.extra(id), |tree, heads| match owner {

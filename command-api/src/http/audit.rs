@@ -6,8 +6,8 @@ use axum::Json;
 use event_store::{EventStore, StoredEvent};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
+use uuid::Uuid;
 
-use super::parse_id;
 use crate::error::ApiError;
 use crate::extract::Admin;
 use crate::identity::rights;
@@ -25,10 +25,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 async fn stream_events(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<StoredEvent>>, ApiError> {
     rights::check(state.catalog.store(), &admin).await?;
-    let id = parse_id(&id, "stream")?;
     let mut events = EventStore::read_stream(state.catalog.store().pool(), id).await?;
     for event in &mut events {
         domain::identity::redact(&mut event.payload);

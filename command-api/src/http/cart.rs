@@ -21,7 +21,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, written};
+use super::{check_version, context, written};
 use crate::commerce::{as_cart, as_company, as_terms, as_user, state_of};
 use crate::error::ApiError;
 use crate::extract::{Buyer, JsonBody, RequestIds};
@@ -83,10 +83,9 @@ async fn change_line(
     State(state): State<AppState>,
     buyer: Buyer,
     ids: RequestIds,
-    Path(product_id): Path<String>,
+    Path(product_id): Path<Uuid>,
     JsonBody(body): JsonBody<ChangeLineBody>,
 ) -> Result<Response, ApiError> {
-    let product_id = parse_id(&product_id, "cart line")?;
     change_cart(&state, &buyer, ids, (Some(product_id), body.expected_version), |heads, user, _| {
         let cart = state_of(heads, cart_id(user.id), as_cart)
             .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
@@ -106,9 +105,8 @@ async fn remove_line(
     State(state): State<AppState>,
     buyer: Buyer,
     ids: RequestIds,
-    Path(product_id): Path<String>,
+    Path(product_id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let product_id = parse_id(&product_id, "cart line")?;
     change_cart(&state, &buyer, ids, (None, None), |heads, user, _| {
         let cart = state_of(heads, cart_id(user.id), as_cart)
             .ok_or_else(|| DomainError::not_found("cart line", product_id))?;

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, written};
+use super::{check_version, context, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::Committed;
@@ -96,10 +96,9 @@ async fn update(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<UpdateCategory>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "category")?;
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -122,9 +121,8 @@ async fn retire(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "category")?;
     let ctx = context(&actor, ids);
     let committed =
         state.catalog.change_structure(&ctx, &[], |tree, _| Ok(tree.decide(CategoryCommand::Retire { id })?)).await?;

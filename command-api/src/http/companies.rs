@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::users::user_body;
-use super::{context, current, parse_id, written};
+use super::{context, current, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds, Staff};
 use crate::identity::accounts::{self, company_of};
@@ -69,10 +69,9 @@ async fn rename(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<Named>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "company")?;
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -94,9 +93,8 @@ async fn disable(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "company")?;
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -127,10 +125,9 @@ async fn set_payment_terms(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<PaymentTermsBody>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "company")?;
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -160,10 +157,9 @@ async fn create_buyer(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(company_id): Path<Uuid>,
     JsonBody(body): JsonBody<CreateBuyer>,
 ) -> Result<Response, ApiError> {
-    let company_id = parse_id(&id, "company")?;
     let ctx = context(&actor, ids);
     let (id, committed) = accounts::create_user(
         &state.identity.passwords,

@@ -55,6 +55,8 @@ pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
             openapi::success_header(operation, "X-Position", "The global position of the command's last event");
         }
     }
+    // Path ids are UUIDs: anything else is a 400 before a handler runs (`Path<Uuid>` then holds).
+    let routes = routes.route_layer(axum::middleware::from_fn(service_http::path_ids::uuids));
     let (router, doc) = openapi::publish(routes, &ABOUT)?;
     Ok((router.fallback(|| async { ApiError::NotFound("no such endpoint".into()) }), doc))
 }
@@ -113,11 +115,6 @@ fn written(status: StatusCode, position: i64, mut body: Value) -> Response {
         response.headers_mut().insert("x-position", value);
     }
     response
-}
-
-/// Ids in paths: anything that is not a UUID names nothing, so it is a 404.
-fn parse_id(text: &str, entity: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|_| ApiError::NotFound(format!("{entity} {text} does not exist")))
 }
 
 /// The state of a loaded stream as `of` reads it (or its 404), refused as stale unless the stream

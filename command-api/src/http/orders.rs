@@ -19,7 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, written};
+use super::{check_version, context, written};
 use crate::commerce::{as_order, as_stock, state_of};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, OptionalJsonBody, RequestIds, Staff};
@@ -82,10 +82,10 @@ async fn confirm(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     OptionalJsonBody(body): OptionalJsonBody<Versioned>,
 ) -> Result<Response, ApiError> {
-    transition(&state, context(&actor, ids), &id, expected(body), |order, _| Ok(order::confirm(order)?)).await
+    transition(&state, context(&actor, ids), id, expected(body), |order, _| Ok(order::confirm(order)?)).await
 }
 
 /// Ships some or all of a confirmed order: the shipped units leave the stock they were reserved
@@ -100,13 +100,13 @@ async fn ship(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<ShipBody>,
 ) -> Result<Response, ApiError> {
     let lines: Vec<ShipInput> =
         body.lines.iter().map(|l| ShipInput { product_id: l.product_id, quantity: l.quantity }).collect();
     let shipment_id = Uuid::now_v7();
-    transition(&state, context(&actor, ids), &id, body.expected_version, |order, stocks| {
+    transition(&state, context(&actor, ids), id, body.expected_version, |order, stocks| {
         Ok(order::ship(order, stocks, shipment_id, &lines)?)
     })
     .await
@@ -123,10 +123,10 @@ async fn deliver(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     OptionalJsonBody(body): OptionalJsonBody<Versioned>,
 ) -> Result<Response, ApiError> {
-    transition(&state, context(&actor, ids), &id, expected(body), |order, _| Ok(order::deliver(order)?)).await
+    transition(&state, context(&actor, ids), id, expected(body), |order, _| Ok(order::deliver(order)?)).await
 }
 
 /// Cancels an order nothing of which has shipped, releasing its reserved and backordered units.
@@ -140,10 +140,10 @@ async fn cancel(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<CancelBody>,
 ) -> Result<Response, ApiError> {
-    transition(&state, context(&actor, ids), &id, body.expected_version, |order, stocks| {
+    transition(&state, context(&actor, ids), id, body.expected_version, |order, stocks| {
         Ok(order::cancel(order, stocks, &body.reason)?)
     })
     .await
@@ -161,10 +161,10 @@ async fn allocate(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     OptionalJsonBody(body): OptionalJsonBody<Versioned>,
 ) -> Result<Response, ApiError> {
-    transition(&state, context(&actor, ids), &id, expected(body), |order, stocks| {
+    transition(&state, context(&actor, ids), id, expected(body), |order, stocks| {
         if !matches!(order.status, OrderStatus::Placed | OrderStatus::Confirmed | OrderStatus::PartiallyShipped) {
             return Err(DomainError::Conflict(format!(
                 "order {} is {}: nothing of it is allocated any more",
@@ -189,11 +189,10 @@ async fn allocate(
 async fn transition(
     state: &AppState,
     ctx: crate::service::CommandContext,
-    id: &str,
+    id: Uuid,
     expected: Option<i64>,
     decide: impl Fn(&Order, &[Stock]) -> Result<Vec<NewEvent>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(id, "order")?;
     let load = || async {
         let mut heads = state.catalog.heads(&[id]).await?;
         let stocks: Vec<Uuid> = match state_of(&heads, id, as_order) {

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, present, written};
+use super::{check_version, context, present, written};
 use crate::commerce::{self, as_company, as_price_list, state_of};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, RequestIds, Staff};
@@ -119,10 +119,9 @@ async fn update(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<UpdatePriceListBody>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "price list")?;
     let ctx = context(&actor, ids);
     change_list(&state, &ctx, id, body.expected_version, &[], |list, _| {
         let mut events = Vec::new();
@@ -150,11 +149,9 @@ async fn set_entry(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path((id, product_id)): Path<(String, String)>,
+    Path((id, product_id)): Path<(Uuid, Uuid)>,
     JsonBody(body): JsonBody<EntryBody>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "price list")?;
-    let product_id = parse_id(&product_id, "product")?;
     let product = commerce::product(&state.catalog, product_id, None).await?;
     let breaks: Vec<BreakInput> =
         body.breaks.iter().map(|b| BreakInput { min_quantity: b.min_quantity, amount_minor: b.amount_minor }).collect();
@@ -171,10 +168,8 @@ async fn remove_entry(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path((id, product_id)): Path<(String, String)>,
+    Path((id, product_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "price list")?;
-    let product_id = parse_id(&product_id, "price list entry")?;
     let ctx = context(&actor, ids);
     change_list(&state, &ctx, id, None, &[], |list, _| Ok(price_list::remove_entry(list, product_id)?)).await
 }
@@ -188,10 +183,8 @@ async fn assign(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path((id, company_id)): Path<(String, String)>,
+    Path((id, company_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "price list")?;
-    let company_id = parse_id(&company_id, "company")?;
     let ctx = context(&actor, ids);
     change_list(&state, &ctx, id, None, &[company_id], |list, heads| {
         let company =
@@ -210,10 +203,8 @@ async fn unassign(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path((id, company_id)): Path<(String, String)>,
+    Path((id, company_id)): Path<(Uuid, Uuid)>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "price list")?;
-    let company_id = parse_id(&company_id, "company")?;
     let ctx = context(&actor, ids);
     change_list(&state, &ctx, id, None, &[], |list, _| Ok(price_list::unassign(list, company_id)?)).await
 }

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, written};
+use super::{check_version, context, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, OptionalJsonBody, RequestIds};
 use crate::service::{Committed, Head};
@@ -93,12 +93,11 @@ async fn create(
 }
 
 /// The product's head and state, or 404.
-async fn existing(state: &AppState, id: &str) -> Result<(Uuid, Head, Product), ApiError> {
-    let id = parse_id(id, "product")?;
+async fn existing(state: &AppState, id: Uuid) -> Result<(Head, Product), ApiError> {
     let head =
         state.catalog.product(id).await?.ok_or_else(|| ApiError::NotFound(format!("product {id} does not exist")))?;
     match &head.state {
-        Aggregate::Product(p) => Ok((id, head.clone(), p.clone())),
+        Aggregate::Product(p) => Ok((head.clone(), p.clone())),
         _ => Err(ApiError::NotFound(format!("product {id} does not exist"))),
     }
 }
@@ -114,10 +113,10 @@ async fn update(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<UpdateProductBody>,
 ) -> Result<Response, ApiError> {
-    let (id, head, current) = existing(&state, &id).await?;
+    let (head, current) = existing(&state, id).await?;
     check_version(body.expected_version, head.version)?;
     let ctx = context(&actor, ids);
     let committed = state
@@ -143,10 +142,10 @@ async fn retire(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     OptionalJsonBody(body): OptionalJsonBody<RetireProductBody>,
 ) -> Result<Response, ApiError> {
-    let (id, head, _) = existing(&state, &id).await?;
+    let (head, _) = existing(&state, id).await?;
     check_version(body.and_then(|b| b.expected_version), head.version)?;
     let ctx = context(&actor, ids);
     let committed = state

@@ -18,7 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, written};
+use super::{check_version, context, written};
 use crate::commerce::{self, as_stock, state_of};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, RequestIds, Staff};
@@ -63,10 +63,9 @@ async fn receive(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path((id, warehouse_id)): Path<(String, String)>,
+    Path((product_id, warehouse_id)): Path<(Uuid, Uuid)>,
     JsonBody(body): JsonBody<ReceiptBody>,
 ) -> Result<Response, ApiError> {
-    let (product_id, warehouse_id) = (parse_id(&id, "product")?, parse_id(&warehouse_id, "warehouse")?);
     commerce::product(&state.catalog, product_id, None).await?;
     let quantity = Quantity::parse("quantity", body.quantity).map_err(|e| ApiError::Invalid(vec![e]))?;
     change_stock(&state, context(&actor, ids), (product_id, warehouse_id), body.expected_version, |current| {
@@ -87,10 +86,9 @@ async fn adjust(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path((id, warehouse_id)): Path<(String, String)>,
+    Path((product_id, warehouse_id)): Path<(Uuid, Uuid)>,
     JsonBody(body): JsonBody<AdjustmentBody>,
 ) -> Result<Response, ApiError> {
-    let (product_id, warehouse_id) = (parse_id(&id, "product")?, parse_id(&warehouse_id, "warehouse")?);
     change_stock(&state, context(&actor, ids), (product_id, warehouse_id), body.expected_version, |current| {
         let current = current.ok_or_else(|| {
             ApiError::NotFound(format!("product {product_id} has no stock in warehouse {warehouse_id}"))

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, written};
+use super::{check_version, context, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
@@ -60,10 +60,9 @@ async fn replace(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<Phrases>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "synonym set")?;
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -88,9 +87,8 @@ async fn remove(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "synonym set")?;
     let ctx = context(&actor, ids);
     let committed = state
         .catalog

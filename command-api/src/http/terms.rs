@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, parse_id, written};
+use super::{check_version, context, written};
 use crate::commerce::{self, as_terms, state_of};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, RequestIds, Staff};
@@ -77,10 +77,9 @@ async fn set_terms(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(product_id): Path<Uuid>,
     JsonBody(body): JsonBody<TermsBody>,
 ) -> Result<Response, ApiError> {
-    let product_id = parse_id(&id, "product")?;
     let product = commerce::product(&state.catalog, product_id, None).await?;
     let price = match &body.list_price {
         Some(input) => Some(input.parse("list_price").map_err(ApiError::Invalid)?),

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, current, parse_id, written};
+use super::{context, current, written};
 use crate::error::ApiError;
 use crate::extract::{Actor, Admin, JsonBody, RequestIds};
 use crate::identity::accounts::{self, user_of};
@@ -82,9 +82,8 @@ async fn disable(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "user")?;
     let ctx = context(&actor, ids);
     let committed =
         state.catalog.change_streams(&ctx, &[id], |heads| Ok(user::disable(user_of(heads.get(&id), id)?)?)).await?;
@@ -113,10 +112,9 @@ async fn password(
     State(state): State<AppState>,
     actor: Actor,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<NewPassword>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "user")?;
     let pool = state.catalog.store().pool();
     if actor.user_id != id {
         actor.require(Role::Admin)?;
@@ -168,10 +166,9 @@ async fn role(
     State(state): State<AppState>,
     Admin(actor): Admin,
     ids: RequestIds,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<NewRole>,
 ) -> Result<Response, ApiError> {
-    let id = parse_id(&id, "user")?;
     let ctx = context(&actor, ids);
     let committed = state
         .catalog

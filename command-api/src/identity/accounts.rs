@@ -14,12 +14,20 @@ use super::Passwords;
 use crate::error::ApiError;
 use crate::service::{Catalog, CommandContext, Committed, Head};
 
-/// A user's head by the email they hold (the `email:` claim), if any.
-pub async fn user_by_email(pool: &PgPool, email: &Email) -> Result<Option<(i64, User)>, ApiError> {
+/// The user a login names by `email` (its `email:` claim), if any: the address in its normalized
+/// form, or — for users created before addresses were normalized — in the trimmed, lower-cased
+/// form they were stored in (`Email::login_claims`). One query either way, so the lookup takes
+/// no longer for one than for the other.
+pub async fn user_by_login(pool: &PgPool, email: &str) -> Result<Option<(i64, User)>, ApiError> {
+    let claims = Email::login_claims(email);
+    if claims.is_empty() {
+        return Ok(None);
+    }
     let row: Option<(i64, serde_json::Value)> = sqlx::query_as(
-        "SELECT s.version, s.snapshot FROM claims c JOIN streams s ON s.stream_id = c.stream_id WHERE c.claim = $1",
+        "SELECT s.version, s.snapshot FROM claims c JOIN streams s ON s.stream_id = c.stream_id \
+         WHERE c.claim = ANY($1) ORDER BY array_position($1, c.claim) LIMIT 1",
     )
-    .bind(email.claim())
+    .bind(&claims)
     .fetch_optional(pool)
     .await?;
     match row.map(|(version, snapshot)| (version, serde_json::from_value::<Aggregate>(snapshot))) {

@@ -11,7 +11,6 @@
 use auth_tokens::{Claims, Issued, TokenType};
 use chrono::{DateTime, Utc};
 use domain::identity::user::{self, User};
-use domain::identity::Email;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -60,10 +59,7 @@ fn tokens(state: &AppState, issued: Issued) -> Tokens {
 /// configured parameters changed, and starts a refresh family.
 pub async fn login(state: &AppState, ctx: CommandContext, email: &str, password: String) -> Result<Tokens, ApiError> {
     let pool = state.catalog.store().pool();
-    let found = match Email::parse("email", email) {
-        Ok(email) => accounts::user_by_email(pool, &email).await?,
-        Err(_) => None,
-    };
+    let found = accounts::user_by_login(pool, email).await?;
     let verdict =
         state.identity.passwords.verify(found.as_ref().map(|(_, u)| &u.password_hash), password.clone()).await?;
     let user = match found {

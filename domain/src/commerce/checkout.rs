@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::cart::Cart;
+use super::country;
 use super::money::Money;
 use super::order::{Order, OrderLine, PlacedOrder};
 use super::price_list::PriceList;
@@ -66,7 +67,10 @@ impl PoNumber {
     }
 }
 
+/// A shipping address as the buyer sends it; a field it does not know is refused, as at the top
+/// level of a body.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AddressInput {
     pub recipient: String,
     pub line1: String,
@@ -79,7 +83,7 @@ pub struct AddressInput {
     pub country: String,
 }
 
-/// A checked shipping address; `country` is an upper-case ISO 3166-1 alpha-2 code.
+/// A checked shipping address; `country` is an assigned ISO 3166-1 alpha-2 code, upper case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShippingAddress {
     pub recipient: String,
@@ -105,11 +109,11 @@ impl ShippingAddress {
         let postal_code = text("postal_code", &input.postal_code, 20);
         let region = input.region.as_deref().filter(|r| !r.trim().is_empty()).map(|r| text("region", r, 100));
         let country = input.country.trim().to_ascii_uppercase();
-        if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        if !country::is_assigned(&country) {
             errors.push(FieldError::new(
                 format!("{field}.country"),
                 "invalid_country",
-                "country must be an ISO 3166-1 alpha-2 code like DE",
+                "country must be an assigned ISO 3166-1 alpha-2 code like DE",
             ));
         }
         match (recipient, line1, line2, city, postal_code, region) {

@@ -12,7 +12,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::parse_id;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -117,8 +116,7 @@ struct Ancestor {
               (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
               (status = 404, description = "No such category (or retired)", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(category_id = %id))]
-async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
+async fn detail(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<Value>, ApiError> {
     let row: Option<CategoryRow> = sqlx::query_as(
         "SELECT c.id, c.name, c.parent_id, c.path, c.resolved, c.version, c.position,
                 EXISTS (SELECT 1 FROM catalog.families f WHERE f.category_id = c.id) AS has_family,

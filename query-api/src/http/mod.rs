@@ -17,7 +17,6 @@ use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::{OpenApi, RefOr, Required};
 use utoipa_axum::router::OpenApiRouter;
-use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -49,7 +48,9 @@ pub fn api(
     for (_, _, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
         read_your_writes(operation);
     }
-    let (router, doc) = openapi::publish(layers(routes), &ABOUT)?;
+    // Path ids are UUIDs: anything else is a 400 before the cache, the wait or a handler runs.
+    let routes = layers(routes).route_layer(axum::middleware::from_fn(service_http::path_ids::uuids));
+    let (router, doc) = openapi::publish(routes, &ABOUT)?;
     Ok((router.fallback(|| async { ApiError::NotFound("no such endpoint".into()) }), doc))
 }
 
@@ -67,9 +68,4 @@ fn read_your_writes(operation: &mut utoipa::openapi::path::Operation) {
     openapi::success_header(operation, "X-Position", "The read model's position the answer reflects (at least)");
     let late = openapi::problem_response("The read model did not reach X-Min-Position within the wait; retry shortly");
     operation.responses.responses.entry("504".into()).or_insert(RefOr::T(late));
-}
-
-/// Ids in paths must be UUIDs; anything else is a malformed request, not a missing resource.
-fn parse_id(text: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(text).map_err(|_| ApiError::bad_request("id", "invalid_uuid", format!("{text:?} is not a UUID")))
 }

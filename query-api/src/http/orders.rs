@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{paging, parse_id};
+use super::paging;
 use crate::caller::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -164,12 +164,7 @@ struct OrderRow {
               (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
               (status = 404, description = "No such order, or another company's", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(order_id = %id, user_id = %caller.user_id))]
-async fn detail(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
+async fn detail(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<Value>, ApiError> {
     let company = caller.company_scope()?;
     let row: Option<OrderRow> = sqlx::query_as(
         "SELECT id, company_id, buyer_id, status, po_number, payment_terms, shipping_address, lines, total_minor, \

@@ -8,7 +8,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{paging, parse_id};
+use super::paging;
 use crate::caller::Staff;
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -107,8 +107,7 @@ async fn list(
               (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
               (status = 404, description = "No such price list", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(price_list_id = %id))]
-async fn detail(State(state): State<AppState>, _staff: Staff, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
+async fn detail(State(state): State<AppState>, _staff: Staff, Path(id): Path<Uuid>) -> Result<Json<Value>, ApiError> {
     let row: Option<ListRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM catalog.price_lists l WHERE l.id = $1"))
         .bind(id)
         .fetch_optional(&state.read)

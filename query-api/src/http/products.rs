@@ -10,7 +10,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::parse_id;
 use crate::error::ApiError;
 use crate::state::AppState;
 
@@ -56,10 +55,9 @@ struct ProductRow {
 #[tracing::instrument(skip_all, fields(product_id = %id))]
 async fn detail(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    Path(id): Path<Uuid>,
     Query(params): Query<DetailParams>,
 ) -> Result<Json<Value>, ApiError> {
-    let id = parse_id(&id)?;
     if let Some(quantity) = &params.quantity {
         // Priced outside the cache (`crate::prices`); checked here, where the answer is made.
         let n = quantity.trim().parse::<i64>().unwrap_or(0);

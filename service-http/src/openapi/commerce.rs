@@ -22,8 +22,9 @@ pub struct PriceSource {
     min_quantity: Option<u32>,
 }
 
-/// A shipping address; `country` is an ISO 3166-1 alpha-2 code.
+/// A shipping address (a field it does not know is refused, as `domain`'s `AddressInput` says).
 #[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct ShippingAddress {
     recipient: String,
@@ -32,5 +33,8 @@ pub struct ShippingAddress {
     city: String,
     postal_code: String,
     region: Option<String>,
+    /// An assigned ISO 3166-1 alpha-2 code (`ZZ`, `XK` and other user-assigned codes are not);
+    /// any case when sent, upper case when answered.
+    #[schema(pattern = "^[A-Za-z]{2}$", example = "DE")]
     country: String,
 }

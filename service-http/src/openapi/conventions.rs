@@ -12,6 +12,7 @@ use utoipa::openapi::{Content, HttpMethod, OpenApi, Ref, RefOr, Required, Respon
 use utoipa::{OpenApi as _, ToSchema};
 
 use super::{method_name, operations_mut};
+use crate::path_ids;
 use crate::problem::PROBLEM_JSON;
 use crate::request_id::REQUEST_ID_MAX;
 
@@ -124,6 +125,11 @@ fn secured(operation: &Operation) -> bool {
 /// The answers the plumbing gives on any route: a handler's own description of a status wins.
 fn shared_answers(operation: &mut Operation) {
     let (has_body, secured) = (operation.request_body.is_some(), secured(operation));
+    let path_ids = operation
+        .parameters
+        .iter()
+        .flatten()
+        .any(|parameter| parameter.parameter_in == ParameterIn::Path && path_ids::is_id(&parameter.name));
     let mut add = |status: &str, response: Response| {
         operation.responses.responses.entry(status.to_owned()).or_insert(RefOr::T(response));
     };
@@ -131,8 +137,13 @@ fn shared_answers(operation: &mut Operation) {
     rate_limited.headers.insert("Retry-After".into(), header(Type::Integer, "Seconds until a request is allowed"));
     add("429", rate_limited);
     add("503", problem_response("The request took longer than the service's timeout"));
+    match (has_body, path_ids) {
+        (true, true) => add("400", problem_response("The body is not JSON, or a path id is not a UUID")),
+        (true, false) => add("400", problem_response("The body is not JSON")),
+        (false, true) => add("400", problem_response("A path id is not a UUID (the parameter is named)")),
+        (false, false) => {}
+    }
     if has_body {
-        add("400", problem_response("The body is not JSON"));
         add("413", problem_response("The body is larger than the service accepts"));
     }
     if secured {

@@ -250,7 +250,6 @@ impl HttpTarget {
             nats_url: None,
             redis_url: None,
             revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
-            revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
             // Benchmarks measure the API, not the limiter.
             http: service_http::HttpConfig::unlimited(),
             log_format: Default::default(),

@@ -139,6 +139,21 @@ fn a_checkout_lists_every_bad_field() {
 }
 
 #[test]
+fn a_checkout_to_a_country_iso_3166_does_not_assign_is_refused() {
+    for code in ["ZZ", "XK", "UK", "EU", "AA", "QZ"] {
+        let mut command = checkout("key-1", "PO-77");
+        command.shipping_address.country = code.into();
+        let fields = [("shipping_address.country", "invalid_country")];
+        assert_eq!(invalid(place(&given(), StockPolicy::Refuse, &command)), pairs(&fields), "{code}");
+    }
+    let mut command = checkout("key-1", "PO-77");
+    command.shipping_address.country = " gb ".into();
+    let decided = accepted(place(&given(), StockPolicy::Refuse, &command));
+    let Event::OrderPlaced(placed) = &decided[0].event else { panic!("{:?}", decided[0]) };
+    assert_eq!(placed.shipping_address.country, "GB");
+}
+
+#[test]
 fn lines_that_cannot_be_ordered_are_listed_by_cart_line() {
     let given = given();
     let cart = cart_of(&given, cart_id(BUYER));

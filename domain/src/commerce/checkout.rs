@@ -211,9 +211,8 @@ pub fn place_order(
                     .sum();
                 stock_events.extend(events);
             }
-            Err(ReserveError::Insufficient { available, .. }) => {
-                short.push(format!("lines[{i}]: {available} available"))
-            }
+            // A buyer is not told how much is in stock (staff read it from `GET /v1/stock`).
+            Err(ReserveError::Insufficient { .. }) => short.push(format!("lines[{i}]")),
             Err(error) => return Err(error.into()),
         }
         placed_lines.push(line);

@@ -136,6 +136,15 @@ impl TestApp {
         Self::over(store, Config { addr: test_config().addr, ..config }, test_keyring()).await
     }
 
+    /// A fresh database and a command API over it that signs with `keyring`.
+    pub async fn spawn_with_keyring(keyring: Keyring) -> TestApp {
+        let options = event_store::scratch::fresh_database(&admin_url(), "ft_write")
+            .await
+            .unwrap_or_else(|e| panic!("cannot create a test database (is PostgreSQL running?): {e}"));
+        let store = EventStore::connect(options, 8).await.unwrap_or_else(|e| panic!("{e}"));
+        Self::over(store, test_config(), keyring).await
+    }
+
     /// Another command API over the same database, as a second replica would be.
     pub async fn replica(&self) -> TestApp {
         Self::over(self.store.clone(), test_config(), self.keyring.clone()).await

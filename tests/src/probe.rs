@@ -5,15 +5,12 @@
 use std::time::Duration;
 
 use base64::Engine as _;
-use command_api::Application;
-use event_store::EventStore;
 use reqwest::StatusCode;
 use ring::signature::{Ed25519KeyPair, KeyPair as _};
 use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use uuid::Uuid;
 
-use crate::{admin_url, auth_config, test_config, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, KID};
+use crate::{admin_url, auth_config, TestApp, KID};
 
 /// A command API as `TestApp::spawn` makes one, and the PKCS#8 DER of its signing key `KID`.
 pub async fn with_known_key() -> (TestApp, Vec<u8>) {
@@ -21,28 +18,7 @@ pub async fn with_known_key() -> (TestApp, Vec<u8>) {
     let mut keyring = auth.keys.empty_keyring(auth.access_ttl_secs.into(), auth.refresh_ttl_secs.into());
     let pkcs8 = keyring.add_generated(KID).unwrap_or_else(|e| panic!("{e}"));
     keyring.activate(Some(KID)).unwrap_or_else(|e| panic!("{e}"));
-    let options = event_store::scratch::fresh_database(&admin_url(), "ft_write")
-        .await
-        .unwrap_or_else(|e| panic!("cannot create a test database (is PostgreSQL running?): {e}"));
-    let store = EventStore::connect(options, 8).await.unwrap_or_else(|e| panic!("{e}"));
-    let app = Application::with_keyring(&test_config(), store.clone(), keyring.clone())
-        .await
-        .unwrap_or_else(|e| panic!("{e:#}"));
-    let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
-    tokio::spawn(app.run_until(std::future::pending()));
-    let mut app = TestApp {
-        base: format!("http://{addr}"),
-        client: reqwest::Client::new(),
-        db: store.pool().clone(),
-        store,
-        token: String::new(),
-        admin_id: Uuid::nil(),
-        keyring,
-    };
-    let login = app.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
-    assert_eq!(login.status, StatusCode::OK, "the bootstrapped admin cannot log in: {login:?}");
-    app.token = login.body["access_token"].as_str().unwrap_or_default().to_owned();
-    app.admin_id = app.token_claims(&app.token).sub;
+    let app = TestApp::spawn_with_keyring(keyring).await;
     (app, pkcs8)
 }
 

@@ -145,6 +145,8 @@ pub struct CheckoutRequest {
     pub key: IdempotencyKey,
     pub po_number: String,
     pub shipping_address: checkout::AddressInput,
+    /// FERRULE_SHOW_AVAILABILITY (`Checkout::show_availability`).
+    pub show_availability: bool,
 }
 
 /// What checkout loaded besides stream heads.
@@ -174,6 +176,7 @@ pub async fn checkout(catalog: &Catalog, ctx: &CommandContext, request: Checkout
         po_number: request.po_number.clone(),
         shipping_address: request.shipping_address.clone(),
         today: Utc::now().date_naive(),
+        show_availability: request.show_availability,
     };
     let load = || load_checkout(catalog, &request, order);
     let (committed, loaded) = catalog

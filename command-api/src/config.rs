@@ -72,6 +72,12 @@ pub struct Config {
     #[arg(long, env = "FERRULE_REVOCATION_PREFIX", default_value = service_http::revocations::DEFAULT_PREFIX)]
     pub revocation_prefix: String,
 
+    /// Whether a checkout refused for short stock tells the buyer how many units of each short
+    /// line can be ordered now ("not enough stock for lines[1] (3 orderable)"). Off by default:
+    /// the refusal names the lines only, so that no buyer reads stock levels off refusals.
+    #[arg(long, env = "FERRULE_SHOW_AVAILABILITY")]
+    pub show_availability: bool,
+
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]
     pub http: service_http::HttpConfig,

@@ -50,6 +50,28 @@ where
     }
 }
 
+/// A JSON body read now and parsed later, for a handler that must refuse an unauthorized caller
+/// (403) before it tells anyone what is wrong with the body (422): `parse` is `JsonBody`'s parse.
+pub struct DeferredJsonBody<T>(Bytes, std::marker::PhantomData<T>);
+
+impl<T: DeserializeOwned> DeferredJsonBody<T> {
+    pub fn parse(&self) -> Result<T, ApiError> {
+        parse_body(&self.0)
+    }
+}
+
+impl<S, T> FromRequest<S> for DeferredJsonBody<T>
+where
+    S: Send + Sync,
+    T: DeserializeOwned,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Ok(DeferredJsonBody(body_bytes(request, state).await?, std::marker::PhantomData))
+    }
+}
+
 async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes, ApiError> {
     Bytes::from_request(request, state).await.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

@@ -68,7 +68,7 @@ impl Application {
                 Err(error) => anyhow::bail!("cannot create the first admin {email}: {error:?}"),
             }
         }
-        let state = AppState { catalog, identity };
+        let state = AppState { catalog, identity, show_availability: config.show_availability };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, config)? })

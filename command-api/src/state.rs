@@ -7,6 +7,8 @@ use crate::service::Catalog;
 pub struct AppState {
     pub catalog: Catalog,
     pub identity: Identity,
+    /// FERRULE_SHOW_AVAILABILITY.
+    pub show_availability: bool,
 }
 
 impl service_http::caller::Verifier for AppState {

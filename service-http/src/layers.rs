@@ -9,10 +9,11 @@
 //! 4. security headers (`security`), `Cache-Control: no-store` on private answers (`private`),
 //!    and CORS when origins are configured — outside the limiter, so preflights are never counted
 //!    and a 429 is readable by the browser (and, like every error answer, is marked too);
-//! 5. problem+json for the bare errors of the layers below and of the router (`problem`);
-//! 6. the timeout (503);
-//! 7. rate limiting (`rate_limit`);
-//! 8. the body limit: a body over it is 413, whether its `Content-Length` says so (answered before
+//! 5. bounded headers: a header line over 8 KiB, or over 32 KiB of them, is 431 (`header_limit`);
+//! 6. problem+json for the bare errors of the layers below and of the router (`problem`);
+//! 7. the timeout (503);
+//! 8. rate limiting (`rate_limit`);
+//! 9. the body limit: a body over it is 413, whether its `Content-Length` says so (answered before
 //!    the handler runs) or it is streamed without one (the extractor reading it fails).
 
 use std::time::Duration;
@@ -31,7 +32,7 @@ use crate::logged::Clipped;
 use crate::private::{self, Private};
 use crate::rate_limit::{self, Identity, RateLimiter};
 use crate::request_id::{self, REQUEST_ID};
-use crate::{problem, security};
+use crate::{header_limit, problem, security};
 
 /// Smaller answers are not worth compressing (gzip's own overhead is ~20 bytes).
 const COMPRESS_FROM_BYTES: u16 = 256;
@@ -62,7 +63,8 @@ pub fn outer_layers(routes: Router, service: Service<'_>) -> anyhow::Result<Rout
     }
     router = router
         .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, service.timeout))
-        .layer(axum::middleware::from_fn(problem::bare_errors));
+        .layer(axum::middleware::from_fn(problem::bare_errors))
+        .layer(axum::middleware::from_fn(header_limit::bounded));
     // Inside CORS: a preflight (answered by the CORS layer) is no answer to keep or not.
     router = router.layer(axum::middleware::from_fn_with_state(service.private, private::no_store));
     if let Some(cors) = security::cors(&config.cors_origins) {

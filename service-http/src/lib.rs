@@ -1,6 +1,7 @@
 //! HTTP plumbing the command API and the query API share: the outer layers every response goes
 //! through (`layers`: request id (`request_id`), trace span, gzip, security headers,
-//! `Cache-Control: no-store` on private answers, CORS, problem+json for bare errors, timeout,
+//! `Cache-Control: no-store` on private answers, CORS, bounded headers (`header_limit`),
+//! problem+json for bare errors, timeout,
 //! rate limiting, body limit), their configuration (`config`), application/problem+json bodies
 //! (`problem`), request text bounded for logs (`logged`), path ids that must be UUIDs
 //! (`path_ids`), the OpenAPI document and its docs page (`openapi`), the Redis plumbing the rate
@@ -11,6 +12,7 @@ mod bearer;
 pub mod breaker;
 pub mod caller;
 pub mod config;
+pub mod header_limit;
 pub mod layers;
 pub mod logged;
 pub mod openapi;

@@ -115,6 +115,7 @@ pub fn test_config() -> Config {
         nats_url: None,
         redis_url: None,
         revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
+        show_availability: false,
         // Rate limits are tested on their own (tests/tests/hardening.rs), with their own settings.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),

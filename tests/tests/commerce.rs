@@ -3,9 +3,10 @@
 //! the order lifecycle with the stock it moves. (The read models are tested in commerce_reads.rs.)
 
 use chrono::{Duration, Utc};
+use command_api::config::Config;
 use futures::future::join_all;
 use integration_tests::commerce::{Shop, User};
-use integration_tests::Answer;
+use integration_tests::{Answer, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -154,6 +155,25 @@ async fn fifty_concurrent_orders_for_ten_units_reserve_exactly_ten() {
             .await
             .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(reserved, 10);
+}
+
+#[tokio::test]
+async fn a_short_stock_refusal_shows_the_orderable_quantity_only_where_the_distributor_shows_availability() {
+    for show_availability in [false, true] {
+        let config = integration_tests::test_config();
+        let shop = Shop::over(TestApp::spawn_with(Config { show_availability, ..config }).await).await;
+        let product = shop.stocked("Hex nut M12 A4", 40, 7).await;
+        let buyer = shop.buyer(shop.company("Careful buyers").await).await;
+        assert_eq!(shop.add(&buyer, product, 9).await.status, StatusCode::OK);
+        let refused = shop.checkout(&buyer, Some("short"), "PO-SHORT").await;
+        assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+        let detail = refused.body["detail"].as_str().unwrap_or_default();
+        if show_availability {
+            assert_eq!(detail, "not enough stock for lines[0] (7 orderable)", "{refused:?}");
+        } else {
+            assert_eq!(detail, "not enough stock for lines[0]", "{refused:?}");
+        }
+    }
 }
 
 #[tokio::test]

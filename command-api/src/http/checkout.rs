@@ -66,6 +66,7 @@ async fn checkout(
         key: key.clone(),
         po_number: body.po_number,
         shipping_address: body.shipping_address,
+        show_availability: state.show_availability,
     };
     let placed = commerce::checkout(&state.catalog, &ctx, request).await?;
     let status = if placed.placed_now { StatusCode::CREATED } else { StatusCode::OK };

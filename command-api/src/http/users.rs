@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::{context, current, written};
 use crate::error::ApiError;
-use crate::extract::{Actor, Admin, JsonBody, RequestIds};
+use crate::extract::{Actor, Admin, DeferredJsonBody, JsonBody, RequestIds};
 use crate::identity::accounts::{self, user_of};
 use crate::identity::{families, rights};
 use crate::service::Committed;
@@ -113,12 +113,15 @@ async fn password(
     actor: Actor,
     ids: RequestIds,
     Path(id): Path<Uuid>,
-    JsonBody(body): JsonBody<NewPassword>,
+    body: DeferredJsonBody<NewPassword>,
 ) -> Result<Response, ApiError> {
     let pool = state.catalog.store().pool();
-    if actor.user_id != id {
+    let own = actor.user_id == id;
+    if !own {
         actor.require(Role::Admin)?;
-    } else if actor.role != Role::Admin || body.current_password.is_some() {
+    }
+    let body = body.parse()?;
+    if own && (actor.role != Role::Admin || body.current_password.is_some()) {
         let current = body.current_password.clone().ok_or_else(|| {
             ApiError::Invalid(vec![FieldError::new(
                 "current_password",

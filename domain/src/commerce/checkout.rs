@@ -141,6 +141,10 @@ pub struct Checkout {
     pub po_number: String,
     pub shipping_address: AddressInput,
     pub today: NaiveDate,
+    /// Whether a short-stock refusal tells the buyer how many units of each short line can be
+    /// ordered now (the distributor's choice: FERRULE_SHOW_AVAILABILITY); by default it names the
+    /// lines only, so that buyers cannot read a competitor's stock levels off refusals.
+    pub show_availability: bool,
 }
 
 /// What the caller loaded for one product of the cart: the product, its terms, the warehouse to
@@ -211,7 +215,11 @@ pub fn place_order(
                     .sum();
                 stock_events.extend(events);
             }
-            // A buyer is not told how much is in stock (staff read it from `GET /v1/stock`).
+            // Unless the distributor shows availability, a buyer is not told how much is in stock
+            // (staff read it from `GET /v1/stock`).
+            Err(ReserveError::Insufficient { available, .. }) if command.show_availability => {
+                short.push(format!("lines[{i}] ({available} orderable)"))
+            }
             Err(ReserveError::Insufficient { .. }) => short.push(format!("lines[{i}]")),
             Err(error) => return Err(error.into()),
         }

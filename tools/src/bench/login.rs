@@ -37,6 +37,7 @@ async fn measure_all(args: &LoginArgs, scratch: &mut Scratch) -> anyhow::Result<
         nats_url: None,
         redis_url: None,
         revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
+        show_availability: false,
         // The login limit would stop the benchmark: it measures hashing, not the limiter.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),

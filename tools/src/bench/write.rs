@@ -250,6 +250,7 @@ impl HttpTarget {
             nats_url: None,
             redis_url: None,
             revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
+            show_availability: false,
             // Benchmarks measure the API, not the limiter.
             http: service_http::HttpConfig::unlimited(),
             log_format: Default::default(),

@@ -53,6 +53,7 @@ fn checkout(key: &str, po: &str) -> Checkout {
             region: None,
             country: "de".into(),
         },
+        show_availability: false,
         today: day("2025-06-01"),
     }
 }
@@ -184,6 +185,9 @@ fn short_stock_refuses_the_checkout_unless_the_product_backorders() {
     let refused = conflict(place(&given, StockPolicy::Refuse, &checkout("key-1", "PO-77")));
     assert!(refused.contains("lines[1]"), "{refused}");
     assert!(!refused.contains('3'), "the stock level stays undisclosed: {refused}");
+    let shown = Checkout { show_availability: true, ..checkout("key-1", "PO-77") };
+    let refused = conflict(place(&given, StockPolicy::Refuse, &shown));
+    assert!(refused.ends_with("lines[1] (3 orderable)"), "a distributor that shows availability: {refused}");
     let decided = accepted(place(&given, StockPolicy::Backorder, &checkout("key-1", "PO-77")));
     let Event::OrderPlaced(placed) = &decided[0].event else { panic!() };
     assert_eq!(placed.lines[1].backordered, 2);

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::Context;
-use auth_tokens::{Keyring, TokenType};
+use auth_tokens::Keyring;
 use axum::Router;
 use event_store::{EventStore, GroupOptions};
 use service_http::revocations::Revocations;
@@ -102,11 +102,9 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         timeout: Duration::from_secs(config.request_timeout_secs),
         body_limit: config.body_limit_bytes,
         redis_url: config.redis_url.as_deref(),
-        // A client with a valid access token is limited as its user; any other by its IP.
-        identity: service_http::Identity::new(move |parts| {
-            let claims = keyring.verify(service_http::bearer(&parts.headers)?, TokenType::Access).ok()?;
-            Some(format!("user:{}", claims.sub))
-        }),
+        // A client with a valid access token is limited as its user (staff in the staff class);
+        // any other by its IP.
+        identity: service_http::Identity::tokens(keyring),
         // Tokens, users, carts and orders: no answer of the command API is for a cache.
         private: service_http::Private::All,
     };

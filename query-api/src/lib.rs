@@ -133,8 +133,9 @@ const PRIVATE: service_http::Private =
     service_http::Private::Credentialed { paths: &["/v1/cart", "/v1/orders", "/v1/stock", "/v1/price-lists"] };
 
 /// The routes inside the shared outer layers (`service_http::layers`). Browsing and search are
-/// public: every client is rate limited by its IP.
+/// public: a client is rate limited by its IP, or as its user when it sends a valid token.
 pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<Router> {
+    let keyring = state.keyring.clone();
     // The cache runs inside read-your-writes: it needs the request's `ReadAt`. The caller's prices
     // are added outside the cache, so that no cached answer ever holds one.
     let watch = state.freshness.clone();
@@ -153,7 +154,8 @@ pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<
             timeout: Duration::from_secs(config.request_timeout_secs),
             body_limit: config.body_limit_bytes,
             redis_url: config.redis_url.as_deref(),
-            identity: service_http::Identity::anonymous(),
+            // As in the command API: staff signed in to the admin portal get the staff class.
+            identity: service_http::Identity::tokens(keyring),
             private: PRIVATE,
         },
     )

@@ -51,6 +51,16 @@ pub struct RateLimitConfig {
     #[arg(long, env = "FERRULE_RATE_LIMIT_WINDOW_SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_window_secs: u32,
 
+    /// Requests an authenticated staff member (admin, ops) may make per window: the staff class,
+    /// in place of the general one. An admin portal's page is several calls, and a person works
+    /// through hundreds of them an hour; bulk loads are one import job, not many requests.
+    #[arg(long, env = "FERRULE_RATE_LIMIT_STAFF_REQUESTS", default_value_t = 6000, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_staff_requests: u32,
+
+    /// The staff class's window, in seconds.
+    #[arg(long, env = "FERRULE_RATE_LIMIT_STAFF_WINDOW_SECS", default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_staff_window_secs: u32,
+
     /// `POST /v1/auth/login` and `/v1/auth/refresh` per client IP per window: the login class.
     #[arg(long, env = "FERRULE_RATE_LIMIT_AUTH_REQUESTS", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub rate_limit_auth_requests: u32,
@@ -80,6 +90,8 @@ impl Default for RateLimitConfig {
             rate_limit_prefix: "ferrule:rl".into(),
             rate_limit_requests: 600,
             rate_limit_window_secs: 60,
+            rate_limit_staff_requests: 6000,
+            rate_limit_staff_window_secs: 60,
             rate_limit_auth_requests: 10,
             rate_limit_auth_window_secs: 60,
         }

@@ -32,6 +32,6 @@ pub use layers::{outer_layers, Service};
 pub use logged::Clipped;
 pub use private::Private;
 pub use problem::{internal_detail, problem};
-pub use rate_limit::{Identity, RateLimiter};
+pub use rate_limit::{Client, Identity, RateLimiter};
 pub use request_id::{RequestId, REQUEST_ID};
 pub use shutdown::shutdown_signal;

@@ -13,7 +13,7 @@ use integration_tests::{Answer, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
 use service_http::rate_limit::TrustedProxies;
-use service_http::{HttpConfig, Identity};
+use service_http::{Client, HttpConfig, Identity};
 
 async fn get(client: &reqwest::Client, url: &str) -> Answer {
     TestApp::answer(client.get(url)).await
@@ -121,7 +121,10 @@ async fn clients_at_different_addresses_do_not_share_a_bucket_and_cannot_spoof_o
 #[tokio::test]
 async fn authenticated_users_have_a_bucket_each_whatever_their_address() {
     // Stands in for the verified token subject the command API will pass.
-    let identity = Identity::new(|parts| parts.headers.get("x-test-user")?.to_str().ok().map(str::to_owned));
+    let identity = Identity::new(|parts| {
+        let user = parts.headers.get("x-test-user")?.to_str().ok()?.to_owned();
+        Some(Client { user, staff: false })
+    });
     let routes = axum::Router::new().route("/v1/things", axum::routing::get(|| async { "[]" }));
     let base = serve(routes, &rate_limited(&redis_url(), 2, 2), identity).await;
     let client = reqwest::Client::new();
@@ -225,4 +228,30 @@ async fn the_admin_tools_wait_out_a_429_and_carry_on() {
     }
     // Three requests beyond the burst of 2 are earned back at 500 ms each: it waited for them.
     assert!(started.elapsed() >= Duration::from_millis(1000), "no 429 was waited out: {:?}", started.elapsed());
+}
+
+#[tokio::test]
+async fn signed_in_staff_have_the_staff_class_and_buyers_the_general_one() {
+    let mut http = rate_limited(&redis_url(), 2, 10);
+    http.rate_limit.rate_limit_staff_requests = 5;
+    let app = command_api(http).await;
+    let (app, health) = (&app, format!("{}/v1/health", app.base));
+    let health = health.as_str();
+    let as_user = |role: &str| {
+        let token = integration_tests::commerce::issue(app, uuid::Uuid::new_v4(), role, None);
+        move || app.client.get(health).bearer_auth(&token)
+    };
+    let (ops, buyer) = (as_user("ops"), as_user("buyer"));
+    for i in 0..5 {
+        assert_eq!(TestApp::answer(ops()).await.status, StatusCode::OK, "staff request {i}");
+    }
+    let refused = TestApp::answer(ops()).await;
+    assert_limited(&refused, 60);
+    assert_eq!(refused.header("ratelimit-limit"), Some("5"), "{refused:?}");
+    for i in 0..2 {
+        assert_eq!(TestApp::answer(buyer()).await.status, StatusCode::OK, "buyer request {i}");
+    }
+    assert_limited(&TestApp::answer(buyer()).await, 60);
+    let forged = app.client.get(health).bearer_auth("not.a.token");
+    assert_eq!(TestApp::answer(forged).await.status, StatusCode::OK, "an invalid token counts against the IP");
 }

@@ -37,7 +37,10 @@ pub use gcra::{decide, Decision, LocalLimiter, Quota};
 use store::RedisStore;
 
 use crate::config::HttpConfig;
+use crate::caller::Caller;
 use crate::problem::problem;
+use auth_tokens::Keyring;
+use domain::identity::Role;
 
 pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");
@@ -46,15 +49,25 @@ pub const RATELIMIT_RESET: HeaderName = HeaderName::from_static("ratelimit-reset
 /// The paths of the login class (POST only). Matched whether or not the service routes them.
 const AUTH_PATHS: [&str; 2] = ["/v1/auth/login", "/v1/auth/refresh"];
 
-/// Who made a request, when it is authenticated: the verified user id (never an unverified claim,
+/// Who made a request, when it is authenticated: the verified user (never an unverified claim,
 /// or a client could pick its own bucket). `None`: the client is known by its IP.
 #[derive(Clone)]
 pub struct Identity(Arc<Identify>);
 
-type Identify = dyn Fn(&Parts) -> Option<String> + Send + Sync;
+type Identify = dyn Fn(&Parts) -> Option<Client> + Send + Sync;
+
+/// An authenticated client, as its verified access token says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    /// The user id: the client's own bucket.
+    pub user: String,
+    /// Staff (admin, ops) are limited by the staff class, whose quota fits a person working
+    /// through an admin portal all day (each page is several calls).
+    pub staff: bool,
+}
 
 impl Identity {
-    pub fn new(identify: impl Fn(&Parts) -> Option<String> + Send + Sync + 'static) -> Self {
+    pub fn new(identify: impl Fn(&Parts) -> Option<Client> + Send + Sync + 'static) -> Self {
         Identity(Arc::new(identify))
     }
 
@@ -62,15 +75,28 @@ impl Identity {
     pub fn anonymous() -> Self {
         Identity::new(|_| None)
     }
+
+    /// A client with a valid access token (`Caller::of` with `keyring`) is known as its user,
+    /// staff or not; any other by its IP.
+    pub fn tokens(keyring: Arc<Keyring>) -> Self {
+        Identity::new(move |parts| {
+            let caller = Caller::of(&keyring, &parts.headers).ok()??;
+            Some(Client { user: caller.user_id.to_string(), staff: caller.role != Role::Buyer })
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Class {
     General,
+    /// Authenticated staff: their own, larger quota.
+    Staff,
     Auth,
 }
 
 impl Class {
+    /// The class a request's method and path put it in: login, or general (which an
+    /// authenticated staff member's request leaves for `Staff`).
     pub fn of(method: &Method, path: &str) -> Class {
         let path = path.strip_suffix('/').unwrap_or(path);
         if method == Method::POST && AUTH_PATHS.contains(&path) {
@@ -83,6 +109,7 @@ impl Class {
     fn name(self) -> &'static str {
         match self {
             Class::General => "general",
+            Class::Staff => "staff",
             Class::Auth => "auth",
         }
     }
@@ -105,6 +132,7 @@ pub struct RateLimiter(Arc<Inner>);
 
 struct Inner {
     general: Quota,
+    staff: Quota,
     auth: Quota,
     prefix: String,
     redis: Option<RedisStore>,
@@ -144,6 +172,7 @@ impl RateLimiter {
         };
         let limiter = RateLimiter(Arc::new(Inner {
             general: Quota::new(limits.rate_limit_requests, secs(limits.rate_limit_window_secs)),
+            staff: Quota::new(limits.rate_limit_staff_requests, secs(limits.rate_limit_staff_window_secs)),
             auth: Quota::new(limits.rate_limit_auth_requests, secs(limits.rate_limit_auth_window_secs)),
             prefix: limits.rate_limit_prefix.clone(),
             redis,
@@ -171,25 +200,32 @@ impl RateLimiter {
         }
     }
 
-    /// The Redis key of a request: class, then user or IP bucket.
-    fn key(&self, class: Class, parts: &Parts) -> String {
-        let who = match class {
+    /// The class of a request and its Redis key: class, then user or IP bucket.
+    fn classify(&self, parts: &Parts) -> (Class, String) {
+        let (class, who) = match Class::of(&parts.method, parts.uri.path()) {
             // Nobody is authenticated yet when logging in: always the IP.
-            Class::Auth => None,
-            Class::General => (self.0.identity.0)(parts).map(|user| format!("user:{user}")),
+            Class::Auth => (Class::Auth, None),
+            _ => match (self.0.identity.0)(parts) {
+                Some(client) => {
+                    let class = if client.staff { Class::Staff } else { Class::General };
+                    (class, Some(format!("user:{}", client.user)))
+                }
+                None => (Class::General, None),
+            },
         };
         let who = who.unwrap_or_else(|| {
             let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0.ip());
             client_ip(peer, &parts.headers, &self.0.proxies)
                 .map_or_else(|| "ip:unknown".to_owned(), |ip: IpAddr| format!("ip:{}", bucket(ip)))
         });
-        format!("{}:{}:{who}", self.0.prefix, class.name())
+        (class, format!("{}:{}:{who}", self.0.prefix, class.name()))
     }
 
     /// The decision for one request; none: let through unlimited (Redis unreachable).
     async fn check(&self, class: Class, key: &str) -> Option<Decision> {
         let quota = match class {
             Class::General => self.0.general,
+            Class::Staff => self.0.staff,
             Class::Auth => self.0.auth,
         };
         if let Some(redis) = self.0.redis.as_ref().filter(|redis| redis.breaker.allow()) {
@@ -204,7 +240,7 @@ impl RateLimiter {
             }
         }
         match class {
-            Class::General => {
+            Class::General | Class::Staff => {
                 self.0.stats.unlimited.fetch_add(1, Ordering::Relaxed);
                 None
             }
@@ -237,8 +273,7 @@ fn secs(seconds: u32) -> Duration {
 /// the client where it stands.
 pub async fn limit(State(limiter): State<RateLimiter>, request: Request, next: Next) -> Response {
     let (parts, body) = request.into_parts();
-    let class = Class::of(&parts.method, parts.uri.path());
-    let key = limiter.key(class, &parts);
+    let (class, key) = limiter.classify(&parts);
     let Some(decision) = limiter.check(class, &key).await else {
         return next.run(Request::from_parts(parts, body)).await;
     };
@@ -248,7 +283,7 @@ pub async fn limit(State(limiter): State<RateLimiter>, request: Request, next: N
         let retry_after = gcra::whole_seconds(decision.retry_after_us).max(1);
         let detail = match class {
             Class::Auth => format!("too many sign-in attempts from this address; retry in {retry_after} s"),
-            Class::General => format!("too many requests; retry in {retry_after} s"),
+            Class::General | Class::Staff => format!("too many requests; retry in {retry_after} s"),
         };
         let mut response = problem(StatusCode::TOO_MANY_REQUESTS, "rate-limited", "Too many requests", &detail, &[]);
         let headers = response.headers_mut();

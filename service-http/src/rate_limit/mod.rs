@@ -26,21 +26,21 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use auth_tokens::Keyring;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::Response;
+use domain::identity::Role;
 
 pub use client_ip::{bucket, client_ip, TrustedProxies};
 pub use gcra::{decide, Decision, LocalLimiter, Quota};
 use store::RedisStore;
 
-use crate::config::HttpConfig;
 use crate::caller::Caller;
+use crate::config::HttpConfig;
 use crate::problem::problem;
-use auth_tokens::Keyring;
-use domain::identity::Role;
 
 pub const RATELIMIT_LIMIT: HeaderName = HeaderName::from_static("ratelimit-limit");
 pub const RATELIMIT_REMAINING: HeaderName = HeaderName::from_static("ratelimit-remaining");

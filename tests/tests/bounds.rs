@@ -281,7 +281,7 @@ async fn a_correlation_id_that_is_not_a_uuid_is_replaced_and_a_uuid_is_kept() {
     let app = TestApp::spawn().await;
     let kept = Uuid::new_v4();
     let mut replaced = Vec::new();
-    for (i, sent) in [kept.to_string(), "c".repeat(60_000), "not a uuid".to_owned(), String::new()].iter().enumerate() {
+    for (i, sent) in [kept.to_string(), "c".repeat(4_000), "not a uuid".to_owned(), String::new()].iter().enumerate() {
         let request = app.client.post(format!("{}/v1/brands", app.base)).bearer_auth(&app.token);
         let request = request.header("x-correlation-id", sent.as_str()).header("x-causation-id", sent.as_str());
         let answer = TestApp::answer(request.json(&json!({"name": format!("Correlated {i}")}))).await;

@@ -144,6 +144,23 @@ fn number(cell: &str) -> Option<Value> {
     text.parse::<f64>().ok().filter(|f| f.is_finite()).and_then(|f| serde_json::Number::from_f64(f).map(Value::Number))
 }
 
+/// A CSV spec cell as the attribute of type `attribute_type` (API.md's types) takes it: a CSV
+/// cell is text, and only the schema says whether "12" is a number or a thread size. A cell that
+/// is not of the type stays text, for the domain's validation to name. JSON values pass as given.
+pub fn coerce_spec(attribute_type: &str, value: Value) -> Value {
+    let Value::String(text) = &value else { return value };
+    match attribute_type {
+        "number" => number(text).unwrap_or(value),
+        "boolean" => match text.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" => Value::Bool(true),
+            "false" | "no" | "0" => Value::Bool(false),
+            _ => value,
+        },
+        "multi_select" => Value::Array(text.split('|').map(|o| Value::String(o.to_owned())).collect()),
+        _ => value,
+    }
+}
+
 /// Writes rows as CSV under a fixed header (an export names its spec columns first).
 pub struct CsvWriter {
     columns: Vec<String>,

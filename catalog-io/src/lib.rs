@@ -12,7 +12,7 @@ mod csv;
 mod row;
 mod split;
 
-pub use crate::csv::{CsvHeader, CsvWriter};
+pub use crate::csv::{coerce_spec, CsvHeader, CsvWriter};
 pub use row::{AttributeOwner, AttributeRow, Row, RowError};
 pub use split::{Encoding, Record, Splitter, MAX_RECORD_BYTES};
 

@@ -173,3 +173,13 @@ proptest! {
         prop_assert_eq!(rows_of(Encoding::Csv, &[&bytes[..cut], &bytes[cut..]]), vec![Ok(bolt())]);
     }
 }
+
+#[test]
+fn a_csv_spec_cell_takes_the_type_of_its_attribute() {
+    assert_eq!(coerce_spec("number", json!("12.5")), json!(12.5));
+    assert_eq!(coerce_spec("number", json!("M12")), json!("M12"), "left for validation to name");
+    assert_eq!(coerce_spec("text", json!("12")), json!("12"));
+    assert_eq!(coerce_spec("boolean", json!("yes")), json!(true));
+    assert_eq!(coerce_spec("multi_select", json!("zinc|black")), json!(["zinc", "black"]));
+    assert_eq!(coerce_spec("number", json!({"value": 50, "unit": "mm"})), json!({"value": 50, "unit": "mm"}));
+}

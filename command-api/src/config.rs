@@ -78,6 +78,12 @@ pub struct Config {
     #[arg(long, env = "FERRULE_SHOW_AVAILABILITY")]
     pub show_availability: bool,
 
+    /// Hours an `Idempotency-Key` and its answer are kept: a retry within them answers the first
+    /// answer again. At least 24.
+    #[arg(long, env = "FERRULE_IDEMPOTENCY_RETENTION_HOURS", default_value_t = 24,
+          value_parser = clap::value_parser!(u32).range(24..=24 * 90))]
+    pub idempotency_retention_hours: u32,
+
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]
     pub http: service_http::HttpConfig,

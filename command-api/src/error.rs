@@ -98,6 +98,7 @@ impl From<AppendError> for ApiError {
             }
             // The only requirements commands make are the caller's rights (`identity::rights`).
             AppendError::Unmet(_) => ApiError::revoked(),
+            AppendError::KeyUsed => crate::idempotency::in_use(),
             AppendError::Database(e) => ApiError::Internal(e.into()),
             AppendError::Refused { .. } | AppendError::Stopped => ApiError::Internal(error.into()),
         }

@@ -179,6 +179,8 @@ pub struct RequestIds {
     pub request_id: RequestId,
     pub correlation_id: Uuid,
     pub causation_id: Option<Uuid>,
+    /// The request's `Idempotency-Key`, as `crate::idempotency::layer` found it new.
+    pub idempotency: Option<std::sync::Arc<crate::idempotency::KeyUse>>,
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for RequestIds {
@@ -191,6 +193,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestIds {
             request_id: RequestId::of(&parts.headers),
             correlation_id: uuid_header("x-correlation-id").unwrap_or_else(Uuid::new_v4),
             causation_id: uuid_header("x-causation-id"),
+            idempotency: parts.extensions.get::<std::sync::Arc<crate::idempotency::KeyUse>>().cloned(),
         })
     }
 }

@@ -5,6 +5,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod http;
+pub mod idempotency;
 pub mod identity;
 pub mod service;
 pub mod state;
@@ -68,6 +69,10 @@ impl Application {
                 Err(error) => anyhow::bail!("cannot create the first admin {email}: {error:?}"),
             }
         }
+        tokio::spawn(idempotency::sweep(
+            catalog.store().clone(),
+            Duration::from_secs(u64::from(config.idempotency_retention_hours) * 3600),
+        ));
         let state = AppState { catalog, identity, show_availability: config.show_availability };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
@@ -109,5 +114,6 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         private: service_http::Private::All,
     };
     let (routes, _) = http::api()?;
+    let routes = routes.layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
     service_http::outer_layers(routes.with_state(state), layers)
 }

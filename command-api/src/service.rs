@@ -63,6 +63,9 @@ pub struct CommandContext {
     pub now: DateTime<Utc>,
     /// `(stream, object)`: heads whose snapshot must contain the object (`Append::requires`).
     pub requires: Vec<(Uuid, serde_json::Value)>,
+    /// The request's `Idempotency-Key` (see `crate::idempotency`), recorded with the first of its
+    /// appends.
+    pub idempotency: Option<Arc<crate::idempotency::KeyUse>>,
 }
 
 /// The schema a family's products are checked against, with the stream versions it was built from.
@@ -266,10 +269,21 @@ impl Catalog {
         let (mut append, after) = prepare(heads, events)?;
         append.guards = guards;
         append.requires = ctx.requires.clone();
+        let key = ctx.idempotency.as_ref().filter(|key| !key.is_recorded());
+        append.idempotency = key.map(|key| key.key.clone());
         let appended = match via {
-            Via::Transaction(tx) => EventStore::append(tx, &append, &ctx.metadata, ctx.now).await,
+            Via::Transaction(tx) => match EventStore::append(&mut *tx, &append, &ctx.metadata, ctx.now).await {
+                Ok(position) => match &append.idempotency {
+                    Some(key) => EventStore::record_key(&mut *tx, key, position).await.map(|()| position),
+                    None => Ok(position),
+                },
+                refused => refused,
+            },
             Via::Group => self.appender.append(&append, &ctx.metadata, ctx.now).await,
         };
+        if let (Some(key), Ok(_)) = (key, &appended) {
+            key.recorded();
+        }
         // The heads as the command leaves them: the streams it wrote, and those it only read.
         let mut heads = heads.clone();
         heads.extend(after);

@@ -56,6 +56,17 @@ pub struct Append {
     /// `(stream, object)`: streams whose head snapshot must still contain the object when the
     /// append commits (the acting user's rights); else `AppendError::Unmet`.
     pub requires: Vec<(Uuid, Value)>,
+    /// The caller's `Idempotency-Key`, recorded with the events (else `AppendError::KeyUsed`).
+    pub idempotency: Option<IdempotencyKey>,
+}
+
+/// An `Idempotency-Key` as the store records it: whose it is, the key, and a hash of the request
+/// it was first sent with (see `migrations/write/0011_idempotency_and_batch_requirements.sql`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    pub scope: Uuid,
+    pub key: String,
+    pub request_hash: Vec<u8>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +80,9 @@ pub enum AppendError {
     /// A requirement's stream (named) no longer holds what the command required of it.
     #[error("stream {0} no longer holds what the command requires")]
     Unmet(String),
+    /// Another request recorded the same idempotency key first.
+    #[error("the idempotency key is already used")]
+    KeyUsed,
     #[error("the event store failed")]
     Database(#[source] Arc<sqlx::Error>),
     /// A group append refused one command for a reason other than the ones above.
@@ -90,6 +104,7 @@ impl AppendError {
             }
             (Some("FR003"), _) => Some(AppendError::ClaimTaken(detail.to_owned())),
             (Some("FR004"), _) => Some(AppendError::Unmet(detail.to_owned())),
+            (Some("FR005"), _) | (Some("23505"), Some("idempotency_keys_pkey")) => Some(AppendError::KeyUsed),
             _ => None,
         }
     }
@@ -139,14 +154,26 @@ pub(crate) fn arguments(append: &Append, metadata: &Metadata, recorded_at: DateT
         .iter()
         .map(|(stream_id, snapshot)| json!({"stream_id": stream_id, "snapshot": snapshot}))
         .collect();
-    json!({
+    let mut arguments = json!({
         "events": events,
         "streams": append.streams,
         "claims": claims,
         "releases": append.releases,
         "guards": guards,
         "requires": requires,
-    })
+    });
+    if let Some(key) = &append.idempotency {
+        arguments["idempotency"] = json!({
+            "scope": key.scope,
+            "key": key.key,
+            "request_hash": hex(&key.request_hash),
+        });
+    }
+    arguments
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl EventStore {
@@ -170,5 +197,22 @@ impl EventStore {
             .fetch_one(executor)
             .await?;
         Ok(position)
+    }
+
+    /// Records an idempotency key in the transaction that has just appended its command's events
+    /// (`append` on the same connection): the group appender does this inside `append_batch`.
+    pub async fn record_key(
+        executor: impl PgExecutor<'_>,
+        key: &IdempotencyKey,
+        position: i64,
+    ) -> Result<(), AppendError> {
+        sqlx::query("INSERT INTO idempotency_keys (scope, key, request_hash, position) VALUES ($1, $2, $3, $4)")
+            .bind(key.scope)
+            .bind(&key.key)
+            .bind(&key.request_hash)
+            .bind(position)
+            .execute(executor)
+            .await?;
+        Ok(())
     }
 }

@@ -5,11 +5,13 @@
 
 mod append;
 mod group;
+mod idempotency;
 mod read;
 pub mod scratch;
 
-pub use append::{Append, AppendError, EventToAppend, Metadata, StreamWrite};
+pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
 pub use group::{GroupAppender, GroupOptions};
+pub use idempotency::RecordedKey;
 pub use read::{StoredEvent, StreamRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};

@@ -116,6 +116,7 @@ pub fn test_config() -> Config {
         redis_url: None,
         revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
         show_availability: false,
+        idempotency_retention_hours: 24,
         // Rate limits are tested on their own (tests/tests/hardening.rs), with their own settings.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),

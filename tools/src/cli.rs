@@ -256,6 +256,10 @@ pub enum BenchCommand {
         Each create validates the specs against the resolved schema, then appends the event and takes \
         the SKU and variant claims in one transaction. Only 201s count; anything else is an error, \
         reported with its body.\n\
+        • contested: the same creates, but every N-th of each client (--contested-every, default 4) is the \
+        same product as one another client sends at the same moment, so one of the two is refused with a 409 \
+        by the append — often inside another group-append batch. Accepted and refused creates are timed \
+        apart; a refused create must cost at most twice an accepted one at p99.\n\
         • raw: N connections each INSERT one event row per autocommit transaction, with a ProductCreated \
         payload captured from the HTTP database, into another fresh scratch database, over a pool with the \
         event store's settings. This is the cost of \
@@ -446,6 +450,11 @@ pub struct WriteArgs {
     /// Commands in one group-append transaction at most (FERRULE_APPEND_BATCH_MAX; 1 = each alone).
     #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub append_batch_max: u16,
+
+    /// In the contested phase, every N-th create of each client is one another client makes at the
+    /// same moment, so that one of the two is refused (409); 0 leaves the phase without conflicts.
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=1000))]
+    pub contested_every: u32,
 
     #[command(flatten)]
     pub server: BenchServer,

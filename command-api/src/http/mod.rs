@@ -53,6 +53,14 @@ pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
         // Every authenticated write answers with the position of its last event.
         if method != HttpMethod::Get && operation.security.is_some() {
             openapi::success_header(operation, "X-Position", "The global position of the command's last event");
+            openapi::request_header(
+                operation,
+                "Idempotency-Key",
+                255,
+                "1–255 visible ASCII characters of the caller's choosing: a retry with the same key and request \
+                 (method, path, body) within 24 hours answers the first answer again, with `Idempotent-Replayed: \
+                 true`, and runs nothing; the same key with another request is a 422 (`idempotency_key_reused`).",
+            );
         }
     }
     // Path ids are UUIDs: anything else is a 400 before a handler runs (`Path<Uuid>` then holds).
@@ -102,6 +110,7 @@ fn context_of(actor_id: &str, actor_role: &str, ids: RequestIds) -> CommandConte
         },
         now: Utc::now(),
         requires: Vec::new(),
+        idempotency: ids.idempotency,
     }
 }
 

@@ -122,6 +122,7 @@ pub fn system_context(actor: &str) -> CommandContext {
         },
         now: Utc::now(),
         requires: Vec::new(),
+        idempotency: None,
     }
 }
 

@@ -201,3 +201,25 @@ pub fn success_header(operation: &mut Operation, name: &str, description: &str) 
         }
     }
 }
+
+/// Adds an optional string request header `name` (1 to `max_length` visible ASCII characters)
+/// to `operation`, unless the operation documents it already.
+pub fn request_header(operation: &mut Operation, name: &str, max_length: usize, description: &str) {
+    let parameters = operation.parameters.get_or_insert_with(Vec::new);
+    if parameters.iter().any(|p| p.name.eq_ignore_ascii_case(name)) {
+        return;
+    }
+    let schema = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(max_length))
+        .pattern(Some("^[!-~]+$"));
+    let parameter = ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(description))
+        .schema(Some(schema))
+        .build();
+    parameters.push(parameter);
+}

@@ -10,7 +10,9 @@ mod docs;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::{HttpMethod, OpenApi, PathItem};
 
-pub use conventions::{complete, problem_response, success_header, About, Problem, ProblemField, BEARER};
+pub use conventions::{
+    complete, problem_response, request_header, success_header, About, Problem, ProblemField, BEARER,
+};
 pub use docs::{docs_routes, publish, DOCS_CSP};
 
 /// Every operation of `doc` with its path and method, in path order.

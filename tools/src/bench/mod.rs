@@ -133,6 +133,14 @@ impl Tally {
     }
 }
 
+/// How one operation ended, when it did not fail: done, or refused as the benchmark meant it to
+/// be (a conflicting create's 409), which is timed apart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    Refused,
+}
+
 /// Runs `clients` workers, each calling `op(client, n)` for n = 0, 1, 2… until `warmup` and then
 /// `duration` have passed, and measures the operations that started after the warm-up.
 pub async fn measure<F, Fut>(
@@ -145,6 +153,28 @@ pub async fn measure<F, Fut>(
 where
     F: Fn(u32, u64) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Result<(), Failure>> + Send,
+{
+    let op = move |client, n| {
+        let done = op(client, n);
+        async move { done.await.map(|()| Outcome::Done) }
+    };
+    let (done, _) = measure_outcomes(name, "", clients, warmup, duration, op).await?;
+    Ok(done)
+}
+
+/// As `measure`, for operations of which some are meant to be refused: the done and the refused
+/// ones are counted and timed apart, as two phases (the second named `refused_name`).
+pub async fn measure_outcomes<F, Fut>(
+    name: &str,
+    refused_name: &str,
+    clients: u32,
+    warmup: Duration,
+    duration: Duration,
+    op: F,
+) -> anyhow::Result<(Phase, Phase)>
+where
+    F: Fn(u32, u64) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Result<Outcome, Failure>> + Send,
 {
     let started = Instant::now();
     let measure_from = started + warmup;
@@ -160,7 +190,7 @@ where
     for client in 0..clients {
         let (op, tally) = (op.clone(), tally.clone());
         workers.push(tokio::spawn(async move {
-            let mut latency = histogram()?;
+            let (mut done, mut refused) = (histogram()?, histogram()?);
             for n in 0.. {
                 let start = Instant::now();
                 if start >= end || interrupted() {
@@ -168,33 +198,34 @@ where
                 }
                 let result = op(client, n).await;
                 let counted = start >= measure_from;
+                let micros = || u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX);
                 match result {
-                    Ok(()) if counted => {
-                        latency.saturating_record(u64::try_from(start.elapsed().as_micros()).unwrap_or(u64::MAX));
+                    Ok(Outcome::Done) if counted => {
+                        done.saturating_record(micros());
                         tally.ops.fetch_add(1, Ordering::Relaxed);
                     }
-                    Ok(()) => {}
+                    Ok(Outcome::Refused) if counted => refused.saturating_record(micros()),
+                    Ok(_) => {}
                     Err(failure) => tally.fail(failure, counted),
                 }
             }
-            anyhow::Ok(latency)
+            anyhow::Ok((done, refused))
         }));
     }
     let ticker = tokio::spawn(tick(tally.clone(), started, measure_from));
-    let mut latency = histogram()?;
+    let (mut done, mut refused) = (histogram()?, histogram()?);
     for worker in workers {
-        latency.add(worker.await??)?;
+        let (d, r) = worker.await??;
+        done.add(d)?;
+        refused.add(r)?;
     }
     ticker.abort();
-    let phase = Phase {
-        name: name.to_owned(),
-        ops: tally.ops.load(Ordering::Relaxed),
-        errors: tally.errors.load(Ordering::Relaxed),
-        elapsed: started.elapsed().saturating_sub(warmup),
-        latency,
-    };
-    tally.bar.finish_with_message(format!("{:.0} ops/s, {} errors", phase.rate(), phase.errors));
-    Ok(phase)
+    let elapsed = started.elapsed().saturating_sub(warmup);
+    let errors = tally.errors.load(Ordering::Relaxed);
+    let done = Phase { name: name.to_owned(), ops: tally.ops.load(Ordering::Relaxed), errors, elapsed, latency: done };
+    let refused = Phase { name: refused_name.to_owned(), ops: refused.len(), errors: 0, elapsed, latency: refused };
+    tally.bar.finish_with_message(format!("{:.0} ops/s, {} errors", done.rate(), done.errors));
+    Ok((done, refused))
 }
 
 fn phase_bar(name: &str, total: Duration) -> ProgressBar {

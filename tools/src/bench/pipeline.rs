@@ -71,6 +71,7 @@ async fn stages(args: &PipelineArgs, scratch: &mut Scratch, names: &Names) -> an
         api_pool_size: 32,
         append_workers: 2,
         append_batch_max: 32,
+        contested_every: 0,
         server: args.server.clone(),
     };
     let target = HttpTarget::start(&write_args, scratch).await?;

@@ -2,6 +2,7 @@
 //! at the same concurrency, in the same run (see `ferrule bench write --help`).
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,11 +16,15 @@ use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::local::LocalApi;
-use super::{interrupted, measure, print_table, Failure, Phase};
+use super::{interrupted, measure, measure_outcomes, print_table, Failure, Outcome, Phase};
 use crate::api::{describe, Api};
 use crate::cli::WriteArgs;
 
 const TARGET: f64 = 0.5;
+const REFUSED_TARGET: f64 = 2.0;
+
+/// The benchmark's client number for contested creates: their lots are shared by two creates.
+const CONTESTED: u32 = u32::MAX - 1;
 
 pub async fn run(args: WriteArgs) -> anyhow::Result<()> {
     let server = check_server(&args).await?;
@@ -39,16 +44,17 @@ pub async fn run(args: WriteArgs) -> anyhow::Result<()> {
     let mut scratch = Scratch { admin_url: args.server.database_url.clone(), names: Vec::new() };
     let result = phases(&args, &mut scratch).await;
     scratch.drop_all().await;
-    let [raw_before, http, raw_after] = result?;
+    let [raw_before, http, contested, refused, raw_after] = result?;
     println!();
-    print_table(&[&raw_before, &http, &raw_after]);
+    print_table(&[&raw_before, &http, &contested, &refused, &raw_after]);
     report(&raw_before, &http, &raw_after);
+    report_contested(args.contested_every, &contested, &refused);
     Ok(())
 }
 
-/// raw, HTTP, raw: the raw phases' mean is the baseline, so a drift of the machine's speed during
-/// the run cancels out.
-async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<[Phase; 3]> {
+/// raw, HTTP, HTTP with conflicts, raw: the raw phases' mean is the baseline, so a drift of the
+/// machine's speed during the run cancels out.
+async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<[Phase; 5]> {
     let warmup = Duration::from_secs(args.warmup_secs);
     let duration = Duration::from_secs(args.duration_secs);
     let target = HttpTarget::start(args, scratch).await?;
@@ -58,14 +64,17 @@ async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<[Phas
         stop_if_interrupted()?;
         let http = target.phase("product create (HTTP)", (0, args.clients), warmup, duration).await?;
         stop_if_interrupted()?;
-        Ok::<_, anyhow::Error>((sample, raw_before, http))
+        let (contested, refused) =
+            target.contested_phase((args.clients, args.clients), args.contested_every, warmup, duration).await?;
+        stop_if_interrupted()?;
+        Ok::<_, anyhow::Error>((sample, raw_before, http, contested, refused))
     }
     .await;
     target.stop().await;
-    let (sample, raw_before, http) = result?;
+    let (sample, raw_before, http, contested, refused) = result?;
     let raw_after = raw_phase(args, "raw INSERT (after)", &sample, scratch, warmup, duration).await?;
     stop_if_interrupted()?;
-    Ok([raw_before, http, raw_after])
+    Ok([raw_before, http, contested, refused, raw_after])
 }
 
 fn stop_if_interrupted() -> anyhow::Result<()> {
@@ -98,6 +107,25 @@ fn report(raw_before: &Phase, http: &Phase, raw_after: &Phase) {
     if http.errors > 0 {
         println!("note: {} product creates failed (not counted); their first answers are shown above", http.errors);
     }
+}
+
+/// Refused commands must stay cheap: at p99, a create refused for a conflict takes at most twice
+/// as long as an accepted one of the same phase.
+fn report_contested(every: u32, accepted: &Phase, refused: &Phase) {
+    if refused.ops == 0 {
+        println!("contested phase: no create was refused, so there is nothing to compare");
+        return;
+    }
+    let ratio = refused.ms(0.99) / accepted.ms(0.99).max(1e-9);
+    let verdict = if ratio <= REFUSED_TARGET { "meets the target" } else { "ABOVE TARGET" };
+    println!(
+        "with 1 in {every} creates contested: {:.0} accepted/s, {:.0} refused/s; p99 accepted {:.2} ms, refused {:.2} ms",
+        accepted.rate(),
+        refused.rate(),
+        accepted.ms(0.99),
+        refused.ms(0.99)
+    );
+    println!("ratio refused / accepted p99: {ratio:>5.2}   target ≤ {REFUSED_TARGET:.2}: {verdict}");
 }
 
 /// `postgres://user:secret@host/db` without the credentials.
@@ -251,6 +279,7 @@ impl HttpTarget {
             redis_url: None,
             revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
             show_availability: false,
+            idempotency_retention_hours: 24,
             // Benchmarks measure the API, not the limiter.
             http: service_http::HttpConfig::unlimited(),
             log_format: Default::default(),
@@ -315,6 +344,49 @@ impl HttpTarget {
                     Ok(())
                 } else {
                     Err(Failure { kind: format!("HTTP {status}"), detail: String::from_utf8_lossy(&body).into_owned() })
+                }
+            }
+        })
+        .await
+    }
+
+    /// As `phase`, but every `every`-th create of each client is contested: it takes a ticket, and
+    /// the two creates of tickets 2k and 2k + 1 — drawn by two clients at about the same moment —
+    /// are the same product, so one of them is refused (409) by the append, often while the other
+    /// is in a concurrent batch. The refused creates are timed apart.
+    pub(super) async fn contested_phase(
+        &self,
+        (first_client, clients): (u32, u32),
+        every: u32,
+        warmup: Duration,
+        duration: Duration,
+    ) -> anyhow::Result<(Phase, Phase)> {
+        let (api, family_id) = (self.api.clone(), Arc::<str>::from(self.family_id.as_str()));
+        let tickets = Arc::new(AtomicU64::new(0));
+        let name = format!("create, 1 in {every} contested");
+        measure_outcomes(&name, "  of which refused (409)", clients, warmup, duration, move |client, n| {
+            let contested = every > 0 && n % u64::from(every) == u64::from(every) - 1;
+            let body = if contested {
+                product(&family_id, CONTESTED, tickets.fetch_add(1, Ordering::Relaxed) / 2)
+            } else {
+                product(&family_id, first_client + client, n)
+            };
+            let request = api.request(Method::POST, "/v1/products").json(&body);
+            async move {
+                let transport = |e: reqwest::Error| Failure {
+                    kind: "transport error".into(),
+                    detail: format!("{:#}", anyhow::Error::new(e)),
+                };
+                let response = request.send().await.map_err(transport)?;
+                let status = response.status();
+                let body = response.bytes().await.map_err(transport)?;
+                match status {
+                    StatusCode::CREATED => Ok(Outcome::Done),
+                    StatusCode::CONFLICT if contested => Ok(Outcome::Refused),
+                    _ => Err(Failure {
+                        kind: format!("HTTP {status}"),
+                        detail: String::from_utf8_lossy(&body).into_owned(),
+                    }),
                 }
             }
         })

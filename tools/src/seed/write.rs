@@ -62,7 +62,7 @@ impl Writer {
     }
 
     fn context(&self) -> CommandContext {
-        CommandContext { metadata: self.metadata.clone(), now: Utc::now(), requires: Vec::new() }
+        CommandContext { metadata: self.metadata.clone(), now: Utc::now(), requires: Vec::new(), idempotency: None }
     }
 
     /// Which of these categories, brands or families exist (they keep a stream head), with their state.

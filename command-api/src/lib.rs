@@ -8,6 +8,7 @@ pub mod http;
 pub mod identity;
 pub mod service;
 pub mod state;
+pub mod upsert;
 
 use std::net::SocketAddr;
 use std::str::FromStr;

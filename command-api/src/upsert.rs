@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use domain::category::CategoryCommand;
 use domain::family::{self, CreateFamily};
-use domain::names::ExternalId;
+use domain::names::{change_external_id, ExternalId};
 use domain::product::{self, CreateProduct};
 use domain::{brand, Aggregate, DomainError, StreamType};
 use event_store::EventStore;
@@ -310,6 +310,43 @@ impl Catalog {
             },
         )
         .await
+    }
+
+    /// Gives the record `id` of `kind` an external id, changes or removes it (`None`): for records
+    /// made before their source system's ids were known, so that an import finds them rather
+    /// than making them anew. Returns the commit and whether anything changed. Categories and
+    /// families change under the schema lock, as every change to them does.
+    pub async fn set_external_id(
+        &self,
+        ctx: &CommandContext,
+        kind: StreamType,
+        id: Uuid,
+        external_id: Option<&str>,
+    ) -> Result<(Committed, bool), ApiError> {
+        let changed = AtomicBool::new(false);
+        let decide = |head: Option<&Head>| {
+            let current = match head.map(|h| &h.state) {
+                Some(Aggregate::Category(c)) if kind == StreamType::Category => c.external_id.as_ref(),
+                Some(Aggregate::Brand(b)) if kind == StreamType::Brand => b.external_id.as_ref(),
+                Some(Aggregate::Family(f)) if kind == StreamType::Family => f.external_id.as_ref(),
+                Some(Aggregate::Product(p)) if kind == StreamType::Product => p.external_id.as_ref(),
+                _ => return Err(DomainError::not_found(kind.as_str(), id)),
+            };
+            let events = change_external_id(id, kind, current, external_id)?;
+            changed.store(!events.is_empty(), Ordering::Relaxed);
+            Ok(events)
+        };
+        let committed = match kind {
+            StreamType::Category | StreamType::Family => {
+                self.change_structure(ctx, &[id], |_, heads| Ok(decide(heads.get(&id))?)).await?
+            }
+            StreamType::Product => {
+                let heads: HashMap<Uuid, Head> = self.product(id).await?.map(|head| (id, head)).into_iter().collect();
+                self.change_loaded(ctx, heads, |heads| decide(heads.get(&id))).await?
+            }
+            _ => self.change_streams(ctx, &[id], |heads| Ok(decide(heads.get(&id))?)).await?,
+        };
+        Ok((committed, changed.load(Ordering::Relaxed)))
     }
 
     /// Resolves, then creates or updates; see the module comment for the retries.

@@ -138,6 +138,11 @@ pub enum Event {
     BrandRenamed {
         name: Change<String>,
     },
+    /// On a category, brand, family or product stream: its external id given, changed or
+    /// removed (`None`); the claim follows it.
+    ExternalIdChanged {
+        external_id: Change<Option<ExternalId>>,
+    },
     FamilyCreated {
         category_id: Uuid,
         brand_id: Option<Uuid>,
@@ -337,6 +342,7 @@ impl Event {
             Event::AttributeRemoved { .. } => "AttributeRemoved",
             Event::BrandCreated { .. } => "BrandCreated",
             Event::BrandRenamed { .. } => "BrandRenamed",
+            Event::ExternalIdChanged { .. } => "ExternalIdChanged",
             Event::FamilyCreated { .. } => "FamilyCreated",
             Event::FamilyRenamed { .. } => "FamilyRenamed",
             Event::ProductCreated { .. } => "ProductCreated",
@@ -548,6 +554,7 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
                 }
                 E::CategoryPathChanged { path, .. } => c.path = path.to.clone(),
                 E::CategoryRetired {} => c.retired = true,
+                E::ExternalIdChanged { external_id } => c.external_id = external_id.to.clone(),
                 E::AttributeDefined { key, definition, .. } => {
                     c.attributes.insert(key.clone(), definition.clone());
                 }
@@ -564,6 +571,18 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
         (Some(A::Brand(mut b)), E::BrandRenamed { name }) => {
             b.name = name.to.clone();
             A::Brand(b)
+        }
+        (Some(A::Brand(mut b)), E::ExternalIdChanged { external_id }) => {
+            b.external_id = external_id.to.clone();
+            A::Brand(b)
+        }
+        (Some(A::Family(mut f)), E::ExternalIdChanged { external_id }) => {
+            f.external_id = external_id.to.clone();
+            A::Family(f)
+        }
+        (Some(A::Product(mut p)), E::ExternalIdChanged { external_id }) => {
+            p.external_id = external_id.to.clone();
+            A::Product(p)
         }
         (None, E::FamilyCreated { category_id, brand_id, name, code, external_id }) => A::Family(Family {
             id: stream_id,

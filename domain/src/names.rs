@@ -161,6 +161,22 @@ impl ExternalId {
     }
 }
 
+/// Gives a stream of `kind` an external id, changes or removes it (`None`), from `current`:
+/// nothing when it already has that one. The event store moves the claim with it.
+pub fn change_external_id(
+    stream_id: uuid::Uuid,
+    kind: StreamType,
+    current: Option<&ExternalId>,
+    given: Option<&str>,
+) -> Result<Vec<crate::NewEvent>, crate::DomainError> {
+    let to = parse_external_id(given).map_err(|e| crate::DomainError::Invalid(vec![e]))?;
+    if to.as_ref() == current {
+        return Ok(Vec::new());
+    }
+    let event = crate::Event::ExternalIdChanged { external_id: crate::Change { from: current.cloned(), to } };
+    Ok(vec![crate::NewEvent { stream_id, stream_type: kind, event }])
+}
+
 /// An optional external id from a command's text.
 pub fn parse_external_id(text: Option<&str>) -> Result<Option<ExternalId>, FieldError> {
     text.map(ExternalId::parse).transpose()

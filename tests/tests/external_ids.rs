@@ -264,5 +264,52 @@ async fn the_query_api_shows_external_ids_and_finds_a_product_by_its_own() {
         (detail.body["brand"]["name"].as_str(), detail.body["external_id"].as_str()),
         (Some("Acme Tools"), Some("P 1"))
     );
+
+    // An external id given later reaches the read model too; a rebuild from the events makes the
+    // same rows.
+    let adopted = app.patch(&format!("/v1/products/{}", other.id()), json!({"external_id": "N-1"})).await;
+    let found = read("/v1/products?external_id=N-1".into(), &adopted.body["position"]).await;
+    assert_eq!(found.body["products"][0]["id"], other.body["id"], "{found:?}");
+    let stored: Option<String> = sqlx::query_scalar("SELECT external_id FROM catalog.brands WHERE id = $1")
+        .bind(brand.id())
+        .fetch_one(&pipeline.read)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(stored.as_deref(), Some("B-1"));
+    pipeline.converged().await;
+    let live = pipeline.read_model().await;
+    pipeline.rebuild().await;
+    assert_eq!(pipeline.read_model().await, live);
     pipeline.finish().await;
+}
+
+#[tokio::test]
+async fn a_record_made_by_hand_is_given_an_external_id_and_an_upsert_then_finds_it() {
+    let app = TestApp::spawn().await;
+    let cat = hex_bolts(&app).await;
+    let made = app.post("/v1/products", bolt(&cat, "Hex bolt M12x50", m12_50_a4())).await;
+    assert_eq!(made.status, StatusCode::CREATED, "{made:?}");
+    let id = made.id();
+
+    let adopted = app.patch(&format!("/v1/products/{id}"), json!({"external_id": "ERP-7"})).await;
+    assert_eq!((adopted.status, adopted.body["external_id"].as_str()), (StatusCode::OK, Some("ERP-7")), "{adopted:?}");
+    let before = app.event_count().await;
+    let found = upsert_product(&app, "ERP-7", bolt(&cat, "Hex bolt M12x50", m12_50_a4())).await;
+    assert_eq!((found.status, found.body["outcome"].as_str(), found.id()), (StatusCode::OK, Some("unchanged"), id));
+    assert_eq!(app.event_count().await, before);
+
+    // Another record cannot take it; once removed, it is free again.
+    let taken = app.patch(&format!("/v1/categories/{}", cat.bolts), json!({"external_id": "ERP-7"})).await;
+    assert_eq!(taken.status, StatusCode::OK, "another kind may: {taken:?}");
+    let second =
+        app.post("/v1/products", bolt(&cat, "Hex bolt M8x50", json!({"thread_size": "M8", "length": 50}))).await;
+    let refused = app.patch(&format!("/v1/products/{}", second.id()), json!({"external_id": "ERP-7"})).await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{refused:?}");
+    assert_eq!(refused.field_errors(), [("external_id".to_owned(), "duplicate".to_owned())]);
+    let removed = app.patch(&format!("/v1/products/{id}"), json!({"external_id": null})).await;
+    assert_eq!((removed.status, removed.body["external_id"].clone()), (StatusCode::OK, Value::Null), "{removed:?}");
+    let moved = app.patch(&format!("/v1/products/{}", second.id()), json!({"external_id": "ERP-7"})).await;
+    assert_eq!(moved.status, StatusCode::OK, "{moved:?}");
+    let upserted = upsert_product(&app, "ERP-7", bolt(&cat, "Hex bolt M8x50", json!({}))).await;
+    assert_eq!((upserted.body["outcome"].as_str(), upserted.id()), (Some("unchanged"), second.id()), "{upserted:?}");
 }

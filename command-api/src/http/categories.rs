@@ -4,7 +4,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::category::CategoryCommand;
-use domain::{format_path, Aggregate};
+use domain::names::change_external_id;
+use domain::{format_path, Aggregate, StreamType};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -48,6 +49,10 @@ struct UpdateCategory {
     #[schema(value_type = Option<Uuid>)]
     #[serde(default, deserialize_with = "super::present")]
     parent_id: Option<Option<Uuid>>,
+    /// A new external id; `null` removes it; absent leaves it.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 128)]
+    #[serde(default, deserialize_with = "super::present")]
+    external_id: Option<Option<String>>,
     expected_version: Option<i64>,
 }
 
@@ -119,12 +124,12 @@ async fn upsert(
     Ok(upserted(&done, "/v1/categories", category_body(&done.committed, done.id)?))
 }
 
-/// Renames or moves a category (the subtree's paths follow).
+/// Renames or moves a category (the subtree's paths follow), or gives it an external id.
 #[utoipa::path(patch, path = "/v1/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The category")),
     request_body = UpdateCategory,
     responses((status = 200, description = "Updated", body = super::schemas::CategoryWritten),
               (status = 404, description = "No such category (or parent)", body = service_http::openapi::Problem),
-              (status = 409, description = "Stale expected_version, a name taken, or a move under its own subtree", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version, a name or external id taken, or a move under its own subtree", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn update(
     State(state): State<AppState>,
@@ -140,7 +145,12 @@ async fn update(
             if let Some(head) = heads.get(&id) {
                 check_version(body.expected_version, head.version)?;
             }
-            Ok(tree.decide(CategoryCommand::Update { id, name: body.name, parent_id: body.parent_id })?)
+            let mut events = tree.decide(CategoryCommand::Update { id, name: body.name, parent_id: body.parent_id })?;
+            if let Some(given) = &body.external_id {
+                let current = tree.get(id).and_then(|c| c.external_id.as_ref());
+                events.extend(change_external_id(id, StreamType::Category, current, given.as_deref())?);
+            }
+            Ok(events)
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, category_body(&committed, id)?))

@@ -3,8 +3,9 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use domain::names::change_external_id;
 use domain::product::{self, Product, UpdateProduct};
-use domain::{Aggregate, DomainError};
+use domain::{Aggregate, DomainError, StreamType};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -59,6 +60,10 @@ struct UpdateProductBody {
     /// Merged into the specs; `null` removes a key.
     #[schema(value_type = Option<Object>)]
     specs: Option<Map<String, Value>>,
+    /// A new external id; `null` removes it; absent leaves it.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 128)]
+    #[serde(default, deserialize_with = "super::present")]
+    external_id: Option<Option<String>>,
     expected_version: Option<i64>,
 }
 
@@ -141,12 +146,12 @@ async fn existing(state: &AppState, id: Uuid) -> Result<(Head, Product), ApiErro
     }
 }
 
-/// Renames a product or changes its specs (merged; `null` removes a key).
+/// Renames a product, changes its specs (merged; `null` removes a key) or its external id.
 #[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The product")), request_body = UpdateProductBody,
     responses((status = 200, description = "Updated", body = super::schemas::ProductWritten),
               (status = 404, description = "No such product", body = service_http::openapi::Problem),
-              (status = 409, description = "Stale expected_version, or the variant-defining values are taken", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version, or the variant-defining values or external id are taken", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields and specs, every one listed", body = service_http::openapi::Problem)))]
 async fn update(
     State(state): State<AppState>,
@@ -163,7 +168,12 @@ async fn update(
         .change_product(&ctx, current.family_id, Some(head), |schema, product| {
             let product = product.ok_or_else(|| DomainError::not_found("product", id))?;
             let command = UpdateProduct { name: body.name.clone(), specs: body.specs.clone() };
-            product::update(product, &schema.family, &schema.schema, command)
+            let mut events = product::update(product, &schema.family, &schema.schema, command)?;
+            if let Some(given) = &body.external_id {
+                let current = product.external_id.as_ref();
+                events.extend(change_external_id(id, StreamType::Product, current, given.as_deref())?);
+            }
+            Ok(events)
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, product_body(&committed, id)?))

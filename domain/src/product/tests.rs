@@ -526,3 +526,18 @@ fn revising_a_product_into_another_family_or_sku_is_refused_naming_the_field() {
     let refused = revise_in(&given, DIN933, &renumbered);
     assert!(matches!(refused, Err(DomainError::Unchangeable { field: "sku", .. })), "{refused:?}");
 }
+
+#[test]
+fn an_external_id_given_later_takes_its_claim_and_one_removed_gives_it_up() {
+    let given = with_bolt();
+    let set = crate::names::change_external_id(BOLT, StreamType::Product, None, Some(" MAT-1 ")).unwrap();
+    let with_id = then(&given, &set);
+    assert_eq!(product(&with_id, BOLT).external_id.map(|e| e.to_string()).as_deref(), Some("MAT-1"));
+    assert!(product_state(&with_id, BOLT).claims().contains(&"external:product:MAT-1".to_owned()));
+    let current = product(&with_id, BOLT).external_id;
+    let same = crate::names::change_external_id(BOLT, StreamType::Product, current.as_ref(), Some("MAT-1")).unwrap();
+    assert_eq!(same, vec![]);
+    let removed = crate::names::change_external_id(BOLT, StreamType::Product, current.as_ref(), None).unwrap();
+    let after = product_state(&then(&with_id, &removed), BOLT);
+    assert!(after.claims().iter().all(|c| !c.starts_with("external:")), "{:?}", after.claims());
+}

@@ -313,3 +313,65 @@ async fn a_record_made_by_hand_is_given_an_external_id_and_an_upsert_then_finds_
     let upserted = upsert_product(&app, "ERP-7", bolt(&cat, "Hex bolt M8x50", json!({}))).await;
     assert_eq!((upserted.body["outcome"].as_str(), upserted.id()), (Some("unchanged"), second.id()), "{upserted:?}");
 }
+
+/// What an import worker does: the service functions in process, with a context of its own.
+#[tokio::test]
+async fn an_import_worker_upserts_in_process_and_resolves_a_batch_of_external_ids() {
+    use command_api::service::{Catalog, CommandContext};
+    use command_api::upsert::{Outcome, ProductFields};
+    use domain::names::ExternalId;
+    use domain::StreamType;
+
+    let app = TestApp::spawn().await;
+    let cat = hex_bolts(&app).await;
+    let catalog = Catalog::new(app.store.clone(), event_store::GroupOptions::default());
+    let ctx = CommandContext {
+        metadata: event_store::Metadata {
+            actor_id: app.admin_id.to_string(),
+            actor_role: "admin".into(),
+            request_id: "import-1".into(),
+            correlation_id: Uuid::new_v4(),
+            causation_id: None,
+        },
+        now: chrono::Utc::now(),
+        requires: Vec::new(),
+    };
+    let row = |thread: &str| ProductFields {
+        family_id: cat.family,
+        name: format!("Hex bolt {thread}x50"),
+        sku: None,
+        specs: json!({"thread_size": thread, "length": 50}).as_object().cloned().unwrap_or_default(),
+    };
+    let ids: Vec<ExternalId> =
+        ["R-1", "R-2", "R-3"].iter().map(|e| ExternalId::parse(e).unwrap_or_else(|e| panic!("{e:?}"))).collect();
+    let mut made = Vec::new();
+    for (external_id, thread) in ids.iter().zip(["M6", "M8", "M10"]) {
+        let done = catalog.upsert_product(&ctx, external_id, &row(thread)).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(done.outcome, Outcome::Created);
+        made.push(done.id);
+    }
+    // The second run of the same rows appends nothing.
+    let before = app.event_count().await;
+    for (external_id, thread) in ids.iter().zip(["M6", "M8", "M10"]) {
+        let done = catalog.upsert_product(&ctx, external_id, &row(thread)).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(done.outcome, Outcome::Unchanged);
+    }
+    assert_eq!(app.event_count().await, before);
+
+    let mut asked = ids.clone();
+    asked.push(ExternalId::parse("R-404").unwrap_or_else(|e| panic!("{e:?}")));
+    let resolved = catalog.resolve_external_ids(StreamType::Product, &asked).await.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(resolved.len(), 3, "{resolved:?}");
+    for (external_id, id) in ids.iter().zip(&made) {
+        assert_eq!(resolved.get(external_id), Some(id));
+    }
+    // Per kind: no category is known by them.
+    let categories = catalog.resolve_external_ids(StreamType::Category, &ids).await.unwrap_or_else(|e| panic!("{e}"));
+    assert!(categories.is_empty());
+    let recorded: String = sqlx::query_scalar("SELECT request_id FROM events WHERE stream_id = $1")
+        .bind(made[0])
+        .fetch_one(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(recorded, "import-1");
+}

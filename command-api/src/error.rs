@@ -84,6 +84,10 @@ impl From<DomainError> for ApiError {
                 ApiError::NotFound(format!("{field} names {entity} {id}, which does not exist"))
             }
             DomainError::Conflict(detail) => ApiError::Conflict { detail, errors: Vec::new() },
+            DomainError::Unchangeable { field, message } => ApiError::Conflict {
+                detail: message.clone(),
+                errors: vec![FieldError::new(field, "unchangeable", message)],
+            },
         }
     }
 }
@@ -121,6 +125,11 @@ fn claim_conflict(claim: &str) -> ApiError {
         "family-code" => ("code", format!("family code {value} is already used")),
         "email" => ("email", format!("a user with email {value} already exists")),
         "company" => ("name", format!("a company named {value:?} already exists")),
+        // `external:<kind>:<id>` (`domain::names::ExternalId::claim`).
+        "external" => {
+            let (kind, id) = value.split_once(':').unwrap_or(("record", value));
+            ("external_id", format!("external id {id:?} is already used by another {kind}"))
+        }
         _ => ("", format!("{claim} is already taken")),
     };
     ApiError::Conflict { detail: message.clone(), errors: vec![FieldError::new(field, "duplicate", message)] }

@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod service;
 pub mod state;
+pub mod upsert;
 
 use std::net::SocketAddr;
 use std::str::FromStr;

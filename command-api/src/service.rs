@@ -260,10 +260,8 @@ impl Catalog {
             if let Some(stream) = EventStore::unmet(&mut *conn, &ctx.requires).await? {
                 return Ok(Err(AppendError::Unmet(stream.to_string())));
             }
-            let mut position = 0;
-            for id in heads.keys() {
-                position = position.max(EventStore::stream_position(&mut *conn, *id).await?.unwrap_or(0));
-            }
+            let ids: Vec<Uuid> = heads.keys().copied().collect();
+            let position = EventStore::streams_position(&mut *conn, &ids).await?.unwrap_or(0);
             return Ok(Ok(Committed { position, heads: heads.clone() }));
         }
         let (mut append, after) = prepare(heads, events)?;

@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::attributes::{AttributeKey, DefinitionInput, Definitions, Level, ResolvedSchema};
 use crate::error::{DomainError, FieldError, Problems};
 use crate::events::{Change, Event, NewEvent, StreamType};
-use crate::names::parse_name;
+use crate::names::{parse_external_id, parse_name, ExternalId};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Category {
@@ -22,6 +22,9 @@ pub struct Category {
     #[serde(with = "crate::attributes::ordered")]
     pub attributes: Definitions,
     pub retired: bool,
+    /// The source system's id (`names::ExternalId`); `default` reads snapshots made before it.
+    #[serde(default)]
+    pub external_id: Option<ExternalId>,
 }
 
 impl Category {
@@ -48,6 +51,8 @@ pub enum CategoryCommand {
         id: Uuid,
         name: String,
         parent_id: Option<Uuid>,
+        /// Checked as `names::ExternalId`.
+        external_id: Option<String>,
     },
     /// Rename and/or move; `parent_id: Some(None)` makes it a root.
     Update {
@@ -192,7 +197,9 @@ impl CategoryTree {
 
     pub fn decide(&self, command: CategoryCommand) -> Result<Vec<NewEvent>, DomainError> {
         match command {
-            CategoryCommand::Create { id, name, parent_id } => self.create(id, &name, parent_id),
+            CategoryCommand::Create { id, name, parent_id, external_id } => {
+                self.create(id, &name, parent_id, external_id.as_deref())
+            }
             CategoryCommand::Update { id, name, parent_id } => self.update(id, name, parent_id),
             CategoryCommand::Retire { id } => self.retire(id),
             CategoryCommand::DefineAttribute { id, key, input } => self.define_attribute(id, &key, input),
@@ -203,9 +210,16 @@ impl CategoryTree {
         }
     }
 
-    fn create(&self, id: Uuid, name: &str, parent_id: Option<Uuid>) -> Result<Vec<NewEvent>, DomainError> {
+    fn create(
+        &self,
+        id: Uuid,
+        name: &str,
+        parent_id: Option<Uuid>,
+        external_id: Option<&str>,
+    ) -> Result<Vec<NewEvent>, DomainError> {
         let mut problems = Problems::default();
         let name = problems.check(parse_name("name", name, NAME_MAX));
+        let external_id = problems.check(parse_external_id(external_id)).flatten();
         let parent = match parent_id {
             Some(parent_id) => match self.check_parent(parent_id) {
                 Ok(parent) => Some(parent),
@@ -222,7 +236,7 @@ impl CategoryTree {
         self.check_sibling_name(parent_id, &name, None)?;
         let mut path = parent.map(|p| p.path.clone()).unwrap_or_default();
         path.push(id);
-        Ok(vec![event(id, Event::CategoryCreated { name, parent_id, path })])
+        Ok(vec![event(id, Event::CategoryCreated { name, parent_id, path, external_id })])
     }
 
     fn update(

@@ -34,11 +34,19 @@ pub enum DomainError {
     /// The command conflicts with the current state (HTTP 409).
     #[error("{0}")]
     Conflict(String),
+    /// An update (an upsert of an existing record) would change a field no update changes, such
+    /// as a product's family (HTTP 409, naming the field with code `unchangeable`).
+    #[error("{message}")]
+    Unchangeable { field: &'static str, message: String },
 }
 
 impl DomainError {
     pub fn invalid(field: impl Into<String>, code: impl Into<String>, message: impl Into<String>) -> Self {
         DomainError::Invalid(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn unchangeable(field: &'static str, message: impl Into<String>) -> Self {
+        DomainError::Unchangeable { field, message: message.into() }
     }
 
     pub fn not_found(entity: &'static str, id: impl std::fmt::Display) -> Self {

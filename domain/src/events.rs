@@ -23,7 +23,7 @@ use crate::family::Family;
 use crate::identity::company::{Company, PaymentTerms};
 use crate::identity::user::User;
 use crate::identity::{Email, PasswordHash, Role};
-use crate::names::{FamilyCode, Sku};
+use crate::names::{ExternalId, FamilyCode, Sku};
 use crate::product::Product;
 use crate::specs::{SpecValue, Specs};
 use crate::synonyms::SynonymSet;
@@ -102,6 +102,9 @@ pub enum Event {
         name: String,
         parent_id: Option<Uuid>,
         path: Vec<Uuid>,
+        /// The source system's id (absent in events recorded before external ids existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_id: Option<ExternalId>,
     },
     CategoryRenamed {
         name: Change<String>,
@@ -128,12 +131,29 @@ pub enum Event {
     },
     BrandCreated {
         name: String,
+        /// The source system's id (absent in events recorded before external ids existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_id: Option<ExternalId>,
+    },
+    BrandRenamed {
+        name: Change<String>,
+    },
+    /// On a category, brand, family or product stream: its external id given, changed or
+    /// removed (`None`); the claim follows it.
+    ExternalIdChanged {
+        external_id: Change<Option<ExternalId>>,
     },
     FamilyCreated {
         category_id: Uuid,
         brand_id: Option<Uuid>,
         name: String,
         code: FamilyCode,
+        /// The source system's id (absent in events recorded before external ids existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_id: Option<ExternalId>,
+    },
+    FamilyRenamed {
+        name: Change<String>,
     },
     ProductCreated {
         family_id: Uuid,
@@ -141,6 +161,9 @@ pub enum Event {
         sku: Sku,
         specs: Specs,
         variant_key: Option<String>,
+        /// The source system's id (absent in events recorded before external ids existed).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        external_id: Option<ExternalId>,
     },
     /// `changes` holds `name`, `specs.<key>` (null when removed) and `variant_key` as they changed.
     ProductUpdated {
@@ -318,7 +341,10 @@ impl Event {
             Event::AttributeDefined { .. } => "AttributeDefined",
             Event::AttributeRemoved { .. } => "AttributeRemoved",
             Event::BrandCreated { .. } => "BrandCreated",
+            Event::BrandRenamed { .. } => "BrandRenamed",
+            Event::ExternalIdChanged { .. } => "ExternalIdChanged",
             Event::FamilyCreated { .. } => "FamilyCreated",
+            Event::FamilyRenamed { .. } => "FamilyRenamed",
             Event::ProductCreated { .. } => "ProductCreated",
             Event::ProductUpdated { .. } => "ProductUpdated",
             Event::ProductRetired {} => "ProductRetired",
@@ -458,20 +484,32 @@ impl Aggregate {
     /// Values that must be unique across the catalog while this stream holds them.
     pub fn claims(&self) -> Vec<String> {
         match self {
-            Aggregate::Category(_) | Aggregate::Synonyms(_) => Vec::new(),
+            Aggregate::Category(c) => external_claim(StreamType::Category, &c.external_id),
+            Aggregate::Synonyms(_) => Vec::new(),
             // Their ids are derived from what makes them unique (see `commerce`).
             Aggregate::ProductTerms(_)
             | Aggregate::PriceList(_)
             | Aggregate::Stock(_)
             | Aggregate::Cart(_)
             | Aggregate::Order(_) => Vec::new(),
-            Aggregate::Brand(b) => vec![format!("brand:{}", b.name.to_lowercase())],
+            Aggregate::Brand(b) => {
+                let mut claims = vec![format!("brand:{}", b.name.to_lowercase())];
+                claims.extend(external_claim(StreamType::Brand, &b.external_id));
+                claims
+            }
             // A disabled user keeps the address: it names them in the audit trail.
             Aggregate::User(u) => vec![u.email.claim()],
             Aggregate::Company(c) => vec![c.claim()],
-            Aggregate::Family(f) => vec![format!("family-code:{}", f.code)],
+            Aggregate::Family(f) => {
+                let mut claims = vec![format!("family-code:{}", f.code)];
+                claims.extend(external_claim(StreamType::Family, &f.external_id));
+                claims
+            }
             Aggregate::Product(p) => {
                 let mut claims = vec![p.sku.claim()];
+                // A retired product keeps its external id: a later import of it finds it retired
+                // rather than making it anew.
+                claims.extend(external_claim(StreamType::Product, &p.external_id));
                 if let (false, Some(key)) = (p.retired, &p.variant_key) {
                     claims.push(format!("variant:{}:{key}", p.family_id));
                 }
@@ -479,6 +517,10 @@ impl Aggregate {
             }
         }
     }
+}
+
+fn external_claim(kind: StreamType, external_id: &Option<ExternalId>) -> Vec<String> {
+    external_id.iter().map(|e| e.claim(kind)).collect()
 }
 
 fn unexpected(event: &Event, state: &Option<Aggregate>) -> EvolveError {
@@ -494,13 +536,14 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
     use Aggregate as A;
     use Event as E;
     let next = match (state, event) {
-        (None, E::CategoryCreated { name, parent_id, path }) => A::Category(Category {
+        (None, E::CategoryCreated { name, parent_id, path, external_id }) => A::Category(Category {
             id: stream_id,
             name: name.clone(),
             parent_id: *parent_id,
             path: path.clone(),
             attributes: Default::default(),
             retired: false,
+            external_id: external_id.clone(),
         }),
         (Some(A::Category(mut c)), e) => {
             match e {
@@ -511,6 +554,7 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
                 }
                 E::CategoryPathChanged { path, .. } => c.path = path.to.clone(),
                 E::CategoryRetired {} => c.retired = true,
+                E::ExternalIdChanged { external_id } => c.external_id = external_id.to.clone(),
                 E::AttributeDefined { key, definition, .. } => {
                     c.attributes.insert(key.clone(), definition.clone());
                 }
@@ -521,15 +565,38 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
             }
             A::Category(c)
         }
-        (None, E::BrandCreated { name }) => A::Brand(Brand { id: stream_id, name: name.clone() }),
-        (None, E::FamilyCreated { category_id, brand_id, name, code }) => A::Family(Family {
+        (None, E::BrandCreated { name, external_id }) => {
+            A::Brand(Brand { id: stream_id, name: name.clone(), external_id: external_id.clone() })
+        }
+        (Some(A::Brand(mut b)), E::BrandRenamed { name }) => {
+            b.name = name.to.clone();
+            A::Brand(b)
+        }
+        (Some(A::Brand(mut b)), E::ExternalIdChanged { external_id }) => {
+            b.external_id = external_id.to.clone();
+            A::Brand(b)
+        }
+        (Some(A::Family(mut f)), E::ExternalIdChanged { external_id }) => {
+            f.external_id = external_id.to.clone();
+            A::Family(f)
+        }
+        (Some(A::Product(mut p)), E::ExternalIdChanged { external_id }) => {
+            p.external_id = external_id.to.clone();
+            A::Product(p)
+        }
+        (None, E::FamilyCreated { category_id, brand_id, name, code, external_id }) => A::Family(Family {
             id: stream_id,
             category_id: *category_id,
             brand_id: *brand_id,
             name: name.clone(),
             code: code.clone(),
             attributes: Default::default(),
+            external_id: external_id.clone(),
         }),
+        (Some(A::Family(mut f)), E::FamilyRenamed { name }) => {
+            f.name = name.to.clone();
+            A::Family(f)
+        }
         (Some(A::Family(mut f)), E::AttributeDefined { key, definition, .. }) => {
             f.attributes.insert(key.clone(), definition.clone());
             A::Family(f)
@@ -538,7 +605,7 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
             f.attributes.shift_remove(key);
             A::Family(f)
         }
-        (None, E::ProductCreated { family_id, name, sku, specs, variant_key }) => A::Product(Product {
+        (None, E::ProductCreated { family_id, name, sku, specs, variant_key, external_id }) => A::Product(Product {
             id: stream_id,
             family_id: *family_id,
             name: name.clone(),
@@ -546,6 +613,7 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
             specs: specs.clone(),
             variant_key: variant_key.clone(),
             retired: false,
+            external_id: external_id.clone(),
         }),
         (Some(A::Product(mut p)), E::ProductUpdated { changes }) => {
             for (field, change) in changes {

@@ -8,8 +8,8 @@ use crate::attributes::{DefinitionInput, Definitions, Level, ResolvedSchema};
 use crate::brand::Brand;
 use crate::category::{self, CategoryTree};
 use crate::error::{DomainError, Problems};
-use crate::events::{Event, NewEvent, StreamType};
-use crate::names::{parse_name, FamilyCode};
+use crate::events::{Change, Event, NewEvent, StreamType};
+use crate::names::{parse_external_id, parse_name, ExternalId, FamilyCode};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Family {
@@ -20,6 +20,9 @@ pub struct Family {
     pub code: FamilyCode,
     #[serde(with = "crate::attributes::ordered")]
     pub attributes: Definitions,
+    /// The source system's id (`names::ExternalId`); `default` reads snapshots made before it.
+    #[serde(default)]
+    pub external_id: Option<ExternalId>,
 }
 
 impl Family {
@@ -43,7 +46,11 @@ pub struct CreateFamily {
     pub brand_id: Option<Uuid>,
     pub name: String,
     pub code: Option<String>,
+    /// Checked as `names::ExternalId`.
+    pub external_id: Option<String>,
 }
+
+pub const NAME_MAX: usize = 200;
 
 /// `brand` is the brand named by `brand_id`, when it exists. The code's uniqueness is the event
 /// store's claim on `family-code:<code>`.
@@ -55,7 +62,8 @@ pub fn create(tree: &CategoryTree, brand: Option<&Brand>, command: CreateFamily)
         return Err(DomainError::referenced("category", command.category_id, "category_id"));
     }
     let mut problems = Problems::default();
-    let name = problems.check(parse_name("name", &command.name, 200));
+    let name = problems.check(parse_name("name", &command.name, NAME_MAX));
+    let external_id = problems.check(parse_external_id(command.external_id.as_deref())).flatten();
     let code = match (&command.code, &name) {
         (Some(code), _) => problems.check(FamilyCode::parse(code)),
         (None, Some(name)) => problems.check(FamilyCode::derive(name)),
@@ -71,7 +79,47 @@ pub fn create(tree: &CategoryTree, brand: Option<&Brand>, command: CreateFamily)
     Ok(vec![NewEvent {
         stream_id: command.id,
         stream_type: StreamType::Family,
-        event: Event::FamilyCreated { category_id: command.category_id, brand_id: command.brand_id, name, code },
+        event: Event::FamilyCreated {
+            category_id: command.category_id,
+            brand_id: command.brand_id,
+            name,
+            code,
+            external_id,
+        },
+    }])
+}
+
+/// Brings an existing family to what a create command describes (an upsert by external id): its
+/// name may change; its category, brand and code may not (products hang on them: their SKUs
+/// start with the code, their schema comes from the category), so a different one is refused.
+/// A command without a code keeps the family's. Nothing when nothing differs.
+pub fn revise(family: &Family, command: &CreateFamily) -> Result<Vec<NewEvent>, DomainError> {
+    if command.category_id != family.category_id {
+        return Err(DomainError::unchangeable(
+            "category_id",
+            format!("this family is in category {}; a family does not move to another category", family.category_id),
+        ));
+    }
+    if command.brand_id != family.brand_id {
+        return Err(DomainError::unchangeable("brand_id", "a family's brand does not change"));
+    }
+    if let Some(code) = &command.code {
+        let code = FamilyCode::parse(code).map_err(|e| DomainError::Invalid(vec![e]))?;
+        if code != family.code {
+            return Err(DomainError::unchangeable(
+                "code",
+                format!("this family's code is {}: the SKUs of its products start with it", family.code),
+            ));
+        }
+    }
+    let name = parse_name("name", &command.name, NAME_MAX).map_err(|e| DomainError::Invalid(vec![e]))?;
+    if name == family.name {
+        return Ok(Vec::new());
+    }
+    Ok(vec![NewEvent {
+        stream_id: family.id,
+        stream_type: StreamType::Family,
+        event: Event::FamilyRenamed { name: Change { from: family.name.clone(), to: name } },
     }])
 }
 

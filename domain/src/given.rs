@@ -32,14 +32,24 @@ pub fn on(stream_id: Uuid, stream_type: StreamType, event: Event) -> NewEvent {
 pub fn created(name: &str, path: &[Uuid]) -> NewEvent {
     let id = *path.last().unwrap();
     let parent_id = path.len().checked_sub(2).map(|i| path[i]);
-    on(id, StreamType::Category, Event::CategoryCreated { name: name.into(), parent_id, path: path.to_vec() })
+    on(
+        id,
+        StreamType::Category,
+        Event::CategoryCreated { name: name.into(), parent_id, path: path.to_vec(), external_id: None },
+    )
 }
 
 pub fn family_created(id: Uuid, category_id: Uuid, name: &str, code: &str) -> NewEvent {
     on(
         id,
         StreamType::Family,
-        Event::FamilyCreated { category_id, brand_id: None, name: name.into(), code: FamilyCode::parse(code).unwrap() },
+        Event::FamilyCreated {
+            category_id,
+            brand_id: None,
+            name: name.into(),
+            code: FamilyCode::parse(code).unwrap(),
+            external_id: None,
+        },
     )
 }
 

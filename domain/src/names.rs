@@ -1,10 +1,11 @@
-//! Small checked values: display names, family codes, SKUs.
+//! Small checked values: display names, family codes, SKUs, external ids.
 
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::FieldError;
+use crate::events::StreamType;
 
 /// A display name: trimmed, 1 to `max` characters, no control characters.
 pub fn parse_name(field: &str, text: &str, max: usize) -> Result<String, FieldError> {
@@ -118,6 +119,88 @@ impl fmt::Display for Sku {
     }
 }
 
+/// The id a record has in the source system the catalog is loaded from (an ERP's or a PIM's key):
+/// trimmed, 1 to 128 characters, no control characters, otherwise free — source systems spell
+/// their keys as they like ("MAT-000123", "4711/A", "Ü 12"), so nothing else is refused, and it is
+/// compared exactly as given (no case folding: two systems' keys that differ only in case are two
+/// records). Unique per kind (a category and a product may share one) through the event store's
+/// claim `external:<kind>:<id>` (`claim`), which also maps it to its stream.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct ExternalId(String);
+
+impl ExternalId {
+    pub const MAX: usize = 128;
+
+    pub fn parse(text: &str) -> Result<Self, FieldError> {
+        let trimmed = text.trim();
+        if trimmed.chars().count() > Self::MAX {
+            return Err(FieldError::new(
+                "external_id",
+                "external_id_too_long",
+                format!("an external id is at most {} characters", Self::MAX),
+            ));
+        }
+        if trimmed.is_empty() || trimmed.chars().any(char::is_control) {
+            return Err(FieldError::new(
+                "external_id",
+                "invalid_external_id",
+                format!("an external id is 1 to {} characters, without control characters", Self::MAX),
+            ));
+        }
+        Ok(ExternalId(trimmed.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The claim that keeps it unique among the streams of `kind` and names the stream holding it.
+    pub fn claim(&self, kind: StreamType) -> String {
+        format!("external:{}:{}", kind.as_str(), self.0)
+    }
+}
+
+/// Gives a stream of `kind` an external id, changes or removes it (`None`), from `current`:
+/// nothing when it already has that one. The event store moves the claim with it.
+pub fn change_external_id(
+    stream_id: uuid::Uuid,
+    kind: StreamType,
+    current: Option<&ExternalId>,
+    given: Option<&str>,
+) -> Result<Vec<crate::NewEvent>, crate::DomainError> {
+    let to = parse_external_id(given).map_err(|e| crate::DomainError::Invalid(vec![e]))?;
+    if to.as_ref() == current {
+        return Ok(Vec::new());
+    }
+    let event = crate::Event::ExternalIdChanged { external_id: crate::Change { from: current.cloned(), to } };
+    Ok(vec![crate::NewEvent { stream_id, stream_type: kind, event }])
+}
+
+/// An optional external id from a command's text.
+pub fn parse_external_id(text: Option<&str>) -> Result<Option<ExternalId>, FieldError> {
+    text.map(ExternalId::parse).transpose()
+}
+
+impl TryFrom<String> for ExternalId {
+    type Error = String;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        ExternalId::parse(&value).map_err(|e| e.message)
+    }
+}
+
+impl From<ExternalId> for String {
+    fn from(id: ExternalId) -> String {
+        id.0
+    }
+}
+
+impl fmt::Display for ExternalId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,7 +212,29 @@ mod tests {
         assert!(FamilyCode::derive("—").is_err());
     }
 
+    #[test]
+    fn external_ids_are_trimmed_and_refused_with_a_code() {
+        assert_eq!(ExternalId::parse("  MAT-000123 ").map(|e| e.0), Ok("MAT-000123".to_owned()));
+        assert_eq!(ExternalId::parse("Ü 12/A").map(|e| e.0), Ok("Ü 12/A".to_owned()));
+        let code = |text: &str| ExternalId::parse(text).err().map(|e| e.code);
+        assert_eq!(code("   ").as_deref(), Some("invalid_external_id"));
+        assert_eq!(code("a\tb").as_deref(), Some("invalid_external_id"));
+        assert_eq!(code(&"x".repeat(129)).as_deref(), Some("external_id_too_long"));
+        assert_eq!(code(&"é".repeat(128)), None);
+        let id = ExternalId::parse("P-1").unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(id.claim(StreamType::Product), "external:product:P-1");
+    }
+
     proptest! {
+        #[test]
+        fn parsed_external_ids_are_trimmed_bounded_and_stable(text in "\\PC{0,200}") {
+            if let Ok(id) = ExternalId::parse(&text) {
+                prop_assert_eq!(id.as_str().trim(), id.as_str());
+                prop_assert!(!id.as_str().is_empty() && id.as_str().chars().count() <= ExternalId::MAX);
+                prop_assert_eq!(ExternalId::parse(id.as_str()), Ok(id.clone()));
+            }
+        }
+
         #[test]
         fn parsed_skus_round_trip_and_never_hold_spaces(text in "\\PC{0,80}") {
             if let Ok(sku) = Sku::parse(&text) {

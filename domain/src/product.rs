@@ -9,7 +9,7 @@ use crate::attributes::ResolvedSchema;
 use crate::error::{DomainError, FieldError, Problems};
 use crate::events::{Change, Diff, Event, NewEvent, StreamType};
 use crate::family::Family;
-use crate::names::{parse_name, Sku};
+use crate::names::{parse_external_id, parse_name, ExternalId, Sku};
 use crate::specs::{validate_specs, variant_parts, Specs};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -22,6 +22,9 @@ pub struct Product {
     /// The canonical variant-defining values; no two live products of a family share one.
     pub variant_key: Option<String>,
     pub retired: bool,
+    /// The source system's id (`names::ExternalId`).
+    #[serde(default)]
+    pub external_id: Option<ExternalId>,
 }
 
 pub const NAME_MAX: usize = 300;
@@ -31,6 +34,8 @@ pub struct CreateProduct {
     pub name: String,
     pub sku: Option<String>,
     pub specs: Map<String, Value>,
+    /// Checked as `names::ExternalId`.
+    pub external_id: Option<String>,
 }
 
 fn new_event(id: Uuid, event: Event) -> NewEvent {
@@ -58,6 +63,7 @@ pub fn create(family: &Family, schema: &ResolvedSchema, command: CreateProduct) 
     let mut problems = Problems::default();
     let name = problems.check(parse_name("name", &command.name, NAME_MAX));
     let given_sku = command.sku.as_deref().and_then(|s| problems.check(Sku::parse(s)));
+    let external_id = problems.check(parse_external_id(command.external_id.as_deref())).flatten();
     let specs = match validate_specs(schema, &command.specs) {
         Ok(specs) => Some(specs),
         Err(errors) => {
@@ -80,7 +86,10 @@ pub fn create(family: &Family, schema: &ResolvedSchema, command: CreateProduct) 
             )])
         })?,
     };
-    Ok(vec![new_event(command.id, Event::ProductCreated { family_id: family.id, name, sku, specs, variant_key })])
+    Ok(vec![new_event(
+        command.id,
+        Event::ProductCreated { family_id: family.id, name, sku, specs, variant_key, external_id },
+    )])
 }
 
 pub struct UpdateProduct {
@@ -141,6 +150,41 @@ pub fn update(
         return Ok(Vec::new());
     }
     Ok(vec![new_event(product.id, Event::ProductUpdated { changes })])
+}
+
+/// Brings an existing product to what a create command in `family_id` describes (an upsert by
+/// external id): the name as given, the specs merged as an update merges them (a key left out
+/// keeps its value, `null` removes it: a source row that names some specs leaves the others
+/// alone). `family` and `schema` are the product's own. The family named and a given SKU must be
+/// the ones it has: neither changes by update. Nothing when nothing differs.
+pub fn revise(
+    product: &Product,
+    family_id: Uuid,
+    family: &Family,
+    schema: &ResolvedSchema,
+    command: &CreateProduct,
+) -> Result<Vec<NewEvent>, DomainError> {
+    if family_id != product.family_id {
+        return Err(DomainError::unchangeable(
+            "family_id",
+            format!("this product is in family {}; a product does not move to another family", product.family_id),
+        ));
+    }
+    if let Some(sku) = &command.sku {
+        let sku = Sku::parse(sku).map_err(|e| DomainError::Invalid(vec![e]))?;
+        if sku != product.sku {
+            return Err(DomainError::unchangeable(
+                "sku",
+                format!("this product's SKU is {}; a SKU does not change", product.sku),
+            ));
+        }
+    }
+    update(
+        product,
+        family,
+        schema,
+        UpdateProduct { name: Some(command.name.clone()), specs: Some(command.specs.clone()) },
+    )
 }
 
 pub fn retire(product: &Product) -> Result<Vec<NewEvent>, DomainError> {

@@ -40,6 +40,21 @@ const EVENT_COLUMNS: &str =
      actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at";
 
 impl EventStore {
+    /// The streams holding the claims named (`(claim, stream)`; a claim no stream holds is absent):
+    /// a unique value resolved to its stream as the last committed append left it.
+    pub async fn claim_holders(
+        executor: impl PgExecutor<'_>,
+        claims: &[String],
+    ) -> Result<Vec<(String, Uuid)>, sqlx::Error> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_as("SELECT claim, stream_id FROM claims WHERE claim = ANY($1)")
+            .bind(claims)
+            .fetch_all(executor)
+            .await
+    }
+
     /// The first of `requires` (`(stream, object)`, as `Append::requires` takes them) whose
     /// stream's head snapshot does not contain its object, if any: what an append would refuse
     /// with `AppendError::Unmet`, for commands that append nothing and for reads.
@@ -131,6 +146,19 @@ impl EventStore {
             .bind(stream_id)
             .fetch_optional(executor)
             .await
+    }
+
+    /// The position of the latest event of any of the streams named, in one round trip (each
+    /// stream's last event through the (stream_id, version) key, as `stream_position`).
+    pub async fn streams_position(executor: impl PgExecutor<'_>, ids: &[Uuid]) -> Result<Option<i64>, sqlx::Error> {
+        sqlx::query_scalar(
+            "SELECT max(last.position) FROM unnest($1::uuid[]) AS s(id) \
+             CROSS JOIN LATERAL (SELECT position FROM events WHERE stream_id = s.id \
+                                  ORDER BY version DESC LIMIT 1) AS last",
+        )
+        .bind(ids)
+        .fetch_one(executor)
+        .await
     }
 
     /// Up to `limit` events after `after` in global order, never past an event whose transaction

@@ -126,14 +126,14 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row
     }
     // Products keep no snapshot: their columns are their state.
     let products: Vec<ProductColumns> = sqlx::query_as(
-        "SELECT id, version, position, family_id, name, sku, specs, variant_key, retired \
+        "SELECT id, version, position, family_id, name, sku, specs, variant_key, retired, external_id \
            FROM products WHERE id = ANY($1)",
     )
     .bind(ids)
     .persistent(false)
     .fetch_all(&mut *conn)
     .await?;
-    for (id, version, position, family_id, name, sku, specs, variant_key, retired) in products {
+    for (id, version, position, family_id, name, sku, specs, variant_key, retired, external_id) in products {
         let product = Product {
             id,
             family_id,
@@ -142,14 +142,18 @@ async fn load(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Row
             specs: serde_json::from_value(specs).map_err(|e| unreadable(id, e))?,
             variant_key,
             retired,
+            external_id: external_id
+                .map(|e| serde_json::from_value(Value::String(e)))
+                .transpose()
+                .map_err(|e| unreadable(id, e))?,
         };
         rows.insert(id, Row { version, position, state: Aggregate::Product(product) });
     }
     Ok(rows)
 }
 
-/// id, version, position, family_id, name, sku, specs, variant_key, retired.
-type ProductColumns = (Uuid, i64, i64, Uuid, String, String, Value, Option<String>, bool);
+/// id, version, position, family_id, name, sku, specs, variant_key, retired, external_id.
+type ProductColumns = (Uuid, i64, i64, Uuid, String, String, Value, Option<String>, bool, Option<String>);
 
 fn unreadable(id: Uuid, error: serde_json::Error) -> ApplyError {
     ApplyError::Database(sqlx::Error::Decode(format!("read-model row {id} is unreadable: {error}").into()))
@@ -293,17 +297,18 @@ async fn write(
             .collect();
         sqlx::query(
             "INSERT INTO categories (id, name, parent_id, path, path_text, depth, attributes, retired, version, \
-                                     position, state, name_terms) \
+                                     position, state, name_terms, external_id) \
              SELECT x.id, x.state->>'name', (x.state->>'parent_id')::uuid, \
                     ARRAY(SELECT jsonb_array_elements_text(x.state->'path')::uuid), x.path_text, \
                     jsonb_array_length(x.state->'path') - 1, x.state->'attributes', (x.state->>'retired')::boolean, \
-                    x.version, x.position, x.state, x.terms::tsvector \
+                    x.version, x.position, x.state, x.terms::tsvector, x.state->>'external_id' \
                FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[], $5::text[], $6::text[]) \
                     AS x(id, version, position, state, path_text, terms) \
              ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, parent_id = EXCLUDED.parent_id, \
                     path = EXCLUDED.path, path_text = EXCLUDED.path_text, depth = EXCLUDED.depth, \
                     attributes = EXCLUDED.attributes, retired = EXCLUDED.retired, version = EXCLUDED.version, \
-                    position = EXCLUDED.position, state = EXCLUDED.state, name_terms = EXCLUDED.name_terms",
+                    position = EXCLUDED.position, state = EXCLUDED.state, name_terms = EXCLUDED.name_terms, \
+                    external_id = EXCLUDED.external_id",
         )
         .bind(&categories.ids)
         .bind(&categories.versions)
@@ -316,12 +321,14 @@ async fn write(
     }
     if !brands.ids.is_empty() {
         sqlx::query(
-            "INSERT INTO brands (id, name, version, position, state, search) \
-             SELECT x.id, x.state->>'name', x.version, x.position, x.state, x.terms::tsvector \
+            "INSERT INTO brands (id, name, version, position, state, search, external_id) \
+             SELECT x.id, x.state->>'name', x.version, x.position, x.state, x.terms::tsvector, \
+                    x.state->>'external_id' \
                FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[], $5::text[]) \
                     AS x(id, version, position, state, terms) \
              ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, version = EXCLUDED.version, \
-                    position = EXCLUDED.position, state = EXCLUDED.state, search = EXCLUDED.search",
+                    position = EXCLUDED.position, state = EXCLUDED.state, search = EXCLUDED.search, \
+                    external_id = EXCLUDED.external_id",
         )
         .bind(&brands.ids)
         .bind(&brands.versions)
@@ -334,16 +341,16 @@ async fn write(
     if !families.ids.is_empty() {
         sqlx::query(
             "INSERT INTO families (id, category_id, brand_id, name, code, attributes, version, position, state, \
-                                   search) \
+                                   search, external_id) \
              SELECT x.id, (x.state->>'category_id')::uuid, (x.state->>'brand_id')::uuid, x.state->>'name', \
                     x.state->>'code', x.state->'attributes', x.version, x.position, x.state, \
-                    x.terms::tsvector \
+                    x.terms::tsvector, x.state->>'external_id' \
                FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::jsonb[], $5::text[]) \
                     AS x(id, version, position, state, terms) \
              ON CONFLICT (id) DO UPDATE SET category_id = EXCLUDED.category_id, brand_id = EXCLUDED.brand_id, \
                     name = EXCLUDED.name, code = EXCLUDED.code, attributes = EXCLUDED.attributes, \
                     version = EXCLUDED.version, position = EXCLUDED.position, state = EXCLUDED.state, \
-                    search = EXCLUDED.search",
+                    search = EXCLUDED.search, external_id = EXCLUDED.external_id",
         )
         .bind(&families.ids)
         .bind(&families.versions)
@@ -402,6 +409,7 @@ async fn write_products(
     let (mut versions, mut positions, mut families, mut names) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut skus, mut specs, mut variant_keys, mut retired) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut name_terms, mut spec_term_lists) = (Vec::new(), Vec::new());
+    let mut external_ids: Vec<Option<&str>> = Vec::new();
     let mut numbers: Vec<(Uuid, &str, f64, Option<&str>)> = Vec::new();
     let mut facets: Vec<String> = Vec::new();
     for (id, row, product) in products {
@@ -427,26 +435,29 @@ async fn write_products(
         }
         variant_keys.push(product.variant_key.as_deref());
         retired.push(product.retired);
+        external_ids.push(product.external_id.as_ref().map(|e| e.as_str()));
     }
     sqlx::query(
         "INSERT INTO products (id, version, position, family_id, name, sku, specs, variant_key, retired, \
                                family_name, brand_id, brand_name, category_id, category_path, required_keys, \
-                               searchable_keys, name_terms, family_terms, brand_terms, spec_terms, facets) \
+                               searchable_keys, name_terms, family_terms, brand_terms, spec_terms, facets, \
+                               external_id) \
          SELECT x.id, x.version, x.position, x.family_id, x.name, x.sku, x.specs::jsonb, x.variant_key, x.retired, \
                 f.name, f.brand_id, b.name, f.category_id, c.path, coalesce(f.required_keys, '{}'), \
                 coalesce(f.searchable_keys, '{}'), x.name_terms::tsvector, coalesce(f.search, ''), \
-                coalesce(b.search, ''), x.spec_terms::tsvector, string_to_array(x.facets, E'\\x1e') \
+                coalesce(b.search, ''), x.spec_terms::tsvector, string_to_array(x.facets, E'\\x1e'), \
+                x.external_id \
            FROM unnest($1::uuid[], $2::int8[], $3::int8[], $4::uuid[], $5::text[], $6::text[], $7::text[], \
-                       $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[]) \
+                       $8::text[], $9::bool[], $10::text[], $11::text[], $12::text[], $13::text[]) \
                 AS x(id, version, position, family_id, name, sku, specs, variant_key, retired, name_terms, \
-                     spec_terms, facets) \
+                     spec_terms, facets, external_id) \
            LEFT JOIN families f ON f.id = x.family_id \
            LEFT JOIN brands b ON b.id = f.brand_id \
            LEFT JOIN categories c ON c.id = f.category_id \
          ON CONFLICT (id) DO UPDATE SET version = EXCLUDED.version, position = EXCLUDED.position, \
                 name = EXCLUDED.name, sku = EXCLUDED.sku, specs = EXCLUDED.specs, \
                 variant_key = EXCLUDED.variant_key, retired = EXCLUDED.retired, name_terms = EXCLUDED.name_terms, \
-                spec_terms = EXCLUDED.spec_terms, facets = EXCLUDED.facets",
+                spec_terms = EXCLUDED.spec_terms, facets = EXCLUDED.facets, external_id = EXCLUDED.external_id",
     )
     .bind(&ids)
     .bind(&versions)
@@ -460,6 +471,7 @@ async fn write_products(
     .bind(&name_terms)
     .bind(&spec_term_lists)
     .bind(&facets)
+    .bind(&external_ids)
     .execute(&mut *conn)
     .await?;
     // A product new in this batch has no numbers yet (a rebuild's products are nearly all new).

@@ -1,4 +1,4 @@
-//! Ids in paths: a path parameter named `id` or `…_id` is a UUID, and anything else is a malformed
+//! Ids in paths: a path parameter named `id` or `…_id` (but `external_id`) is a UUID, and anything else is a malformed
 //! request — 400, naming the parameter — never a 404 for something that could not exist. It is
 //! answered before the handler reads anything (its token, its body), so a bad id is not hidden
 //! behind a 401 or a body's 422, and handlers take `Path<Uuid>` knowing it holds.
@@ -29,9 +29,10 @@ pub async fn uuids(params: Result<RawPathParams, RawPathParamsRejection>, reques
     next.run(request).await
 }
 
-/// Whether a path parameter names an entity by id.
+/// Whether a path parameter names an entity by id. `external_id` does not: it is the source
+/// system's key, any text (`PUT …/by-external-id/{external_id}`).
 pub fn is_id(name: &str) -> bool {
-    name == "id" || name.ends_with("_id")
+    name == "id" || (name.ends_with("_id") && name != "external_id")
 }
 
 /// The 400 problem for path parameter `name` holding `value`, which is no UUID.

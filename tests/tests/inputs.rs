@@ -190,12 +190,12 @@ async fn routes_with_a_malformed_id(client: &reqwest::Client, base: &str) -> Vec
     let mut routes = Vec::new();
     for (path, item) in paths {
         let parameters: Vec<&str> = path.split('{').skip(1).filter_map(|p| p.split_once('}')).map(|(p, _)| p).collect();
-        for malformed in parameters.iter().filter(|p| **p == "id" || p.ends_with("_id")) {
+        for malformed in parameters.iter().filter(|p| service_http::path_ids::is_id(p)) {
             let mut concrete = path.clone();
             for parameter in &parameters {
                 let value = match *parameter {
                     p if p == *malformed => "not-a-uuid".to_owned(),
-                    p if p == "id" || p.ends_with("_id") => Uuid::new_v4().to_string(),
+                    p if service_http::path_ids::is_id(p) => Uuid::new_v4().to_string(),
                     _ => "length".to_owned(),
                 };
                 concrete = concrete.replace(&format!("{{{parameter}}}"), &value);

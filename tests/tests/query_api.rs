@@ -295,8 +295,8 @@ async fn a_product_shows_its_family_brand_category_and_the_required_specs_it_lac
     assert_eq!(body["id"], json!(complete));
     assert_eq!(body["sku"], "HB933-M12-40");
     assert_eq!(body["name"], "Hex bolt");
-    assert_eq!(body["family"], json!({ "id": family, "name": "DIN 933" }));
-    assert_eq!(body["brand"], json!({ "id": brand, "name": "Würth" }));
+    assert_eq!(body["family"], json!({ "id": family, "name": "DIN 933", "external_id": null }));
+    assert_eq!(body["brand"], json!({ "id": brand, "name": "Würth", "external_id": null }));
     assert_eq!(body["category"], json!({ "id": hex_bolts[1], "name": "Hex bolts", "path": format_path(&hex_bolts) }));
     assert_eq!(body["specs"], specs);
     assert_eq!(body["complete"], true);

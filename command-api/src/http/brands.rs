@@ -1,35 +1,62 @@
-//! Brands.
+//! Brands: create, or upsert by external id.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::{brand, Aggregate};
+use domain::Aggregate;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, written};
+use super::{context, external_id_of, upserted, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
+use crate::service::Committed;
 use crate::state::AppState;
+use crate::upsert::BrandFields;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create))
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(upsert))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBrand {
     name: String,
+    /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
+    /// among brands.
+    #[schema(min_length = 1, max_length = 128)]
+    external_id: Option<String>,
+}
+
+impl CreateBrand {
+    fn fields(&self) -> BrandFields {
+        BrandFields { name: self.name.clone() }
+    }
+}
+
+fn brand_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+    match committed.head(id) {
+        Some(head) => match &head.state {
+            Aggregate::Brand(b) => Ok(json!({
+                "id": b.id,
+                "name": b.name,
+                "external_id": b.external_id,
+                "version": head.version,
+            })),
+            _ => Err(ApiError::NotFound(format!("brand {id} does not exist"))),
+        },
+        None => Err(ApiError::NotFound(format!("brand {id} does not exist"))),
+    }
 }
 
 /// Creates a brand.
 #[utoipa::path(post, path = "/v1/brands", tag = "brands", security(("bearer" = [])), request_body = CreateBrand,
     responses((status = 201, description = "Created", body = super::schemas::BrandWritten),
-              (status = 409, description = "A brand with that name exists", body = service_http::openapi::Problem),
+              (status = 409, description = "A brand with that name or external id exists", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
@@ -39,10 +66,31 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
-    let committed = state.catalog.change_streams(&ctx, &[], |_| Ok(brand::create(id, &body.name)?)).await?;
-    let name = match committed.head(id).map(|h| &h.state) {
-        Some(Aggregate::Brand(b)) => b.name.clone(),
-        _ => body.name,
-    };
-    Ok(written(StatusCode::CREATED, committed.position, json!({ "id": id, "name": name, "version": 1 })))
+    let committed = state.catalog.create_brand(&ctx, id, &body.fields(), body.external_id.as_deref()).await?;
+    Ok(written(StatusCode::CREATED, committed.position, brand_body(&committed, id)?))
+}
+
+/// Creates or renames the brand the source system knows by `external_id` (the create body, its
+/// `external_id` left out or the same). When it already has that name, nothing is appended and
+/// `outcome` says `unchanged`.
+#[utoipa::path(put, path = "/v1/brands/by-external-id/{external_id}", tag = "brands", security(("bearer" = [])),
+    params(("external_id" = String, Path, min_length = 1, max_length = 128,
+            description = "The source system's id, percent-encoded")),
+    request_body = CreateBrand,
+    responses((status = 201, description = "Created (`outcome`: `created`)", body = super::schemas::BrandWritten,
+                headers(("Location" = String, description = "The new brand"))),
+              (status = 200, description = "Renamed, or already so (`outcome`: `updated` or `unchanged`)", body = super::schemas::BrandWritten),
+              (status = 409, description = "Another brand has that name", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields, each listed (`invalid_external_id`, `external_id_too_long`, `external_id_mismatch`, …)", body = service_http::openapi::Problem)))]
+async fn upsert(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ids: RequestIds,
+    Path(external_id): Path<String>,
+    JsonBody(body): JsonBody<CreateBrand>,
+) -> Result<Response, ApiError> {
+    let external_id = external_id_of(&external_id, body.external_id.as_deref())?;
+    let ctx = context(&actor, ids);
+    let done = state.catalog.upsert_brand(&ctx, &external_id, &body.fields()).await?;
+    Ok(upserted(&done, "/v1/brands", brand_body(&done.committed, done.id)?))
 }

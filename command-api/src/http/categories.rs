@@ -1,10 +1,11 @@
-//! Categories: create, rename or move, retire, and their attribute definitions.
+//! Categories: create (or upsert by external id), rename or move, retire.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::category::CategoryCommand;
-use domain::{format_path, Aggregate};
+use domain::names::change_external_id;
+use domain::{format_path, Aggregate, StreamType};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::ToSchema;
@@ -12,14 +13,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, written};
+use super::{check_version, context, external_id_of, upserted, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::Committed;
 use crate::state::AppState;
+use crate::upsert::CategoryFields;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create)).routes(routes!(update)).routes(routes!(retire))
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(upsert)).routes(routes!(update)).routes(routes!(retire))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -27,6 +29,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct CreateCategory {
     name: String,
     parent_id: Option<Uuid>,
+    /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
+    /// among categories.
+    #[schema(min_length = 1, max_length = 128)]
+    external_id: Option<String>,
+}
+
+impl CreateCategory {
+    fn fields(&self) -> CategoryFields {
+        CategoryFields { name: self.name.clone(), parent_id: self.parent_id }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -37,6 +49,10 @@ struct UpdateCategory {
     #[schema(value_type = Option<Uuid>)]
     #[serde(default, deserialize_with = "super::present")]
     parent_id: Option<Option<Uuid>>,
+    /// A new external id; `null` removes it; absent leaves it.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 128)]
+    #[serde(default, deserialize_with = "super::present")]
+    external_id: Option<Option<String>>,
     expected_version: Option<i64>,
 }
 
@@ -50,6 +66,7 @@ fn category_body(committed: &Committed, id: Uuid) -> Result<serde_json::Value, A
                 "path": format_path(&c.path),
                 "depth": c.depth(),
                 "retired": c.retired,
+                "external_id": c.external_id,
                 "version": head.version,
             })),
             _ => Err(ApiError::NotFound(format!("category {id} does not exist"))),
@@ -74,23 +91,45 @@ async fn create(
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
     let kind = if body.parent_id.is_none() { "cluster" } else { "node" };
-    let committed = state
-        .catalog
-        .change_structure(&ctx, &[], |tree, _| {
-            Ok(tree.decide(CategoryCommand::Create { id, name: body.name, parent_id: body.parent_id })?)
-        })
-        .await?;
+    let committed = state.catalog.create_category(&ctx, id, &body.fields(), body.external_id.as_deref()).await?;
     let mut body = category_body(&committed, id)?;
     body["kind"] = json!(kind);
     Ok(written(StatusCode::CREATED, committed.position, body))
 }
 
-/// Renames or moves a category (the subtree's paths follow).
+/// Creates or updates the category the source system knows by `external_id`: the create body
+/// (its `external_id` left out or the same) is what the category is to be — an existing one is
+/// renamed and moved to it (no `parent_id`: to the top). When it already is, nothing is
+/// appended and `outcome` says `unchanged`.
+#[utoipa::path(put, path = "/v1/categories/by-external-id/{external_id}", tag = "categories", security(("bearer" = [])),
+    params(("external_id" = String, Path, min_length = 1, max_length = 128,
+            description = "The source system's id, percent-encoded")),
+    request_body = CreateCategory,
+    responses((status = 201, description = "Created (`outcome`: `created`)", body = super::schemas::CategoryWritten,
+                headers(("Location" = String, description = "The new category"))),
+              (status = 200, description = "Updated, or already so (`outcome`: `updated` or `unchanged`)", body = super::schemas::CategoryWritten),
+              (status = 404, description = "The parent does not exist", body = service_http::openapi::Problem),
+              (status = 409, description = "A sibling has that name, or the move is not allowed", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields, each listed (`invalid_external_id`, `external_id_too_long`, `external_id_mismatch`, …)", body = service_http::openapi::Problem)))]
+async fn upsert(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ids: RequestIds,
+    Path(external_id): Path<String>,
+    JsonBody(body): JsonBody<CreateCategory>,
+) -> Result<Response, ApiError> {
+    let external_id = external_id_of(&external_id, body.external_id.as_deref())?;
+    let ctx = context(&actor, ids);
+    let done = state.catalog.upsert_category(&ctx, &external_id, &body.fields()).await?;
+    Ok(upserted(&done, "/v1/categories", category_body(&done.committed, done.id)?))
+}
+
+/// Renames or moves a category (the subtree's paths follow), or gives it an external id.
 #[utoipa::path(patch, path = "/v1/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The category")),
     request_body = UpdateCategory,
     responses((status = 200, description = "Updated", body = super::schemas::CategoryWritten),
               (status = 404, description = "No such category (or parent)", body = service_http::openapi::Problem),
-              (status = 409, description = "Stale expected_version, a name taken, or a move under its own subtree", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version, a name or external id taken, or a move under its own subtree", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn update(
     State(state): State<AppState>,
@@ -106,7 +145,12 @@ async fn update(
             if let Some(head) = heads.get(&id) {
                 check_version(body.expected_version, head.version)?;
             }
-            Ok(tree.decide(CategoryCommand::Update { id, name: body.name, parent_id: body.parent_id })?)
+            let mut events = tree.decide(CategoryCommand::Update { id, name: body.name, parent_id: body.parent_id })?;
+            if let Some(given) = &body.external_id {
+                let current = tree.get(id).and_then(|c| c.external_id.as_ref());
+                events.extend(change_external_id(id, StreamType::Category, current, given.as_deref())?);
+            }
+            Ok(events)
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, category_body(&committed, id)?))

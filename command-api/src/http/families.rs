@@ -1,25 +1,26 @@
-//! Product families and their own attribute definitions.
+//! Product families: create, or upsert by external id.
 
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::family::{self, CreateFamily, Family};
+use domain::family::Family;
 use domain::Aggregate;
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, written};
+use super::{context, external_id_of, upserted, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
-use crate::service::Head;
+use crate::service::{Committed, Head};
 use crate::state::AppState;
+use crate::upsert::FamilyFields;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create))
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(upsert))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -30,13 +31,41 @@ struct CreateFamilyBody {
     name: String,
     /// The short code SKUs start with; derived from the name when absent.
     code: Option<String>,
+    /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
+    /// among families.
+    #[schema(min_length = 1, max_length = 128)]
+    external_id: Option<String>,
+}
+
+impl CreateFamilyBody {
+    fn fields(&self) -> FamilyFields {
+        FamilyFields {
+            category_id: self.category_id,
+            brand_id: self.brand_id,
+            name: self.name.clone(),
+            code: self.code.clone(),
+        }
+    }
+}
+
+fn family_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+    let family = family_of(committed.head(id), id)?;
+    Ok(json!({
+        "id": id,
+        "category_id": family.category_id,
+        "brand_id": family.brand_id,
+        "name": family.name,
+        "code": family.code,
+        "external_id": family.external_id,
+        "version": committed.head(id).map_or(1, |h| h.version),
+    }))
 }
 
 /// Creates a product family in a leaf category.
 #[utoipa::path(post, path = "/v1/families", tag = "families", security(("bearer" = [])), request_body = CreateFamilyBody,
     responses((status = 201, description = "Created", body = super::schemas::FamilyWritten),
               (status = 404, description = "The category or brand does not exist", body = service_http::openapi::Problem),
-              (status = 409, description = "The family code is taken", body = service_http::openapi::Problem),
+              (status = 409, description = "The family code or external id is taken", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields (the category must be a leaf), each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
@@ -46,34 +75,35 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
-    let extra: Vec<Uuid> = body.brand_id.into_iter().collect();
-    let committed = state
-        .catalog
-        .change_structure(&ctx, &extra, |tree, heads| {
-            let brand = body.brand_id.and_then(|b| match heads.get(&b).map(|h| &h.state) {
-                Some(Aggregate::Brand(brand)) => Some(brand),
-                _ => None,
-            });
-            let command = CreateFamily {
-                id,
-                category_id: body.category_id,
-                brand_id: body.brand_id,
-                name: body.name,
-                code: body.code,
-            };
-            Ok(family::create(tree, brand, command)?)
-        })
-        .await?;
-    let family = family_of(committed.head(id), id)?;
-    let body = json!({
-        "id": id,
-        "category_id": family.category_id,
-        "brand_id": family.brand_id,
-        "name": family.name,
-        "code": family.code,
-        "version": 1,
-    });
-    Ok(written(StatusCode::CREATED, committed.position, body))
+    let committed = state.catalog.create_family(&ctx, id, &body.fields(), body.external_id.as_deref()).await?;
+    Ok(written(StatusCode::CREATED, committed.position, family_body(&committed, id)?))
+}
+
+/// Creates or renames the family the source system knows by `external_id` (the create body, its
+/// `external_id` left out or the same). An existing family keeps its category, brand and code:
+/// a body naming others is refused (409, the field with code `unchangeable`); without a code it
+/// keeps its own. When nothing differs, nothing is appended and `outcome` says `unchanged`.
+#[utoipa::path(put, path = "/v1/families/by-external-id/{external_id}", tag = "families", security(("bearer" = [])),
+    params(("external_id" = String, Path, min_length = 1, max_length = 128,
+            description = "The source system's id, percent-encoded")),
+    request_body = CreateFamilyBody,
+    responses((status = 201, description = "Created (`outcome`: `created`)", body = super::schemas::FamilyWritten,
+                headers(("Location" = String, description = "The new family"))),
+              (status = 200, description = "Renamed, or already so (`outcome`: `updated` or `unchanged`)", body = super::schemas::FamilyWritten),
+              (status = 404, description = "The category or brand does not exist", body = service_http::openapi::Problem),
+              (status = 409, description = "The code is taken, or the body names another category, brand or code than the family's (`unchangeable`)", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields, each listed (`invalid_external_id`, `external_id_too_long`, `external_id_mismatch`, …)", body = service_http::openapi::Problem)))]
+async fn upsert(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ids: RequestIds,
+    Path(external_id): Path<String>,
+    JsonBody(body): JsonBody<CreateFamilyBody>,
+) -> Result<Response, ApiError> {
+    let external_id = external_id_of(&external_id, body.external_id.as_deref())?;
+    let ctx = context(&actor, ids);
+    let done = state.catalog.upsert_family(&ctx, &external_id, &body.fields()).await?;
+    Ok(upserted(&done, "/v1/families", family_body(&done.committed, done.id)?))
 }
 
 fn family_of(head: Option<&Head>, id: Uuid) -> Result<&Family, ApiError> {

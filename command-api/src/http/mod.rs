@@ -36,6 +36,8 @@ use crate::error::ApiError;
 use crate::extract::{Actor, RequestIds};
 use crate::service::{CommandContext, Head};
 use crate::state::AppState;
+use crate::upsert::{Outcome, Upserted};
+use domain::names::ExternalId;
 
 const ABOUT: About = About {
     title: "Ferrule command API",
@@ -124,6 +126,43 @@ fn written(status: StatusCode, position: i64, mut body: Value) -> Response {
         response.headers_mut().insert("x-position", value);
     }
     response
+}
+
+/// An upsert's answer: 201 with `Location` when it created the record, else 200; the body
+/// carries `outcome` and `position`.
+fn upserted(upserted: &Upserted, location: &str, mut body: Value) -> Response {
+    let status = match upserted.outcome {
+        Outcome::Created => StatusCode::CREATED,
+        Outcome::Updated | Outcome::Unchanged => StatusCode::OK,
+    };
+    if let Value::Object(map) = &mut body {
+        map.insert("outcome".into(), serde_json::json!(upserted.outcome));
+    }
+    let mut response = written(status, upserted.position(), body);
+    if upserted.outcome == Outcome::Created {
+        if let Ok(value) = HeaderValue::from_str(&format!("{location}/{}", upserted.id)) {
+            response.headers_mut().insert(axum::http::header::LOCATION, value);
+        }
+    }
+    response
+}
+
+/// The path's external id, checked; a body's own (when it has one) must say the same.
+fn external_id_of(path: &str, body: Option<&str>) -> Result<ExternalId, ApiError> {
+    let external_id = ExternalId::parse(path).map_err(|e| ApiError::Invalid(vec![e]))?;
+    if let Some(given) = body {
+        if ExternalId::parse(given).ok().as_ref() != Some(&external_id) {
+            return Err(ApiError::Invalid(vec![domain::FieldError::new(
+                "external_id",
+                "external_id_mismatch",
+                format!(
+                    "the body's external_id is not the path's {:?}: leave it out, or give the same",
+                    external_id.as_str()
+                ),
+            )]));
+        }
+    }
+    Ok(external_id)
 }
 
 /// The state of a loaded stream as `of` reads it (or its 404), refused as stale unless the stream

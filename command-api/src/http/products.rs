@@ -1,10 +1,11 @@
-//! Products: create, update (specs merge; null removes a key), retire.
+//! Products: create (or upsert by external id), update (specs merge; null removes a key), retire.
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use domain::product::{self, CreateProduct, Product, UpdateProduct};
-use domain::{Aggregate, DomainError};
+use domain::names::change_external_id;
+use domain::product::{self, Product, UpdateProduct};
+use domain::{Aggregate, DomainError, StreamType};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use utoipa::ToSchema;
@@ -12,14 +13,15 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, written};
+use super::{check_version, context, external_id_of, upserted, written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, OptionalJsonBody, RequestIds};
 use crate::service::{Committed, Head};
 use crate::state::AppState;
+use crate::upsert::ProductFields;
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(create)).routes(routes!(update)).routes(routes!(retire))
+    OpenApiRouter::new().routes(routes!(create)).routes(routes!(upsert)).routes(routes!(update)).routes(routes!(retire))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -34,6 +36,21 @@ struct CreateProductBody {
     #[serde(default)]
     #[schema(value_type = Object)]
     specs: Map<String, Value>,
+    /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
+    /// among products.
+    #[schema(min_length = 1, max_length = 128)]
+    external_id: Option<String>,
+}
+
+impl CreateProductBody {
+    fn fields(&self) -> ProductFields {
+        ProductFields {
+            family_id: self.family_id,
+            name: self.name.clone(),
+            sku: self.sku.clone(),
+            specs: self.specs.clone(),
+        }
+    }
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -43,6 +60,10 @@ struct UpdateProductBody {
     /// Merged into the specs; `null` removes a key.
     #[schema(value_type = Option<Object>)]
     specs: Option<Map<String, Value>>,
+    /// A new external id; `null` removes it; absent leaves it.
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 128)]
+    #[serde(default, deserialize_with = "super::present")]
+    external_id: Option<Option<String>>,
     expected_version: Option<i64>,
 }
 
@@ -61,6 +82,7 @@ fn product_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
             "name": p.name,
             "specs": p.specs,
             "retired": p.retired,
+            "external_id": p.external_id,
             "version": version,
         })),
         _ => Err(ApiError::NotFound(format!("product {id} does not exist"))),
@@ -81,15 +103,37 @@ async fn create(
 ) -> Result<Response, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
-    let committed = state
-        .catalog
-        .change_product(&ctx, body.family_id, None, |schema, _| {
-            let command =
-                CreateProduct { id, name: body.name.clone(), sku: body.sku.clone(), specs: body.specs.clone() };
-            product::create(&schema.family, &schema.schema, command)
-        })
-        .await?;
+    let committed = state.catalog.create_product(&ctx, id, &body.fields(), body.external_id.as_deref()).await?;
     Ok(written(StatusCode::CREATED, committed.position, product_body(&committed, id)?))
+}
+
+/// Creates or updates the product the source system knows by `external_id` (the create body,
+/// its `external_id` left out or the same). An existing product takes the name and the specs
+/// given (merged as `PATCH` merges them: a key left out keeps its value, `null` removes it); its
+/// family and a given SKU must be its own (409, the field with code `unchangeable`). When nothing
+/// differs, nothing is appended and `outcome` says `unchanged`. Concurrent upserts of one new
+/// external id create one product.
+#[utoipa::path(put, path = "/v1/products/by-external-id/{external_id}", tag = "products", security(("bearer" = [])),
+    params(("external_id" = String, Path, min_length = 1, max_length = 128,
+            description = "The source system's id, percent-encoded")),
+    request_body = CreateProductBody,
+    responses((status = 201, description = "Created (`outcome`: `created`)", body = super::schemas::ProductWritten,
+                headers(("Location" = String, description = "The new product"))),
+              (status = 200, description = "Updated, or already so (`outcome`: `updated` or `unchanged`)", body = super::schemas::ProductWritten),
+              (status = 404, description = "The family does not exist", body = service_http::openapi::Problem),
+              (status = 409, description = "The SKU or variant-defining values are taken, the product is retired, or the body names another family or SKU than the product's (`unchangeable`)", body = service_http::openapi::Problem),
+              (status = 422, description = "Invalid fields and specs, every one listed (`invalid_external_id`, `external_id_too_long`, `external_id_mismatch`, …)", body = service_http::openapi::Problem)))]
+async fn upsert(
+    State(state): State<AppState>,
+    Admin(actor): Admin,
+    ids: RequestIds,
+    Path(external_id): Path<String>,
+    JsonBody(body): JsonBody<CreateProductBody>,
+) -> Result<Response, ApiError> {
+    let external_id = external_id_of(&external_id, body.external_id.as_deref())?;
+    let ctx = context(&actor, ids);
+    let done = state.catalog.upsert_product(&ctx, &external_id, &body.fields()).await?;
+    Ok(upserted(&done, "/v1/products", product_body(&done.committed, done.id)?))
 }
 
 /// The product's head and state, or 404.
@@ -102,12 +146,12 @@ async fn existing(state: &AppState, id: Uuid) -> Result<(Head, Product), ApiErro
     }
 }
 
-/// Renames a product or changes its specs (merged; `null` removes a key).
+/// Renames a product, changes its specs (merged; `null` removes a key) or its external id.
 #[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The product")), request_body = UpdateProductBody,
     responses((status = 200, description = "Updated", body = super::schemas::ProductWritten),
               (status = 404, description = "No such product", body = service_http::openapi::Problem),
-              (status = 409, description = "Stale expected_version, or the variant-defining values are taken", body = service_http::openapi::Problem),
+              (status = 409, description = "Stale expected_version, or the variant-defining values or external id are taken", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields and specs, every one listed", body = service_http::openapi::Problem)))]
 async fn update(
     State(state): State<AppState>,
@@ -124,7 +168,12 @@ async fn update(
         .change_product(&ctx, current.family_id, Some(head), |schema, product| {
             let product = product.ok_or_else(|| DomainError::not_found("product", id))?;
             let command = UpdateProduct { name: body.name.clone(), specs: body.specs.clone() };
-            product::update(product, &schema.family, &schema.schema, command)
+            let mut events = product::update(product, &schema.family, &schema.schema, command)?;
+            if let Some(given) = &body.external_id {
+                let current = product.external_id.as_ref();
+                events.extend(change_external_id(id, StreamType::Product, current, given.as_deref())?);
+            }
+            Ok(events)
         })
         .await?;
     Ok(written(StatusCode::OK, committed.position, product_body(&committed, id)?))

@@ -105,6 +105,10 @@ pub struct CategoryWritten {
     retired: bool,
     /// Given on create: a root is a cluster, anything else a node until a family makes it a leaf.
     kind: Option<CategoryKind>,
+    /// The source system's id (1 to 128 characters), when the record has one.
+    external_id: Option<String>,
+    /// Only in the answers of `PUT …/by-external-id/{external_id}`: what the upsert did.
+    outcome: Option<crate::upsert::Outcome>,
     version: i64,
     position: i64,
 }
@@ -113,6 +117,10 @@ pub struct CategoryWritten {
 pub struct BrandWritten {
     id: Uuid,
     name: String,
+    /// The source system's id (1 to 128 characters), when the record has one.
+    external_id: Option<String>,
+    /// Only in the answers of `PUT …/by-external-id/{external_id}`: what the upsert did.
+    outcome: Option<crate::upsert::Outcome>,
     version: i64,
     position: i64,
 }
@@ -125,6 +133,10 @@ pub struct FamilyWritten {
     name: String,
     /// The short code SKUs start with.
     code: String,
+    /// The source system's id (1 to 128 characters), when the record has one.
+    external_id: Option<String>,
+    /// Only in the answers of `PUT …/by-external-id/{external_id}`: what the upsert did.
+    outcome: Option<crate::upsert::Outcome>,
     version: i64,
     position: i64,
 }
@@ -139,6 +151,10 @@ pub struct ProductWritten {
     #[schema(value_type = Object)]
     specs: Value,
     retired: bool,
+    /// The source system's id (1 to 128 characters), when the record has one.
+    external_id: Option<String>,
+    /// Only in the answers of `PUT …/by-external-id/{external_id}`: what the upsert did.
+    outcome: Option<crate::upsert::Outcome>,
     version: i64,
     position: i64,
 }

@@ -117,7 +117,7 @@ fn family_state(given: &[NewEvent], id: Uuid) -> Family {
 // ---- when: commands ------------------------------------------------------------------------
 
 fn create(name: &str, id: Uuid, parent_id: Option<Uuid>) -> CategoryCommand {
-    CategoryCommand::Create { id, name: name.into(), parent_id }
+    CategoryCommand::Create { id, name: name.into(), parent_id, external_id: None }
 }
 
 fn move_to(id: Uuid, parent_id: Option<Uuid>) -> CategoryCommand {
@@ -133,7 +133,7 @@ fn define(id: Uuid, key: &str, json: Value) -> CategoryCommand {
 }
 
 fn new_family(category_id: Uuid, name: &str) -> CreateFamily {
-    CreateFamily { id: DIN933, category_id, brand_id: None, name: name.into(), code: None }
+    CreateFamily { id: DIN933, category_id, brand_id: None, name: name.into(), code: None, external_id: None }
 }
 
 fn assert_conflict(result: Result<Vec<NewEvent>, DomainError>) {
@@ -149,7 +149,12 @@ fn creating_a_root_makes_a_cluster_whose_path_is_itself() {
         events,
         [category_event(
             FASTENERS,
-            Event::CategoryCreated { name: "Fasteners".into(), parent_id: None, path: vec![FASTENERS] }
+            Event::CategoryCreated {
+                name: "Fasteners".into(),
+                parent_id: None,
+                path: vec![FASTENERS],
+                external_id: None,
+            }
         )]
     );
     assert_eq!(tree(&events).kind(FASTENERS), Some(CategoryKind::Cluster));
@@ -167,6 +172,7 @@ fn creating_children_extends_the_parents_path_from_the_root_down() {
                 name: "Hex bolts".into(),
                 parent_id: Some(BOLTS),
                 path: vec![FASTENERS, BOLTS, HEX_BOLTS],
+                external_id: None,
             }
         )]
     );
@@ -290,7 +296,7 @@ fn a_family_names_a_missing_brand_or_category_by_field() {
         family::create(&tree(given), None, command),
         Err(DomainError::NotFound { entity: "brand", id: ACME.to_string(), field: Some("brand_id") })
     );
-    let acme = Brand { id: ACME, name: "Acme".into() };
+    let acme = Brand { id: ACME, name: "Acme".into(), external_id: None };
     let command = CreateFamily { brand_id: Some(ACME), ..new_family(METRIC, "DIN 933") };
     assert_eq!(
         family::create(&tree(given), Some(&acme), command),
@@ -765,4 +771,84 @@ fn every_decided_category_event_survives_storage() {
         let stored = Event::from_stored(new.event.type_name(), crate::events::SCHEMA_VERSION, &new.event.payload());
         assert_eq!(stored.as_ref(), Ok(&new.event));
     }
+}
+
+// ---- external ids and upserts --------------------------------------------------------------
+
+#[test]
+fn a_category_created_with_an_external_id_records_it_trimmed() {
+    let command = CategoryCommand::Create {
+        id: FASTENERS,
+        name: "Fasteners".into(),
+        parent_id: None,
+        external_id: Some("  CAT-01\u{a0}".into()),
+    };
+    let events = tree(&[]).decide(command).unwrap();
+    let Event::CategoryCreated { external_id, .. } = &events[0].event else { panic!("{events:?}") };
+    assert_eq!(external_id.as_ref().map(|e| e.as_str()), Some("CAT-01"));
+    let states = fold(&events);
+    assert_eq!(states[0].claims(), ["external:category:CAT-01"]);
+}
+
+#[test]
+fn an_external_id_beyond_its_bound_is_refused_with_its_code() {
+    let command = CategoryCommand::Create {
+        id: FASTENERS,
+        name: "Fasteners".into(),
+        parent_id: None,
+        external_id: Some("x".repeat(129)),
+    };
+    assert_eq!(invalid(tree(&[]).decide(command)), pairs(&[("external_id", "external_id_too_long")]));
+}
+
+#[test]
+fn updating_a_category_to_its_own_name_and_parent_decides_nothing() {
+    let given = [created("Fasteners", &[FASTENERS]), created("Bolts", &[FASTENERS, BOLTS])];
+    let update = CategoryCommand::Update { id: BOLTS, name: Some("Bolts".into()), parent_id: Some(Some(FASTENERS)) };
+    assert_eq!(tree(&given).decide(update).unwrap(), vec![]);
+}
+
+#[test]
+fn a_brand_renamed_moves_its_name_claim_and_keeps_its_external_id() {
+    let created = crate::brand::create(ACME, "Acme", Some("B-1")).unwrap();
+    let acme = match &fold(&created)[0] {
+        Aggregate::Brand(b) => b.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(acme.external_id.as_ref().map(|e| e.as_str()), Some("B-1"));
+    assert_eq!(crate::brand::rename(&acme, " Acme ").unwrap(), vec![]);
+    let renamed = crate::brand::rename(&acme, "Acme Tools").unwrap();
+    let after = fold(&then(&created, &renamed));
+    assert_eq!(after[0].claims(), ["brand:acme tools", "external:brand:B-1"]);
+}
+
+#[test]
+fn revising_a_family_renames_it_but_never_moves_it_nor_changes_its_code() {
+    let given = walk_through();
+    let din933 = family_state(&given, DIN933);
+    let same = CreateFamily { code: Some("DIN933".into()), ..new_family(HEX_BOLTS, "DIN 933") };
+    assert_eq!(family::revise(&din933, &same).unwrap(), vec![]);
+    // No code given: the family keeps its own, whatever the new name would derive.
+    let renamed = family::revise(&din933, &new_family(HEX_BOLTS, "DIN 933 hex bolts")).unwrap();
+    assert_eq!(
+        renamed,
+        [family_event(
+            DIN933,
+            Event::FamilyRenamed { name: Change { from: "DIN 933".into(), to: "DIN 933 hex bolts".into() } }
+        )]
+    );
+    let moved = family::revise(&din933, &new_family(BOLTS, "DIN 933"));
+    assert!(matches!(moved, Err(DomainError::Unchangeable { field: "category_id", .. })), "{moved:?}");
+    let recoded = CreateFamily { code: Some("HEX933".into()), ..new_family(HEX_BOLTS, "DIN 933") };
+    assert!(matches!(family::revise(&din933, &recoded), Err(DomainError::Unchangeable { field: "code", .. })));
+}
+
+#[test]
+fn events_and_snapshots_recorded_before_external_ids_still_read() {
+    let old = Event::from_stored("BrandCreated", 1, &json!({"name": "Acme"})).unwrap();
+    assert_eq!(old, Event::BrandCreated { name: "Acme".into(), external_id: None });
+    // And one without an external id is stored as before.
+    assert_eq!(old.payload(), json!({"name": "Acme"}));
+    let snapshot: Aggregate = serde_json::from_value(json!({"kind": "brand", "id": ACME, "name": "Acme"})).unwrap();
+    assert_eq!(snapshot.claims(), ["brand:acme"]);
 }

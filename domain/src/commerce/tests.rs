@@ -57,6 +57,7 @@ pub fn product(id: Uuid, sku: &str) -> Product {
         specs: Default::default(),
         variant_key: None,
         retired: false,
+        external_id: None,
     }
 }
 

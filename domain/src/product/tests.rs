@@ -132,6 +132,7 @@ fn product_created(sku: &str, specs: Specs, variant_key: Option<&str>) -> NewEve
             sku: Sku::parse(sku).unwrap(),
             specs,
             variant_key: variant_key.map(str::to_owned),
+            external_id: None,
         },
     )
 }
@@ -158,6 +159,7 @@ fn create_bolt(sku: Option<&str>, specs: Value) -> CreateProduct {
         name: " Hex bolt M12x50 A4 ".into(),
         sku: sku.map(str::to_owned),
         specs: specs_input(specs),
+        external_id: None,
     }
 }
 
@@ -253,6 +255,7 @@ fn every_bad_spec_is_reported_at_once_under_its_field() {
             "head_height": {"value": 8, "unit": "kg"},
             "self_locking": "yes",
         })),
+        external_id: None,
     };
     assert_eq!(
         invalid(create_in(&given, DIN933, command)),
@@ -270,8 +273,13 @@ fn every_bad_spec_is_reported_at_once_under_its_field() {
 
 #[test]
 fn a_family_without_variant_attributes_ends_its_skus_in_the_product_id() {
-    let command =
-        CreateProduct { id: BOLT, name: "Washer A4".into(), sku: None, specs: specs_input(json!({"material": "A4"})) };
+    let command = CreateProduct {
+        id: BOLT,
+        name: "Washer A4".into(),
+        sku: None,
+        specs: specs_input(json!({"material": "A4"})),
+        external_id: None,
+    };
     let events = create_in(&catalog(), DIN125, command).unwrap();
     assert_eq!(
         events,
@@ -284,6 +292,7 @@ fn a_family_without_variant_attributes_ends_its_skus_in_the_product_id() {
                 sku: Sku::parse("DIN125-1234ABCD").unwrap(),
                 specs: specs(&[("material", text("A4"))]),
                 variant_key: None,
+                external_id: None,
             }
         )]
     );
@@ -444,4 +453,91 @@ fn every_decided_product_event_survives_storage_and_folds_the_same() {
     assert_eq!(product_state(&reloaded, BOLT), product_state(&history, BOLT));
     let snapshot = serde_json::to_string(&product_state(&history, BOLT)).unwrap();
     assert_eq!(serde_json::from_str::<Aggregate>(&snapshot).unwrap(), product_state(&history, BOLT));
+}
+
+// ---- external ids and upserts --------------------------------------------------------------
+
+fn bolt_from_erp(name: &str, specs: Value) -> CreateProduct {
+    CreateProduct { external_id: Some(" MAT-4711 ".into()), ..create_bolt(None, specs) }.with_name(name)
+}
+
+impl CreateProduct {
+    fn with_name(mut self, name: &str) -> Self {
+        self.name = name.into();
+        self
+    }
+}
+
+fn erp_bolt_specs() -> Value {
+    json!({"thread_size": "M12", "length": 50, "material": "A4"})
+}
+
+#[test]
+fn a_product_created_with_an_external_id_records_it_and_claims_it_for_products() {
+    let events = create_in(&catalog(), DIN933, bolt_from_erp("Hex bolt", erp_bolt_specs())).unwrap();
+    let Event::ProductCreated { external_id, .. } = &events[0].event else { panic!("not created: {events:?}") };
+    assert_eq!(external_id.as_ref().map(|e| e.as_str()), Some("MAT-4711"));
+    let state = product_state(&then(&catalog(), &events), BOLT);
+    assert!(state.claims().contains(&"external:product:MAT-4711".to_owned()), "{:?}", state.claims());
+}
+
+#[test]
+fn a_bad_external_id_is_listed_with_the_other_bad_fields() {
+    let command = CreateProduct { external_id: Some("a\u{0}b".into()), ..create_bolt(None, json!({})) }.with_name("");
+    assert_eq!(
+        invalid(create_in(&catalog(), DIN933, command)),
+        pairs(&[("name", "invalid_name"), ("external_id", "invalid_external_id"), ("specs.thread_size", "required")])
+    );
+}
+
+fn revise_in(given: &[NewEvent], family_id: Uuid, command: &CreateProduct) -> Result<Vec<NewEvent>, DomainError> {
+    let product = product(given, BOLT);
+    let (family, schema) = family(given, product.family_id);
+    revise(&product, family_id, &family, &schema, command)
+}
+
+#[test]
+fn revising_a_product_to_what_it_already_is_decides_nothing() {
+    let given = then(&catalog(), &create_in(&catalog(), DIN933, bolt_from_erp("Hex bolt", erp_bolt_specs())).unwrap());
+    assert_eq!(revise_in(&given, DIN933, &bolt_from_erp(" Hex bolt ", erp_bolt_specs())), Ok(vec![]));
+    // Specs left out are kept, as an update merges them.
+    assert_eq!(revise_in(&given, DIN933, &bolt_from_erp("Hex bolt", json!({"thread_size": "M12"}))), Ok(vec![]));
+}
+
+#[test]
+fn revising_a_product_with_another_name_and_spec_updates_just_those() {
+    let given = then(&catalog(), &create_in(&catalog(), DIN933, bolt_from_erp("Hex bolt", erp_bolt_specs())).unwrap());
+    let events = revise_in(&given, DIN933, &bolt_from_erp("Hex bolt A2", json!({"material": "A2"}))).unwrap();
+    let [NewEvent { event: Event::ProductUpdated { changes }, .. }] = events.as_slice() else {
+        panic!("not one update: {events:?}")
+    };
+    let fields: Vec<&str> = changes.keys().map(String::as_str).collect();
+    assert_eq!(fields, ["name", "specs.material", "variant_key"]);
+    let after = product(&then(&given, &events), BOLT);
+    assert_eq!(after.external_id.as_ref().map(|e| e.as_str()), Some("MAT-4711"));
+}
+
+#[test]
+fn revising_a_product_into_another_family_or_sku_is_refused_naming_the_field() {
+    let given = then(&catalog(), &create_in(&catalog(), DIN933, bolt_from_erp("Hex bolt", erp_bolt_specs())).unwrap());
+    let moved = revise_in(&given, DIN125, &bolt_from_erp("Hex bolt", json!({})));
+    assert!(matches!(moved, Err(DomainError::Unchangeable { field: "family_id", .. })), "{moved:?}");
+    let renumbered = CreateProduct { sku: Some("OTHER-1".into()), ..bolt_from_erp("Hex bolt", json!({})) };
+    let refused = revise_in(&given, DIN933, &renumbered);
+    assert!(matches!(refused, Err(DomainError::Unchangeable { field: "sku", .. })), "{refused:?}");
+}
+
+#[test]
+fn an_external_id_given_later_takes_its_claim_and_one_removed_gives_it_up() {
+    let given = with_bolt();
+    let set = crate::names::change_external_id(BOLT, StreamType::Product, None, Some(" MAT-1 ")).unwrap();
+    let with_id = then(&given, &set);
+    assert_eq!(product(&with_id, BOLT).external_id.map(|e| e.to_string()).as_deref(), Some("MAT-1"));
+    assert!(product_state(&with_id, BOLT).claims().contains(&"external:product:MAT-1".to_owned()));
+    let current = product(&with_id, BOLT).external_id;
+    let same = crate::names::change_external_id(BOLT, StreamType::Product, current.as_ref(), Some("MAT-1")).unwrap();
+    assert_eq!(same, vec![]);
+    let removed = crate::names::change_external_id(BOLT, StreamType::Product, current.as_ref(), None).unwrap();
+    let after = product_state(&then(&with_id, &removed), BOLT);
+    assert!(after.claims().iter().all(|c| !c.starts_with("external:")), "{:?}", after.claims());
 }

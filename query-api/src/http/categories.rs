@@ -99,6 +99,7 @@ struct CategoryRow {
     version: i64,
     position: i64,
     has_family: bool,
+    external_id: Option<String>,
     ancestors: JsonColumn<Vec<Ancestor>>,
 }
 
@@ -118,7 +119,7 @@ struct Ancestor {
 #[tracing::instrument(skip_all, fields(category_id = %id))]
 async fn detail(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<Value>, ApiError> {
     let row: Option<CategoryRow> = sqlx::query_as(
-        "SELECT c.id, c.name, c.parent_id, c.path, c.resolved, c.version, c.position,
+        "SELECT c.id, c.name, c.parent_id, c.path, c.resolved, c.version, c.position, c.external_id,
                 EXISTS (SELECT 1 FROM catalog.families f WHERE f.category_id = c.id) AS has_family,
                 (SELECT coalesce(jsonb_agg(jsonb_build_object('id', a.id, 'name', a.name, 'path', a.path)
                                            ORDER BY p.n), '[]')
@@ -140,6 +141,7 @@ async fn detail(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<J
         "path": format_path(&row.path),
         "kind": kind(row.parent_id, row.has_family),
         "parent_id": row.parent_id,
+        "external_id": row.external_id,
         "ancestors": ancestors,
         "attributes": row.resolved,
         "version": row.version,

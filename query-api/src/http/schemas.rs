@@ -46,6 +46,8 @@ pub struct CategoryDetail {
     path: String,
     kind: CategoryKind,
     parent_id: Option<Uuid>,
+    /// The source system's id, when it has one.
+    external_id: Option<String>,
     ancestors: Vec<CategoryRef>,
     /// The resolved attribute set, each definition with the level it came from.
     #[schema(value_type = Vec<Value>)]
@@ -58,6 +60,15 @@ pub struct CategoryDetail {
 pub struct Named {
     id: Uuid,
     name: Option<String>,
+}
+
+/// A product's family or brand.
+#[derive(ToSchema)]
+pub struct ProductRef {
+    id: Uuid,
+    name: Option<String>,
+    /// The source system's id, when it has one.
+    external_id: Option<String>,
 }
 
 #[derive(ToSchema)]
@@ -73,8 +84,8 @@ pub struct ProductDetail {
     id: Uuid,
     sku: String,
     name: String,
-    family: Named,
-    brand: Option<Named>,
+    family: ProductRef,
+    brand: Option<ProductRef>,
     category: Option<ProductCategory>,
     /// Spec values by attribute key, as given and normalized.
     #[schema(value_type = Object)]
@@ -83,10 +94,21 @@ pub struct ProductDetail {
     complete: bool,
     missing_required: Vec<String>,
     retired: bool,
+    /// The source system's id (an ERP's or PIM's key), when it has one.
+    external_id: Option<String>,
     version: i64,
     position: i64,
-    /// Only with an access token: the caller's price.
+    /// Only with an access token (and only `GET /v1/products/{id}`): the caller's price.
     price: Option<Price>,
+}
+
+/// One page of products.
+#[derive(ToSchema)]
+pub struct ProductPage {
+    total: u64,
+    page: u32,
+    per_page: u32,
+    products: Vec<ProductDetail>,
 }
 
 /// A search hit: the product's summary and its score (null when browsing).

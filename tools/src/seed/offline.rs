@@ -52,15 +52,19 @@ impl Offline {
         };
         let mut brands = HashMap::new();
         for planned in &plan.brands {
-            let events = brand::create(planned.id, planned.name).map_err(explain)?;
+            let events = brand::create(planned.id, planned.name, None).map_err(explain)?;
             offline.claim(format!("brand:{}", planned.name.to_lowercase()))?;
             if let Aggregate::Brand(b) = fold(None, &events[0])? {
                 brands.insert(b.id, b);
             }
         }
         for planned in &plan.categories {
-            let create =
-                CategoryCommand::Create { id: planned.id, name: planned.name.into(), parent_id: planned.parent };
+            let create = CategoryCommand::Create {
+                id: planned.id,
+                name: planned.name.into(),
+                parent_id: planned.parent,
+                external_id: None,
+            };
             offline.apply_category(create).with_context(|| format!("category {}", planned.key))?;
             for (key, json) in &planned.attributes {
                 let define =
@@ -121,6 +125,7 @@ impl Offline {
             name: planned.name.clone(),
             sku: planned.sku.clone(),
             specs: planned.specs.clone(),
+            external_id: None,
         };
         let events = product::create(family, schema, command)
             .map_err(explain)

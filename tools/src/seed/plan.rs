@@ -153,6 +153,7 @@ impl PlannedFamily {
             brand_id: Some(self.brand),
             name: self.name.clone(),
             code: Some(self.code.clone()),
+            external_id: None,
         }
     }
 }

@@ -94,12 +94,20 @@ impl Writer {
     /// Events appended by each structure command are counted from its decision.
     pub async fn brand(&self, planned: &PlannedBrand) -> anyhow::Result<usize> {
         let (id, name) = (planned.id, planned.name);
-        self.catalog.change_streams(&self.context(), &[], |_| Ok(brand::create(id, name)?)).await.map_err(refusal)?;
+        self.catalog
+            .change_streams(&self.context(), &[], |_| Ok(brand::create(id, name, None)?))
+            .await
+            .map_err(refusal)?;
         Ok(1)
     }
 
     pub async fn category(&self, planned: &PlannedCategory) -> anyhow::Result<usize> {
-        let command = CategoryCommand::Create { id: planned.id, name: planned.name.into(), parent_id: planned.parent };
+        let command = CategoryCommand::Create {
+            id: planned.id,
+            name: planned.name.into(),
+            parent_id: planned.parent,
+            external_id: None,
+        };
         self.structure(&[], |tree, _| Ok(tree.decide(command)?)).await
     }
 
@@ -167,7 +175,8 @@ impl Writer {
         let PlannedProduct { id, family, name, sku, specs } = planned;
         self.catalog
             .change_product(&self.context(), family, None, |schema, _| {
-                let command = CreateProduct { id, name: name.clone(), sku: sku.clone(), specs: specs.clone() };
+                let command =
+                    CreateProduct { id, name: name.clone(), sku: sku.clone(), specs: specs.clone(), external_id: None };
                 product::create(&schema.family, &schema.schema, command)
             })
             .await

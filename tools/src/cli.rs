@@ -452,7 +452,7 @@ pub struct WriteArgs {
     pub append_batch_max: u16,
 
     /// In the contested phase, every N-th create of each client is one another client makes at the
-    /// same moment, so that one of the two is refused (409); 0 leaves the phase without conflicts.
+    /// same moment, so that one of the two is refused (409); 0 skips the contested phase.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u32).range(0..=1000))]
     pub contested_every: u32,
 

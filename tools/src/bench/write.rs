@@ -44,17 +44,25 @@ pub async fn run(args: WriteArgs) -> anyhow::Result<()> {
     let mut scratch = Scratch { admin_url: args.server.database_url.clone(), names: Vec::new() };
     let result = phases(&args, &mut scratch).await;
     scratch.drop_all().await;
-    let [raw_before, http, contested, refused, raw_after] = result?;
+    let (raw_before, http, contested, raw_after) = result?;
     println!();
-    print_table(&[&raw_before, &http, &contested, &refused, &raw_after]);
+    match &contested {
+        Some((accepted, refused)) => print_table(&[&raw_before, &http, accepted, refused, &raw_after]),
+        None => print_table(&[&raw_before, &http, &raw_after]),
+    }
     report(&raw_before, &http, &raw_after);
-    report_contested(args.contested_every, &contested, &refused);
+    if let Some((accepted, refused)) = &contested {
+        report_contested(args.contested_every, accepted, refused);
+    }
     Ok(())
 }
 
-/// raw, HTTP, HTTP with conflicts, raw: the raw phases' mean is the baseline, so a drift of the
-/// machine's speed during the run cancels out.
-async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<[Phase; 5]> {
+/// Two phases of one contested run: the accepted creates and the refused ones.
+type Contested = (Phase, Phase);
+
+/// raw, HTTP, HTTP with conflicts (unless `--contested-every 0`), raw: the raw phases' mean is the
+/// baseline, so a drift of the machine's speed during the run cancels out.
+async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<(Phase, Phase, Option<Contested>, Phase)> {
     let warmup = Duration::from_secs(args.warmup_secs);
     let duration = Duration::from_secs(args.duration_secs);
     let target = HttpTarget::start(args, scratch).await?;
@@ -64,17 +72,21 @@ async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<[Phas
         stop_if_interrupted()?;
         let http = target.phase("product create (HTTP)", (0, args.clients), warmup, duration).await?;
         stop_if_interrupted()?;
-        let (contested, refused) =
-            target.contested_phase((args.clients, args.clients), args.contested_every, warmup, duration).await?;
+        let contested = if args.contested_every > 0 {
+            let every = args.contested_every;
+            Some(target.contested_phase((args.clients, args.clients), every, warmup, duration).await?)
+        } else {
+            None
+        };
         stop_if_interrupted()?;
-        Ok::<_, anyhow::Error>((sample, raw_before, http, contested, refused))
+        Ok::<_, anyhow::Error>((sample, raw_before, http, contested))
     }
     .await;
     target.stop().await;
-    let (sample, raw_before, http, contested, refused) = result?;
+    let (sample, raw_before, http, contested) = result?;
     let raw_after = raw_phase(args, "raw INSERT (after)", &sample, scratch, warmup, duration).await?;
     stop_if_interrupted()?;
-    Ok([raw_before, http, contested, refused, raw_after])
+    Ok((raw_before, http, contested, raw_after))
 }
 
 fn stop_if_interrupted() -> anyhow::Result<()> {
@@ -365,7 +377,7 @@ impl HttpTarget {
         let tickets = Arc::new(AtomicU64::new(0));
         let name = format!("create, 1 in {every} contested");
         measure_outcomes(&name, "  of which refused (409)", clients, warmup, duration, move |client, n| {
-            let contested = every > 0 && n % u64::from(every) == u64::from(every) - 1;
+            let contested = n % u64::from(every) == u64::from(every) - 1;
             let body = if contested {
                 product(&family_id, CONTESTED, tickets.fetch_add(1, Ordering::Relaxed) / 2)
             } else {

@@ -469,7 +469,7 @@ impl Aggregate {
             // A disabled user keeps the address: it names them in the audit trail.
             Aggregate::User(u) => vec![u.email.claim()],
             Aggregate::Company(c) => vec![c.claim()],
-            Aggregate::Family(f) => vec![format!("family-code:{}", f.code)],
+            Aggregate::Family(f) => vec![f.code.claim()],
             Aggregate::Product(p) => {
                 let mut claims = vec![p.sku.claim()];
                 if let (false, Some(key)) = (p.retired, &p.variant_key) {

@@ -1,9 +1,12 @@
 //! Product families and their own attribute definitions.
 
+use std::collections::BTreeSet;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::family::{self, CreateFamily, Family};
+use domain::names::FamilyCode;
 use domain::Aggregate;
 use serde::Deserialize;
 use serde_json::json;
@@ -28,7 +31,9 @@ struct CreateFamilyBody {
     category_id: Uuid,
     brand_id: Option<Uuid>,
     name: String,
-    /// The short code SKUs start with; derived from the name when absent.
+    /// The short code SKUs start with. When absent it is derived from the name ("DIN 933" →
+    /// "DIN933"; a long name abbreviated: "Socket head cap screw DIN 912" → "SHCSDIN912") and,
+    /// when another family holds that, suffixed ("SHCSS2", "DIN933B"). A given code that is taken is a 409.
     code: Option<String>,
 }
 
@@ -47,13 +52,17 @@ async fn create(
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
     let extra: Vec<Uuid> = body.brand_id.into_iter().collect();
+    // A code derived from the name is the first of its candidates no family holds.
+    let candidates = if body.code.is_none() { FamilyCode::candidates(&body.name) } else { Vec::new() };
+    let claims: Vec<String> = candidates.iter().map(FamilyCode::claim).collect();
     let committed = state
         .catalog
-        .change_structure(&ctx, &extra, |tree, heads| {
+        .change_structure_seeing(&ctx, &extra, &claims, |tree, heads, held| {
             let brand = body.brand_id.and_then(|b| match heads.get(&b).map(|h| &h.state) {
                 Some(Aggregate::Brand(brand)) => Some(brand),
                 _ => None,
             });
+            let taken: BTreeSet<FamilyCode> = candidates.into_iter().filter(|c| held.contains(&c.claim())).collect();
             let command = CreateFamily {
                 id,
                 category_id: body.category_id,
@@ -61,7 +70,7 @@ async fn create(
                 name: body.name,
                 code: body.code,
             };
-            Ok(family::create(tree, brand, command)?)
+            Ok(family::create(tree, brand, &taken, command)?)
         })
         .await?;
     let family = family_of(committed.head(id), id)?;

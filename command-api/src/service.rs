@@ -8,7 +8,7 @@
 //! a concurrent change has replaced; when that race happens the append fails with
 //! `SchemaChanged`, the cached schema is dropped and the command is decided again.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -172,12 +172,26 @@ impl Catalog {
         extra: &[Uuid],
         decide: impl FnOnce(&CategoryTree, &HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, ApiError>,
     ) -> Result<Committed, ApiError> {
+        self.change_structure_seeing(ctx, extra, &[], |tree, heads, _| decide(tree, heads)).await
+    }
+
+    /// The same, telling `decide` which of `claims` are held. They are read under the schema
+    /// lock, so for claims only structure changes take (family codes) nothing takes one before
+    /// this command commits.
+    pub async fn change_structure_seeing(
+        &self,
+        ctx: &CommandContext,
+        extra: &[Uuid],
+        claims: &[String],
+        decide: impl FnOnce(&CategoryTree, &HashMap<Uuid, Head>, &HashSet<String>) -> Result<Vec<NewEvent>, ApiError>,
+    ) -> Result<Committed, ApiError> {
         let mut tx = self.store.begin_schema_change().await?;
         let (tree, mut heads) = load_tree(&mut tx).await?;
         for row in EventStore::load_streams(&mut *tx, extra).await? {
             heads.insert(row.stream_id, Head::try_from(row)?);
         }
-        let events = decide(&tree, &heads)?;
+        let held: HashSet<String> = EventStore::held_claims(&mut *tx, claims).await?.into_iter().collect();
+        let events = decide(&tree, &heads, &held)?;
         let committed = self.commit(Via::Transaction(&mut tx), &heads, events, Vec::new(), ctx).await??;
         tx.commit().await?;
         // Any family's schema may have changed: cached schemas are checked by their guards anyway,

@@ -12,12 +12,12 @@
 //! These are service functions, callable in-process with any `CommandContext` (an import worker
 //! passes its job's); the HTTP handlers are thin over them.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use domain::category::CategoryCommand;
 use domain::family::{self, CreateFamily};
-use domain::names::{change_external_id, ExternalId};
+use domain::names::{change_external_id, ExternalId, FamilyCode};
 use domain::product::{self, CreateProduct};
 use domain::{brand, Aggregate, DomainError, StreamType};
 use event_store::EventStore;
@@ -221,12 +221,16 @@ impl Catalog {
         external_id: Option<&str>,
     ) -> Result<Committed, ApiError> {
         let extra: Vec<Uuid> = fields.brand_id.into_iter().collect();
-        self.change_structure(ctx, &extra, |tree, heads| {
+        // A code derived from the name is the first of its candidates no family holds.
+        let candidates = if fields.code.is_none() { FamilyCode::candidates(&fields.name) } else { Vec::new() };
+        let claims: Vec<String> = candidates.iter().map(FamilyCode::claim).collect();
+        self.change_structure_seeing(ctx, &extra, &claims, |tree, heads, held| {
             let brand = fields.brand_id.and_then(|b| match heads.get(&b).map(|h| &h.state) {
                 Some(Aggregate::Brand(brand)) => Some(brand),
                 _ => None,
             });
-            Ok(family::create(tree, brand, family_command(id, fields, external_id))?)
+            let taken: BTreeSet<FamilyCode> = candidates.into_iter().filter(|c| held.contains(&c.claim())).collect();
+            Ok(family::create(tree, brand, &taken, family_command(id, fields, external_id))?)
         })
         .await
     }

@@ -501,7 +501,7 @@ impl Aggregate {
             Aggregate::User(u) => vec![u.email.claim()],
             Aggregate::Company(c) => vec![c.claim()],
             Aggregate::Family(f) => {
-                let mut claims = vec![format!("family-code:{}", f.code)];
+                let mut claims = vec![f.code.claim()];
                 claims.extend(external_claim(StreamType::Family, &f.external_id));
                 claims
             }

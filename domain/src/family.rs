@@ -1,6 +1,8 @@
 //! Product families: a group of products in one leaf category, with an optional brand, a short
 //! code for SKUs, and definitions of their own that override the inherited ones.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -52,9 +54,17 @@ pub struct CreateFamily {
 
 pub const NAME_MAX: usize = 200;
 
-/// `brand` is the brand named by `brand_id`, when it exists. The code's uniqueness is the event
-/// store's claim on `family-code:<code>`.
-pub fn create(tree: &CategoryTree, brand: Option<&Brand>, command: CreateFamily) -> Result<Vec<NewEvent>, DomainError> {
+/// `brand` is the brand named by `brand_id`, when it exists. `taken` holds the codes other
+/// families hold among `FamilyCode::candidates` of the name (the caller reads them in the
+/// transaction it appends in): a derived code is the first candidate not taken, so it is unique
+/// and the same for the same name and taken codes. A given code is used as given; its
+/// uniqueness, like every code's, is the event store's claim (`FamilyCode::claim`).
+pub fn create(
+    tree: &CategoryTree,
+    brand: Option<&Brand>,
+    taken: &BTreeSet<FamilyCode>,
+    command: CreateFamily,
+) -> Result<Vec<NewEvent>, DomainError> {
     if let (Some(brand_id), None) = (command.brand_id, brand) {
         return Err(DomainError::referenced("brand", brand_id, "brand_id"));
     }
@@ -65,8 +75,10 @@ pub fn create(tree: &CategoryTree, brand: Option<&Brand>, command: CreateFamily)
     let name = problems.check(parse_name("name", &command.name, NAME_MAX));
     let external_id = problems.check(parse_external_id(command.external_id.as_deref())).flatten();
     let code = match (&command.code, &name) {
-        (Some(code), _) => problems.check(FamilyCode::parse(code)),
-        (None, Some(name)) => problems.check(FamilyCode::derive(name)),
+        (Some(code), _) => problems.check(FamilyCode::parse(code)).map(Ok),
+        (None, Some(name)) => problems
+            .check(FamilyCode::derive(name))
+            .map(|derived| FamilyCode::candidates(name).into_iter().find(|c| !taken.contains(c)).ok_or(derived)),
         (None, None) => None,
     };
     if let Err(DomainError::Invalid(errors)) = tree.is_active_leaf_candidate(command.category_id) {
@@ -76,6 +88,12 @@ pub fn create(tree: &CategoryTree, brand: Option<&Brand>, command: CreateFamily)
     let (Some(name), Some(code)) = (name, code) else {
         return Err(DomainError::invalid("name", "invalid_name", "name is required"));
     };
+    let code = code.map_err(|derived| {
+        DomainError::Conflict(format!(
+            "family code {derived} and its {} suffixed forms are all used: give a code",
+            FamilyCode::CANDIDATES - 1
+        ))
+    })?;
     Ok(vec![NewEvent {
         stream_id: command.id,
         stream_type: StreamType::Family,
@@ -141,3 +159,6 @@ pub fn remove_attribute(family: &Family, key: &str) -> Result<Vec<NewEvent>, Dom
     let event = category::remove_attribute(&family.attributes, key)?;
     Ok(vec![NewEvent { stream_id: family.id, stream_type: StreamType::Family, event }])
 }
+
+#[cfg(test)]
+mod tests;

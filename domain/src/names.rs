@@ -21,13 +21,18 @@ pub fn parse_name(field: &str, text: &str, max: usize) -> Result<String, FieldEr
 }
 
 /// A family's short code used as the first part of generated SKUs: 1 to 16 of A–Z and 0–9.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct FamilyCode(String);
 
 impl FamilyCode {
+    pub const MAX: usize = 16;
+    /// How many codes `candidates` offers for one name: the derived one and 99 suffixed ones.
+    pub const CANDIDATES: usize = 100;
+
     pub fn parse(text: &str) -> Result<Self, FieldError> {
-        let ok = (1..=16).contains(&text.len()) && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        let ok =
+            (1..=Self::MAX).contains(&text.len()) && text.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit());
         if ok {
             Ok(FamilyCode(text.to_owned()))
         } else {
@@ -35,18 +40,97 @@ impl FamilyCode {
         }
     }
 
-    /// A code derived from a family name when none is given: "DIN 933" → "DIN933".
+    /// A code derived from a family name when none is given. A name whose letters and digits fit
+    /// in 16 keeps them all ("DIN 933" → "DIN933", "Bolt kits" → "BOLTKITS"). A longer one is
+    /// abbreviated the way the trade abbreviates: words by their initials, while tokens holding a
+    /// digit and upper-case abbreviations (DIN, ISO, EN, PTFE) stay whole — "Socket head cap screw
+    /// DIN 912" → "SHCSDIN912", "… ISO 4762" → "SHCSISO4762" — and a name with one plain word keeps
+    /// that word. What is still too long is cut at 16. Distinct names may still meet on a code: the
+    /// caller picks the first free one of `candidates`.
     pub fn derive(name: &str) -> Result<Self, FieldError> {
-        let code: String =
-            name.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).take(16).collect();
+        let whole: String = ascii_upper(name);
+        let code = if whole.len() <= Self::MAX { whole } else { abbreviate(name) };
+        let code: String = code.chars().take(Self::MAX).collect();
         FamilyCode::parse(&code).map_err(|_| {
             FieldError::new("code", "invalid_code", "no code can be derived from this name: give a code of A-Z and 0-9")
         })
     }
 
+    /// The codes a name may take, in the order they are tried: the derived code, then the same
+    /// with a suffix 2, 3, … (cut to leave room, so always a valid code). A stem that ends in a
+    /// digit takes a letter suffix instead (B, C, …, Z, AA, …), so that "DIN933" is followed by
+    /// "DIN933B", not the misleading "DIN9332". Empty when no code can be derived. Choosing the
+    /// first of these that no family holds (see `family::create`) makes a generated code unique
+    /// by construction, and deterministic given the codes taken.
+    pub fn candidates(name: &str) -> Vec<FamilyCode> {
+        let Ok(base) = FamilyCode::derive(name) else { return Vec::new() };
+        let mut found = vec![base.clone()];
+        // Cutting the stem can make two suffixes meet ("…0A" + "A" for 27 is the base "…0AA"):
+        // those are skipped, so the candidates are distinct.
+        for n in 2..10 * Self::CANDIDATES {
+            let number = suffixed(&base.0, n.to_string());
+            let stem = &number[..number.len() - n.to_string().len()];
+            let code =
+                if stem.ends_with(|c: char| c.is_ascii_digit()) { suffixed(&base.0, letters(n)) } else { number };
+            let code = FamilyCode(code);
+            if !found.contains(&code) {
+                found.push(code);
+            }
+            if found.len() == Self::CANDIDATES {
+                break;
+            }
+        }
+        found
+    }
+
+    /// The form uniqueness is claimed on.
+    pub fn claim(&self) -> String {
+        format!("family-code:{}", self.0)
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+fn ascii_upper(text: &str) -> String {
+    text.chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_uppercase()).collect()
+}
+
+/// Initials of plain words; tokens with a digit and upper-case abbreviations whole.
+fn abbreviate(name: &str) -> String {
+    let tokens: Vec<&str> = name.split(|c: char| !c.is_alphanumeric()).filter(|t| !t.is_empty()).collect();
+    let whole =
+        |t: &str| t.chars().any(|c| c.is_ascii_digit()) || (t.len() >= 2 && t.chars().all(|c| c.is_ascii_uppercase()));
+    let plain_words = tokens.iter().filter(|t| !whole(t) && !ascii_upper(t).is_empty()).count();
+    tokens
+        .iter()
+        .map(|t| {
+            let letters = ascii_upper(t);
+            if whole(t) || plain_words == 1 {
+                letters
+            } else {
+                letters.chars().take(1).collect()
+            }
+        })
+        .collect()
+}
+
+/// `base` cut so that `suffix` fits within the maximum, then `suffix`.
+fn suffixed(base: &str, suffix: String) -> String {
+    let stem = &base[..base.len().min(FamilyCode::MAX - suffix.len())];
+    format!("{stem}{suffix}")
+}
+
+/// `n` in letters as spreadsheets number columns: 2 → B, 26 → Z, 27 → AA.
+fn letters(mut n: usize) -> String {
+    let mut out = String::new();
+    while n > 0 {
+        n -= 1;
+        out.insert(0, char::from(b'A' + (n % 26) as u8));
+        n /= 26;
+    }
+    out
 }
 
 impl TryFrom<String> for FamilyCode {

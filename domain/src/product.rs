@@ -43,12 +43,12 @@ fn new_event(id: Uuid, event: Event) -> NewEvent {
 }
 
 /// The variant key and the generated SKU for checked specs. A family without variant-defining
-/// attributes has no variant key; its generated SKUs end in the product id's first eight digits.
+/// attributes has no variant key; its generated SKUs end in the product id's random bits (see
+/// `random_part`).
 fn variant_identity(family: &Family, schema: &ResolvedSchema, specs: &Specs, id: Uuid) -> (Option<String>, String) {
     let parts = variant_parts(schema, specs);
     if parts.is_empty() {
-        let short = id.simple().to_string()[..8].to_ascii_uppercase();
-        return (None, format!("{}-{short}", family.code));
+        return (None, format!("{}-{}", family.code, random_part(id)));
     }
     let key = parts.iter().map(|p| p.canonical.as_str()).collect::<Vec<_>>().join("|");
     let mut sku = family.code.to_string();
@@ -57,6 +57,25 @@ fn variant_identity(family: &Family, schema: &ResolvedSchema, specs: &Specs, id:
         sku.push_str(&part.segment);
     }
     (Some(key), sku)
+}
+
+/// Crockford's base 32: digits and letters without I, L, O and U, so nothing reads as another.
+const CROCKFORD: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// The low 60 bits of a product id as 12 Crockford base-32 characters in two groups of six
+/// ("7K3M9Q-2XW4TR"). They are the random part of the id, never its time: ids are UUIDv7, whose
+/// last 62 bits (rand_b) hold a counter seeded at random every millisecond and 32 fresh random
+/// bits. So products created back to back get different SKUs (the first eight digits of the id,
+/// used before, are its creation time and met within a minute), and n products of one family
+/// share one with probability about n²/2⁶¹: below 10⁻⁶ for a million. Such a meeting is never
+/// silent: the SKU's claim refuses the second product with a 409. A per-family sequence would
+/// read better but make every product create write its family's stream; the id is already
+/// unique and chosen by the caller, so the SKU stays a pure function of the command. A SKU is
+/// stored in its `ProductCreated` event and never generated again (updates keep it).
+fn random_part(id: Uuid) -> String {
+    let bits = id.as_u128() as u64;
+    let chars: String = (0..12).rev().map(|i| char::from(CROCKFORD[((bits >> (5 * i)) & 0x1f) as usize])).collect();
+    format!("{}-{}", &chars[..6], &chars[6..])
 }
 
 pub fn create(family: &Family, schema: &ResolvedSchema, command: CreateProduct) -> Result<Vec<NewEvent>, DomainError> {

@@ -84,6 +84,14 @@ impl EventStore {
         .await
     }
 
+    /// Which of `claims` some stream holds now.
+    pub async fn held_claims(executor: impl PgExecutor<'_>, claims: &[String]) -> Result<Vec<String>, sqlx::Error> {
+        if claims.is_empty() {
+            return Ok(Vec::new());
+        }
+        sqlx::query_scalar("SELECT claim FROM claims WHERE claim = ANY($1)").bind(claims).fetch_all(executor).await
+    }
+
     /// Every head of one stream type: categories or families (the only types indexed by type).
     pub async fn load_streams_of_type(
         executor: impl PgExecutor<'_>,

@@ -29,7 +29,9 @@ struct CreateFamilyBody {
     category_id: Uuid,
     brand_id: Option<Uuid>,
     name: String,
-    /// The short code SKUs start with; derived from the name when absent.
+    /// The short code SKUs start with. When absent it is derived from the name ("DIN 933" →
+    /// "DIN933"; a long name abbreviated: "Socket head cap screw DIN 912" → "SHCSDIN912") and,
+    /// when another family holds that, suffixed ("SHCSS2", "DIN933B"). A given code that is taken is a 409.
     code: Option<String>,
     /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
     /// among families.

@@ -6,6 +6,8 @@
 use super::*;
 use crate::given::*;
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Value};
 
 use crate::attributes::{AttributeDefinition, ResolvedAttribute};
@@ -252,14 +254,14 @@ fn a_category_cannot_move_under_one_holding_families() {
 #[test]
 fn a_family_in_a_cluster_is_not_in_a_leaf() {
     let given = [created("Fasteners", &[FASTENERS])];
-    let found = invalid(family::create(&tree(&given), None, new_family(FASTENERS, "DIN 933")));
+    let found = invalid(family::create(&tree(&given), None, &BTreeSet::new(), new_family(FASTENERS, "DIN 933")));
     assert_eq!(found, pairs(&[("category_id", "not_a_leaf")]));
 }
 
 #[test]
 fn a_family_in_a_category_with_children_is_not_in_a_leaf() {
     let given = &walk_through()[..3];
-    let found = invalid(family::create(&tree(given), None, new_family(BOLTS, "DIN 933")));
+    let found = invalid(family::create(&tree(given), None, &BTreeSet::new(), new_family(BOLTS, "DIN 933")));
     assert_eq!(found, pairs(&[("category_id", "not_a_leaf")]));
 }
 
@@ -267,14 +269,14 @@ fn a_family_in_a_category_with_children_is_not_in_a_leaf() {
 fn a_category_whose_children_are_all_retired_may_hold_families() {
     let mut given = walk_through()[..3].to_vec();
     given.push(retired(HEX_BOLTS));
-    let events = family::create(&tree(&given), None, new_family(BOLTS, "Bolt kits")).unwrap();
+    let events = family::create(&tree(&given), None, &BTreeSet::new(), new_family(BOLTS, "Bolt kits")).unwrap();
     assert_eq!(events, [family_created(DIN933, BOLTS, "Bolt kits", "BOLTKITS")]);
 }
 
 #[test]
 fn a_family_in_a_leaf_gets_a_code_derived_from_its_name() {
     let given = &walk_through()[..3];
-    let events = family::create(&tree(given), None, new_family(HEX_BOLTS, "DIN 933")).unwrap();
+    let events = family::create(&tree(given), None, &BTreeSet::new(), new_family(HEX_BOLTS, "DIN 933")).unwrap();
     assert_eq!(events, [family_created(DIN933, HEX_BOLTS, "DIN 933", "DIN933")]);
     assert_eq!(tree(&then(given, &events)).kind(HEX_BOLTS), Some(CategoryKind::Leaf));
 }
@@ -284,7 +286,7 @@ fn a_family_reports_a_bad_code_and_a_retired_category_together() {
     let mut given = walk_through()[..3].to_vec();
     given.push(retired(HEX_BOLTS));
     let command = CreateFamily { code: Some("din933".into()), ..new_family(HEX_BOLTS, "DIN 933") };
-    let found = invalid(family::create(&tree(&given), None, command));
+    let found = invalid(family::create(&tree(&given), None, &BTreeSet::new(), command));
     assert_eq!(found, pairs(&[("code", "invalid_code"), ("category_id", "category_retired")]));
 }
 
@@ -293,13 +295,13 @@ fn a_family_names_a_missing_brand_or_category_by_field() {
     let given = &walk_through()[..3];
     let command = CreateFamily { brand_id: Some(ACME), ..new_family(HEX_BOLTS, "DIN 933") };
     assert_eq!(
-        family::create(&tree(given), None, command),
+        family::create(&tree(given), None, &BTreeSet::new(), command),
         Err(DomainError::NotFound { entity: "brand", id: ACME.to_string(), field: Some("brand_id") })
     );
     let acme = Brand { id: ACME, name: "Acme".into(), external_id: None };
     let command = CreateFamily { brand_id: Some(ACME), ..new_family(METRIC, "DIN 933") };
     assert_eq!(
-        family::create(&tree(given), Some(&acme), command),
+        family::create(&tree(given), Some(&acme), &BTreeSet::new(), command),
         Err(DomainError::NotFound { entity: "category", id: METRIC.to_string(), field: Some("category_id") })
     );
 }
@@ -684,7 +686,7 @@ fn the_walk_through_builds_its_tree_from_commands() {
         let events = tree(&history).decide(command).unwrap();
         history.extend(events);
     }
-    let events = family::create(&tree(&history), None, new_family(HEX_BOLTS, "DIN 933")).unwrap();
+    let events = family::create(&tree(&history), None, &BTreeSet::new(), new_family(HEX_BOLTS, "DIN 933")).unwrap();
     history.extend(events);
     assert_eq!(history, walk_through());
 }

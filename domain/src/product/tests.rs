@@ -271,33 +271,78 @@ fn every_bad_spec_is_reported_at_once_under_its_field() {
     );
 }
 
-#[test]
-fn a_family_without_variant_attributes_ends_its_skus_in_the_product_id() {
-    let command = CreateProduct {
-        id: BOLT,
+/// Two UUIDv7 ids of the same millisecond (the same first twelve digits), as `Uuid::now_v7`
+/// hands out back to back.
+const WASHER_1: Uuid = Uuid::from_u128(0x0190_1a2b_3c4d_7abc_9def_0123_4567_89ab);
+const WASHER_2: Uuid = Uuid::from_u128(0x0190_1a2b_3c4d_7abc_b3f0_9e1d_77c2_5a10);
+
+fn washer(id: Uuid) -> CreateProduct {
+    CreateProduct {
+        id,
         name: "Washer A4".into(),
         sku: None,
         specs: specs_input(json!({"material": "A4"})),
         external_id: None,
-    };
-    let events = create_in(&catalog(), DIN125, command).unwrap();
+    }
+}
+
+#[test]
+fn a_family_without_variant_attributes_ends_its_skus_in_the_product_ids_random_bits() {
+    let events = create_in(&catalog(), DIN125, washer(WASHER_1)).unwrap();
     assert_eq!(
         events,
         [on(
-            BOLT,
+            WASHER_1,
             StreamType::Product,
             Event::ProductCreated {
                 family_id: DIN125,
                 name: "Washer A4".into(),
-                sku: Sku::parse("DIN125-1234ABCD").unwrap(),
+                sku: Sku::parse("DIN125-VVR14D-2PF2DB").unwrap(),
                 specs: specs(&[("material", text("A4"))]),
                 variant_key: None,
                 external_id: None,
             }
         )]
     );
-    let state = product_state(&then(&catalog(), &events), BOLT);
-    assert_eq!(state.claims(), ["sku:DIN125-1234ABCD"]);
+    let state = product_state(&then(&catalog(), &events), WASHER_1);
+    assert_eq!(state.claims(), ["sku:DIN125-VVR14D-2PF2DB"]);
+}
+
+#[test]
+fn products_created_in_the_same_millisecond_get_different_skus() {
+    let first = create_in(&catalog(), DIN125, washer(WASHER_1)).unwrap();
+    let given = then(&catalog(), &first);
+    let second = create_in(&given, DIN125, washer(WASHER_2)).unwrap();
+    let [Aggregate::Product(a), Aggregate::Product(b)] =
+        [WASHER_1, WASHER_2].map(|id| product_state(&then(&given, &second), id))
+    else {
+        panic!("not products")
+    };
+    assert_eq!((a.sku.as_str(), b.sku.as_str()), ("DIN125-VVR14D-2PF2DB", "DIN125-7W4Y3N-VW4PGG"));
+}
+
+#[test]
+fn an_update_keeps_a_sku_generated_the_way_it_was_before() {
+    // Generated from the id's first eight digits, as products created before were.
+    let created = Event::ProductCreated {
+        family_id: DIN125,
+        name: "Washer A4".into(),
+        sku: Sku::parse("DIN125-01901A2B").unwrap(),
+        specs: specs(&[("material", text("A4"))]),
+        variant_key: None,
+        external_id: None,
+    };
+    let given = then(&catalog(), &[on(WASHER_1, StreamType::Product, created)]);
+    let (family, schema) = family(&given, DIN125);
+    let command =
+        UpdateProduct { name: Some("Washer A4, large".into()), specs: Some(specs_input(json!({"material": "A2"}))) };
+    let events = update(&product(&given, WASHER_1), &family, &schema, command).unwrap();
+    let changed: Vec<&str> = match &events[..] {
+        [NewEvent { event: Event::ProductUpdated { changes }, .. }] => changes.keys().map(String::as_str).collect(),
+        other => panic!("expected one ProductUpdated, got {other:?}"),
+    };
+    assert_eq!(changed, ["name", "specs.material"]);
+    assert_eq!(product(&then(&given, &events), WASHER_1).sku.as_str(), "DIN125-01901A2B");
 }
 
 #[test]

@@ -75,7 +75,8 @@ impl Offline {
         for planned in &plan.families {
             let tree = offline.tree();
             let command = planned.command();
-            let events = family::create(&tree, brands.get(&planned.brand), command).map_err(explain)?;
+            let events =
+                family::create(&tree, brands.get(&planned.brand), &Default::default(), command).map_err(explain)?;
             offline.claim(format!("family-code:{}", planned.code))?;
             let Aggregate::Family(mut decided) = fold(None, &events[0])? else { bail!("not a family") };
             for (key, json) in &planned.overrides {

@@ -125,7 +125,7 @@ impl Writer {
                 Some(Aggregate::Brand(brand)) => Some(brand),
                 _ => None,
             };
-            Ok(family::create(tree, brand, command)?)
+            Ok(family::create(tree, brand, &Default::default(), command)?)
         })
         .await
     }

@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod http;
 pub mod idempotency;
+pub mod import;
 pub mod identity;
 pub mod service;
 pub mod state;

@@ -175,7 +175,10 @@ impl<'a> Importer<'a> {
             _ => external_id(number, "external_id", &key)?.as_str().to_owned(),
         };
         if !self.seen.insert((kind, key.clone())) {
-            let message = format!("a row above has the same {} {key:?}", if kind == Kind::Attribute { "owner and key" } else { "external id" });
+            let message = format!(
+                "a row above has the same {} {key:?}",
+                if kind == Kind::Attribute { "owner and key" } else { "external id" }
+            );
             return Err(refused(number, "external_id", "duplicate_in_file", message));
         }
         let outcome = self.decide(number, row).await;

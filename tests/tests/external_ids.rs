@@ -335,6 +335,7 @@ async fn an_import_worker_upserts_in_process_and_resolves_a_batch_of_external_id
         },
         now: chrono::Utc::now(),
         requires: Vec::new(),
+        idempotency: None,
     };
     let row = |thread: &str| ProductFields {
         family_id: cat.family,

@@ -327,12 +327,15 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// A row of a file with its number (from 1), or the error its record became.
+pub type NumberedRow = (u64, Result<Row, RowError>);
+
 /// Applies `rows` (each with its row number) in order and sums them up: `Importer` for one call.
 /// Stops at a failure that is not a row's, returning what was done so far with it.
 pub async fn apply_rows(
     catalog: &Catalog,
     ctx: &CommandContext,
-    rows: impl IntoIterator<Item = (u64, Result<Row, RowError>)>,
+    rows: impl IntoIterator<Item = NumberedRow>,
     dry_run: bool,
 ) -> Result<ImportSummary, (ImportSummary, ImportError)> {
     let mut importer = Importer::new(catalog, ctx.clone(), dry_run);

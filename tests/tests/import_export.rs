@@ -4,7 +4,7 @@
 //! with their number, field and code while the others are applied.
 
 use catalog_io::{CsvHeader, Encoding, Row, RowError, Splitter};
-use command_api::import::{apply_rows, ImportSummary};
+use command_api::import::{apply_rows, ImportSummary, NumberedRow};
 use command_api::service::{Catalog, CommandContext};
 use integration_tests::pipeline::Pipeline;
 use integration_tests::{hex_bolts, TestApp};
@@ -28,7 +28,7 @@ fn context(app: &TestApp) -> CommandContext {
 }
 
 /// A file's rows, as an import job reads them: split in small chunks, the CSV header first.
-fn rows_of(encoding: Encoding, file: &str) -> Result<Vec<(u64, Result<Row, RowError>)>, RowError> {
+fn rows_of(encoding: Encoding, file: &str) -> Result<Vec<NumberedRow>, RowError> {
     let mut splitter = Splitter::new(encoding);
     let mut records = Vec::new();
     for chunk in file.as_bytes().chunks(97) {
@@ -157,6 +157,20 @@ async fn an_export_imports_into_an_empty_installation_as_the_same_catalog_in_bot
         assert_eq!(target.app.event_count().await, appended, "a second import appends nothing");
         target.finish().await;
     }
+
+    // Staff only, and parameters checked.
+    let base = source.query_api().await;
+    let anonymous = source.app.client.get(format!("{base}/v1/exports/catalog")).send().await;
+    assert_eq!(anonymous.map(|r| r.status()).ok(), Some(StatusCode::UNAUTHORIZED));
+    let bad = TestApp::answer(
+        source.app.client.get(format!("{base}/v1/exports/catalog?format=xml&x=1")).bearer_auth(&source.app.token),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");
+    assert_eq!(
+        bad.field_errors(),
+        [("format".to_owned(), "invalid_format".to_owned()), ("x".to_owned(), "unknown_parameter".to_owned())]
+    );
 
     // A subtree: the category, its ancestors, and what hangs in it.
     let bolts: String = sqlx::query_scalar("SELECT id::text FROM catalog.categories WHERE name = 'Bolts'")

@@ -191,6 +191,13 @@ struct Export {
     done: bool,
 }
 
+/// depth, id, external id, name, parent's external id, own definitions.
+type CategoryRecord = (i32, Uuid, String, String, Option<String>, Value);
+/// id, external id, category's and brand's external ids, name, code, own definitions.
+type FamilyRecord = (Uuid, String, String, Option<String>, String, String, Value);
+/// id, external id, family's external id, name, SKU, specs.
+type ProductRecord = (Uuid, String, String, String, String, Value);
+
 /// One page of a phase, as read: the keyset position and the rows it makes.
 type Page = Vec<((i32, Uuid), Vec<Row>)>;
 
@@ -238,7 +245,7 @@ impl Export {
         let tx = &mut *self.tx;
         Ok(match self.phase {
             Phase::Categories | Phase::CategoryAttributes => {
-                let rows: Vec<(i32, Uuid, String, String, Option<String>, Value)> = sqlx::query_as(&format!(
+                let rows: Vec<CategoryRecord> = sqlx::query_as(&format!(
                     "SELECT c.depth, c.id, coalesce(c.external_id, c.id::text), c.name, \
                             coalesce(pc.external_id, pc.id::text), c.attributes \
                        FROM catalog.categories c LEFT JOIN catalog.categories pc ON pc.id = c.parent_id \
@@ -280,19 +287,18 @@ impl Export {
                     .collect()
             }
             Phase::Families | Phase::FamilyAttributes => {
-                let rows: Vec<(Uuid, String, String, Option<String>, String, String, Value)> =
-                    sqlx::query_as(&format!(
-                        "SELECT f.id, coalesce(f.external_id, f.id::text), coalesce(c.external_id, c.id::text), \
+                let rows: Vec<FamilyRecord> = sqlx::query_as(&format!(
+                    "SELECT f.id, coalesce(f.external_id, f.id::text), coalesce(c.external_id, c.id::text), \
                             coalesce(b.external_id, b.id::text), f.name, f.code, f.attributes \
                        FROM catalog.families f JOIN catalog.categories c ON c.id = f.category_id \
                        LEFT JOIN catalog.brands b ON b.id = f.brand_id \
                       WHERE {FAMILIES_IN} AND f.id > $2 ORDER BY f.id LIMIT $3"
-                    ))
-                    .bind(subtree)
-                    .bind(after)
-                    .bind(PAGE)
-                    .fetch_all(tx)
-                    .await?;
+                ))
+                .bind(subtree)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(tx)
+                .await?;
                 let attributes = self.phase == Phase::FamilyAttributes;
                 rows.into_iter()
                     .map(|(id, external_id, category, brand, name, code, definitions)| {
@@ -306,7 +312,7 @@ impl Export {
                     .collect::<anyhow::Result<_>>()?
             }
             Phase::Products => {
-                let rows: Vec<(Uuid, String, String, String, String, Value)> = sqlx::query_as(&format!(
+                let rows: Vec<ProductRecord> = sqlx::query_as(&format!(
                     "SELECT p.id, coalesce(p.external_id, p.id::text), coalesce(f.external_id, f.id::text), \
                             p.name, p.sku, p.specs \
                        FROM catalog.products p JOIN catalog.families f ON f.id = p.family_id \

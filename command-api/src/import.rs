@@ -22,7 +22,9 @@
 //! domain's commands, so what only the domain knows (a spec against its schema, a sibling with
 //! the same name, a taken SKU) is found by the real run only.
 //!
-//! Price and stock rows are not applied yet: they are refused with `unsupported_kind`.
+//! A price row sets the product's list price (its purchasing rules stay); a stock row brings the
+//! count on hand in a warehouse to `on_hand`: a receipt for stock not yet there, else an
+//! adjustment with reason `correction` (never below what orders hold reserved).
 //!
 //! A failure that is not the row's (the database is gone) is `ImportError`: the job stops, and
 //! may resume at that row.
@@ -37,6 +39,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
+use domain::commerce::stock::{self, AdjustmentReason};
+use domain::commerce::{stock_id, terms, terms_id, Money, Quantity};
+
+use crate::commerce::{self, as_stock, as_terms, state_of};
 use crate::error::ApiError;
 use crate::service::{Catalog, CommandContext};
 use crate::upsert::{BrandFields, CategoryFields, FamilyFields, Outcome, ProductFields};
@@ -91,6 +97,9 @@ enum Kind {
     Product,
     /// An attribute is known by its owner and key.
     Attribute,
+    /// A list price by its product, stock by its product and warehouse.
+    Price,
+    Stock,
 }
 
 /// Applies rows one at a time; see the module comment.
@@ -166,23 +175,27 @@ impl<'a> Importer<'a> {
             Row::Family { external_id, .. } => (Kind::Family, external_id.clone()),
             Row::Product { external_id, .. } => (Kind::Product, external_id.clone()),
             Row::Attribute(a) => (Kind::Attribute, format!("{:?}:{}:{}", a.owner, a.owner_id.trim(), a.key)),
-            Row::Price { .. } | Row::Stock { .. } => {
-                return Err(refused(number, "kind", "unsupported_kind", "price and stock rows are not imported yet"));
-            }
+            Row::Price { product, .. } => (Kind::Price, product.trim().to_owned()),
+            Row::Stock { product, warehouse_id, .. } => (Kind::Stock, format!("{}:{warehouse_id}", product.trim())),
         };
         let key = match kind {
-            Kind::Attribute => key,
+            Kind::Attribute | Kind::Price | Kind::Stock => key,
             _ => external_id(number, "external_id", &key)?.as_str().to_owned(),
         };
         if !self.seen.insert((kind, key.clone())) {
             let message = format!(
                 "a row above has the same {} {key:?}",
-                if kind == Kind::Attribute { "owner and key" } else { "external id" }
+                match kind {
+                    Kind::Attribute => "owner and key",
+                    Kind::Price => "product",
+                    Kind::Stock => "product and warehouse",
+                    _ => "external id",
+                }
             );
             return Err(refused(number, "external_id", "duplicate_in_file", message));
         }
         let outcome = self.decide(number, row).await;
-        if outcome.is_err() && kind != Kind::Attribute {
+        if outcome.is_err() && matches!(kind, Kind::Category | Kind::Brand | Kind::Family | Kind::Product) {
             // A refused row does not make its id known to the rows below (in a dry run above all).
             self.seen.remove(&(kind, key));
         }
@@ -236,8 +249,88 @@ impl<'a> Importer<'a> {
                 upserted(catalog.upsert_product(ctx, &id, &fields).await)
             }
             Row::Attribute(attribute) => self.attribute(number, attribute).await,
-            Row::Price { .. } | Row::Stock { .. } => Ok(RowOutcome::Checked),
+            Row::Price { product, amount_minor, currency } => {
+                let price = Money::parse_price("price", *amount_minor, currency).map_err(|errors| {
+                    let errors = errors
+                        .into_iter()
+                        .map(|e| FieldError { field: e.field.trim_start_matches("price.").to_owned(), ..e })
+                        .collect();
+                    Refusal::Row(row_errors(number, errors))
+                })?;
+                let Some(product_id) = self.reference(number, "product", Kind::Product, product).await? else {
+                    return Ok(RowOutcome::Checked);
+                };
+                if self.dry_run {
+                    return Ok(RowOutcome::Checked);
+                }
+                self.list_price(product_id, price).await
+            }
+            Row::Stock { product, warehouse_id, on_hand } => {
+                let on_hand = u64::try_from(*on_hand)
+                    .map_err(|_| refused(number, "on_hand", "negative_quantity", "on_hand is zero or more"))?;
+                let Some(product_id) = self.reference(number, "product", Kind::Product, product).await? else {
+                    return Ok(RowOutcome::Checked);
+                };
+                if self.dry_run {
+                    return Ok(RowOutcome::Checked);
+                }
+                self.stock(product_id, *warehouse_id, on_hand).await
+            }
         }
+    }
+
+    /// Sets the product's list price (its purchasing rules stay as they are).
+    async fn list_price(&self, product_id: Uuid, price: Money) -> Result<RowOutcome, Refusal> {
+        let product = commerce::product(self.catalog, product_id, Some("product")).await.map_err(fatal_or_row)?;
+        let id = terms_id(product_id);
+        let mut existed = false;
+        let mut changed = false;
+        let load = || async { Ok((self.catalog.heads(&[id]).await?, ())) };
+        let committed = self
+            .catalog
+            .change_contended(&self.ctx, load, |heads, _| {
+                let current = state_of(heads, id, as_terms);
+                existed = current.and_then(|t| t.list_price).is_some();
+                let events = terms::set_list_price(&product, current, Some(price.clone()))?;
+                changed = !events.is_empty();
+                Ok(events)
+            })
+            .await;
+        upserted(committed.map(|_| outcome_of(existed, changed)))
+    }
+
+    /// Brings the count on hand to `on_hand`: a receipt for new stock, else a correction.
+    async fn stock(&self, product_id: Uuid, warehouse_id: Uuid, on_hand: u64) -> Result<RowOutcome, Refusal> {
+        commerce::product(self.catalog, product_id, Some("product")).await.map_err(fatal_or_row)?;
+        let id = stock_id(product_id, warehouse_id);
+        let (mut existed, mut changed) = (false, false);
+        let load = || async { Ok((self.catalog.heads(&[id]).await?, ())) };
+        let committed = self
+            .catalog
+            .change_contended(&self.ctx, load, |heads, _| {
+                let current = state_of(heads, id, as_stock);
+                existed = current.is_some();
+                let events: Vec<domain::NewEvent> = match current {
+                    None if on_hand == 0 => Vec::new(),
+                    None => {
+                        let quantity = i64::try_from(on_hand).unwrap_or(i64::MAX);
+                        let quantity = Quantity::parse("on_hand", quantity).map_err(|e| ApiError::Invalid(vec![e]))?;
+                        stock::receive(None, product_id, warehouse_id, quantity)?
+                    }
+                    Some(current) if current.on_hand == on_hand => Vec::new(),
+                    Some(current) => {
+                        let by = i128::from(on_hand) - i128::from(current.on_hand);
+                        let by = i64::try_from(by).map_err(|_| {
+                            ApiError::Invalid(vec![FieldError::new("on_hand", "too_large", "on_hand is too large")])
+                        })?;
+                        stock::adjust(current, by, AdjustmentReason::Correction)?
+                    }
+                };
+                changed = !events.is_empty();
+                Ok(events)
+            })
+            .await;
+        upserted(committed.map(|_| outcome_of(existed, changed)))
     }
 
     /// The stream `external_id` names (`None` in a dry run for a row above that would create
@@ -248,7 +341,7 @@ impl<'a> Importer<'a> {
             Kind::Category => StreamType::Category,
             Kind::Brand => StreamType::Brand,
             Kind::Family => StreamType::Family,
-            Kind::Product | Kind::Attribute => StreamType::Product,
+            Kind::Product | Kind::Attribute | Kind::Price | Kind::Stock => StreamType::Product,
         };
         let found = self.catalog.resolve_external_id(stream, &id).await.map_err(fatal_or_row)?;
         match found {
@@ -329,6 +422,14 @@ impl<'a> Importer<'a> {
 
 /// A row of a file with its number (from 1), or the error its record became.
 pub type NumberedRow = (u64, Result<Row, RowError>);
+
+fn outcome_of(existed: bool, changed: bool) -> Outcome {
+    match (existed, changed) {
+        (_, false) => Outcome::Unchanged,
+        (true, true) => Outcome::Updated,
+        (false, true) => Outcome::Created,
+    }
+}
 
 /// Applies `rows` (each with its row number) in order and sums them up: `Importer` for one call.
 /// Stops at a failure that is not a row's, returning what was done so far with it.

@@ -109,8 +109,19 @@ async fn catalog(source: &Pipeline) {
             None => app.post("/v1/products", body).await,
         };
         assert_eq!(answer.status, StatusCode::CREATED, "{answer:?}");
+        if i < 2 {
+            let product = answer.id();
+            let price = json!({"list_price": {"amount_minor": 1250 + i, "currency": "EUR"}, "minimum_quantity": 10});
+            let terms = app.put(&format!("/v1/products/{product}/terms"), price).await;
+            assert_eq!(terms.status, StatusCode::OK, "{terms:?}");
+            let receipt =
+                app.post(&format!("/v1/products/{product}/stock/{WAREHOUSE}/receipts"), json!({"quantity": 25})).await;
+            assert_eq!(receipt.status, StatusCode::OK, "{receipt:?}");
+        }
     }
 }
+
+const WAREHOUSE: &str = "0190b2a4-0000-7000-8000-000000000001";
 
 #[tokio::test]
 async fn an_export_imports_into_an_empty_installation_as_the_same_catalog_in_both_formats() {
@@ -118,7 +129,7 @@ async fn an_export_imports_into_an_empty_installation_as_the_same_catalog_in_bot
     catalog(&source).await;
     let ndjson = export(&source, "", "ndjson").await;
     let csv = export(&source, "", "csv").await;
-    assert_eq!(ndjson.lines().count(), 3 + 3 + 1 + 2 + 1 + 4, "{ndjson}");
+    assert_eq!(ndjson.lines().count(), 3 + 3 + 1 + 2 + 1 + 4 + 2 + 2, "{ndjson}");
     assert!(csv.starts_with("kind,"), "{csv}");
     assert!(csv.lines().next().unwrap_or_default().contains("spec.length[cm],spec.length[mm]"), "{csv}");
     // Parents first: every category's parent is a row above it.
@@ -131,19 +142,25 @@ async fn an_export_imports_into_an_empty_installation_as_the_same_catalog_in_bot
             Ok(Row::Brand { .. }) => "brand",
             Ok(Row::Family { .. }) => "family",
             Ok(Row::Product { .. }) => "product",
+            Ok(Row::Price { .. }) => "price",
+            Ok(Row::Stock { .. }) => "stock",
             other => panic!("{other:?}"),
         })
         .collect();
     let mut order = kinds.clone();
     order.dedup();
-    assert_eq!(order, ["category", "attribute", "brand", "family", "attribute", "product"], "{ndjson}");
+    assert_eq!(
+        order,
+        ["category", "attribute", "brand", "family", "attribute", "product", "price", "stock"],
+        "{ndjson}"
+    );
 
     for (encoding, file, tag) in [(Encoding::Ndjson, &ndjson, "ie_nd"), (Encoding::Csv, &csv, "ie_csv")] {
         let target = Pipeline::start(tag).await;
         let before = target.app.event_count().await;
         let summary = import(&target.app, encoding, file).await;
         assert_eq!(summary.errors, [], "{summary:?}");
-        assert_eq!((summary.read, summary.created, summary.refused), (14, 14, 0), "{summary:?}");
+        assert_eq!((summary.read, summary.created, summary.refused), (18, 18, 0), "{summary:?}");
         let again = export(&target, "", "ndjson").await;
         assert_eq!(lines(&again, false), lines(&ndjson, false), "{encoding:?}");
         let again_csv = export(&target, "", "csv").await;
@@ -153,7 +170,7 @@ async fn an_export_imports_into_an_empty_installation_as_the_same_catalog_in_bot
         let appended = target.app.event_count().await;
         assert!(appended > before);
         let second = import(&target.app, encoding, file).await;
-        assert_eq!((second.read, second.unchanged, second.applied, second.refused), (14, 14, 0, 0), "{second:?}");
+        assert_eq!((second.read, second.unchanged, second.applied, second.refused), (18, 18, 0, 0), "{second:?}");
         assert_eq!(target.app.event_count().await, appended, "a second import appends nothing");
         target.finish().await;
     }
@@ -233,6 +250,25 @@ async fn bad_rows_are_reported_with_their_number_field_and_code_while_the_others
         exported.contains("\"P-4\"") && exported.contains("\"P-1\"") && !exported.contains("\"P-2\""),
         "{exported}"
     );
+
+    // A list price and stock, then changed stock: a receipt, then a correction.
+    let file = |on_hand: i64| {
+        [
+            json!({"kind": "price", "product": "P-1", "amount_minor": 990, "currency": "EUR"}),
+            json!({"kind": "stock", "product": "P-1", "warehouse_id": WAREHOUSE, "on_hand": on_hand}),
+            json!({"kind": "stock", "product": "P-404", "warehouse_id": WAREHOUSE, "on_hand": 1}),
+        ]
+        .iter()
+        .map(|row| row.to_string() + "\n")
+        .collect::<String>()
+    };
+    let first = import(&target.app, Encoding::Ndjson, &file(10)).await;
+    assert_eq!((first.created, first.refused), (2, 1), "{first:?}");
+    assert_eq!((first.errors[0].row, first.errors[0].code.as_str()), (3, "unknown_reference"));
+    let second = import(&target.app, Encoding::Ndjson, &file(7)).await;
+    assert_eq!((second.updated, second.unchanged, second.refused), (1, 1, 1), "{second:?}");
+    let exported = export(&target, "", "ndjson").await;
+    assert!(exported.contains("\"on_hand\":7") && exported.contains("\"amount_minor\":990"), "{exported}");
 
     // A CSV whose header has a column no row has: the file is refused at row 0, naming it.
     let csv = "kind,external_id,name,colour\ncategory,C-9,Tools,red\n";

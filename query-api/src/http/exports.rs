@@ -8,8 +8,8 @@
 //! transaction, so the file is one snapshot of the read model and memory holds a page, never the
 //! catalog. Rows name each other by external id; a record that has none is named by its UUID
 //! (as text), which the import then gives it as its external id, so that a round trip keeps
-//! every reference. Retired categories and products are left out. Prices and stock are not
-//! exported yet.
+//! every reference. Retired categories and products are left out. Then each product's list price
+//! and its stock on hand per warehouse (what is reserved for orders is not the catalog's).
 //!
 //! With `category_id`, the file holds that category's subtree: its categories (and, so that it
 //! imports on its own, its ancestors with their definitions), the families in it with their
@@ -47,7 +47,7 @@ enum Format {
 }
 
 /// The catalog as a catalog file: categories (parents first), their attribute definitions,
-/// brands, families, the families' definitions, products, each naming the others by external id
+/// brands, families, the families' definitions, products, list prices, stock on hand, each naming the others by external id
 /// (a record without one by its UUID). Streamed; one snapshot of the read model.
 #[utoipa::path(get, path = "/v1/exports/catalog", tag = "exports", security(("bearer" = [])),
     params(
@@ -166,6 +166,8 @@ enum Phase {
     Families,
     FamilyAttributes,
     Products,
+    Prices,
+    Stock,
 }
 
 impl Phase {
@@ -176,7 +178,9 @@ impl Phase {
             Phase::Brands => Phase::Families,
             Phase::Families => Phase::FamilyAttributes,
             Phase::FamilyAttributes => Phase::Products,
-            Phase::Products => return None,
+            Phase::Products => Phase::Prices,
+            Phase::Prices => Phase::Stock,
+            Phase::Stock => return None,
         })
     }
 }
@@ -329,6 +333,41 @@ impl Export {
                         Ok(((0, id), vec![Row::Product { external_id, family, name, sku: Some(sku), specs }]))
                     })
                     .collect::<anyhow::Result<_>>()?
+            }
+            Phase::Prices => {
+                let rows: Vec<(Uuid, String, i64, String)> = sqlx::query_as(&format!(
+                    "SELECT p.id, coalesce(p.external_id, p.id::text), t.list_price_minor, t.list_price_currency \
+                       FROM catalog.product_terms t JOIN catalog.products p ON p.id = t.product_id \
+                      WHERE NOT p.retired AND t.list_price_minor IS NOT NULL AND t.list_price_currency IS NOT NULL \
+                        AND {PRODUCTS_IN} AND p.id > $2 ORDER BY p.id LIMIT $3"
+                ))
+                .bind(subtree)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(tx)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, product, amount_minor, currency)| {
+                        ((0, id), vec![Row::Price { product, amount_minor, currency }])
+                    })
+                    .collect()
+            }
+            Phase::Stock => {
+                let rows: Vec<(Uuid, String, Uuid, i64)> = sqlx::query_as(&format!(
+                    "SELECT s.id, coalesce(p.external_id, p.id::text), s.warehouse_id, s.on_hand \
+                       FROM catalog.stock s JOIN catalog.products p ON p.id = s.product_id \
+                      WHERE NOT p.retired AND {PRODUCTS_IN} AND s.id > $2 ORDER BY s.id LIMIT $3"
+                ))
+                .bind(subtree)
+                .bind(after)
+                .bind(PAGE)
+                .fetch_all(tx)
+                .await?;
+                rows.into_iter()
+                    .map(|(id, product, warehouse_id, on_hand)| {
+                        ((0, id), vec![Row::Stock { product, warehouse_id, on_hand }])
+                    })
+                    .collect()
             }
         })
     }

@@ -291,7 +291,7 @@ impl<'a> Importer<'a> {
             .change_contended(&self.ctx, load, |heads, _| {
                 let current = state_of(heads, id, as_terms);
                 existed = current.and_then(|t| t.list_price).is_some();
-                let events = terms::set_list_price(&product, current, Some(price.clone()))?;
+                let events = terms::set_list_price(&product, current, Some(price))?;
                 changed = !events.is_empty();
                 Ok(events)
             })

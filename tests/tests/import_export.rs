@@ -285,3 +285,38 @@ async fn bad_rows_are_reported_with_their_number_field_and_code_while_the_others
     assert_eq!((summary.created, summary.refused), (1, 1));
     target.finish().await;
 }
+
+/// More rows than one page of the export's keyset reads: every product once, in one pass.
+#[tokio::test]
+async fn an_export_pages_through_more_rows_than_one_read_without_losing_or_repeating_any() {
+    let pipeline = Pipeline::start("ie_pages").await;
+    const PRODUCTS: usize = 1_201;
+    let mut file = [
+        json!({"kind": "category", "external_id": "C-0", "name": "Fasteners"}),
+        json!({"kind": "category", "external_id": "C-1", "name": "Washers", "parent": "C-0"}),
+        json!({"kind": "attribute", "owner": "category", "owner_id": "C-1", "key": "size", "label": "Size",
+               "type": "number", "unit": "mm", "variant_defining": true}),
+        json!({"kind": "family", "external_id": "F-1", "category": "C-1", "name": "DIN 125", "code": "W125"}),
+    ]
+    .iter()
+    .map(|row| row.to_string() + "\n")
+    .collect::<String>();
+    for n in 1..=PRODUCTS {
+        let row = json!({"kind": "product", "external_id": format!("W-{n:05}"), "family": "F-1",
+                         "name": format!("Washer {n}"), "specs": {"size": n}});
+        file.push_str(&(row.to_string() + "\n"));
+    }
+    let summary = import(&pipeline.app, Encoding::Ndjson, &file).await;
+    assert_eq!((summary.created, summary.refused), (PRODUCTS as u64 + 4, 0), "{:?}", summary.errors.first());
+    for (format, csv) in [("ndjson", false), ("csv", true)] {
+        let exported = export(&pipeline, "", format).await;
+        let products: std::collections::BTreeSet<String> = exported
+            .lines()
+            .filter(|line| line.contains("W-"))
+            .map(|line| line.split("W-").nth(1).unwrap_or_default()[..5].to_owned())
+            .collect();
+        let rows = exported.lines().count() - usize::from(csv);
+        assert_eq!((products.len(), rows), (PRODUCTS, PRODUCTS + 4), "{format}");
+    }
+    pipeline.finish().await;
+}

@@ -14,13 +14,14 @@
 //! field. A refusal by the domain becomes one `RowError` per field error, with the code the API's
 //! 422 or 409 would give (fields named as the row names them: `parent`, not `parent_id`). Rows
 //! refer to rows above them, so a file imports in one pass when it lists categories parents
-//! first, then attribute definitions, brands, families, products (as the export writes it).
+//! first, then attribute definitions, brands, families, products, prices, stock (as the export
+//! writes it).
 //!
 //! Dry run appends nothing and checks, per row: that it parsed, that its external id is valid and
 //! not repeated in the file, that every reference names a record that exists or a row above it
-//! in the file, and that an attribute definition is valid on its own. It does not decide the
-//! domain's commands, so what only the domain knows (a spec against its schema, a sibling with
-//! the same name, a taken SKU) is found by the real run only.
+//! in the file, and that an attribute definition, a list price or a count on hand is valid on its
+//! own. It does not decide the domain's commands, so what only the domain knows (a spec against
+//! its schema, a sibling with the same name, a taken SKU) is found by the real run only.
 //!
 //! A price row sets the product's list price (its purchasing rules stay); a stock row brings the
 //! count on hand in a warehouse to `on_hand`: a receipt for stock not yet there, else an

@@ -7,6 +7,7 @@ pub mod extract;
 pub mod http;
 pub mod idempotency;
 pub mod identity;
+pub mod import;
 pub mod service;
 pub mod state;
 pub mod upsert;

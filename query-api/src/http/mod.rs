@@ -2,6 +2,7 @@
 
 mod cart;
 mod categories;
+mod exports;
 mod health;
 mod orders;
 mod paging;
@@ -43,6 +44,7 @@ pub fn api(
         .merge(cart::router())
         .merge(orders::router())
         .merge(stock::router())
+        .merge(exports::router())
         .merge(price_lists::router())
         .merge(health::router());
     for (_, _, operation) in openapi::operations_mut(routes.get_openapi_mut()) {

@@ -1,0 +1,536 @@
+//! The apply step of a catalog import: rows of a catalog file (`catalog_io::Row`, parsed from
+//! NDJSON or CSV) made into upserts by external id, one row at a time, in file order.
+//!
+//! An `Importer` is driven by whoever reads the file (an import job, a test): `apply` takes the
+//! next row — or the `RowError` its record became — and says what happened to it
+//! (`RowOutcome`), so a job can checkpoint after any row. It keeps no global state: the counts
+//! and the first `MAX_ERRORS` errors (`ImportSummary`), and the (kind, external id) pairs seen
+//! so far, to refuse a second row of one kind with one external id (`duplicate_in_file`; a few
+//! dozen bytes per row, fine for 500k rows).
+//!
+//! Each row's references (a category's parent, a family's category and brand, a product's
+//! family, an attribute's owner) are resolved to streams through the committed external id
+//! claims (`Catalog::resolve_external_ids`); one that is unknown is `unknown_reference` on that
+//! field. A refusal by the domain becomes one `RowError` per field error, with the code the API's
+//! 422 or 409 would give (fields named as the row names them: `parent`, not `parent_id`). Rows
+//! refer to rows above them, so a file imports in one pass when it lists categories parents
+//! first, then attribute definitions, brands, families, products, prices, stock (as the export
+//! writes it).
+//!
+//! Dry run appends nothing and checks, per row: that it parsed, that its external id is valid and
+//! not repeated in the file, that every reference names a record that exists or a row above it
+//! in the file, and that an attribute definition, a list price or a count on hand is valid on its
+//! own. It does not decide the domain's commands, so what only the domain knows (a spec against
+//! its schema, a sibling with the same name, a taken SKU) is found by the real run only.
+//!
+//! A price row sets the product's list price (its purchasing rules stay); a stock row brings the
+//! count on hand in a warehouse to `on_hand`: a receipt for stock not yet there, else an
+//! adjustment with reason `correction` (never below what orders hold reserved).
+//!
+//! A failure that is not the row's (the database is gone) is `ImportError`: the job stops, and
+//! may resume at that row.
+
+use std::collections::{HashMap, HashSet};
+
+use catalog_io::{AttributeOwner, AttributeRow, Row, RowError};
+use domain::category::CategoryCommand;
+use domain::names::ExternalId;
+use domain::{family, Aggregate, DefinitionInput, FieldError, StreamType};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use domain::commerce::stock::{self, AdjustmentReason};
+use domain::commerce::{stock_id, terms, terms_id, Money, Quantity};
+
+use crate::commerce::{self, as_stock, as_terms, state_of};
+use crate::error::ApiError;
+use crate::service::{Catalog, CommandContext};
+use crate::upsert::{BrandFields, CategoryFields, FamilyFields, Outcome, ProductFields};
+
+/// How many row errors a summary keeps; the count goes on.
+pub const MAX_ERRORS: usize = 10_000;
+
+/// What happened to one row.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RowOutcome {
+    /// Created or updated (events appended).
+    Applied(Outcome),
+    /// Already as the row says: nothing appended.
+    Unchanged,
+    /// Dry run: the row passed the checks a dry run makes (see the module comment).
+    Checked,
+    /// Not taken, each reason with the row number, field and code.
+    Refused(Vec<RowError>),
+}
+
+/// The counts of an import so far. `applied` is `created + updated`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct ImportSummary {
+    pub read: u64,
+    pub applied: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    /// Dry run: rows that passed its checks.
+    pub checked: u64,
+    pub refused: u64,
+    /// How many row errors there were in all (a row may have several).
+    pub error_count: u64,
+    /// The first `MAX_ERRORS` of them.
+    pub errors: Vec<RowError>,
+}
+
+/// A failure that is not the row's: the import cannot go on.
+#[derive(Debug, thiserror::Error)]
+#[error("the import stopped at row {row}: {source}")]
+pub struct ImportError {
+    pub row: u64,
+    #[source]
+    pub source: anyhow::Error,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Kind {
+    Category,
+    Brand,
+    Family,
+    Product,
+    /// An attribute is known by its owner and key.
+    Attribute,
+    /// A list price by its product, stock by its product and warehouse.
+    Price,
+    Stock,
+}
+
+/// Applies rows one at a time; see the module comment.
+pub struct Importer<'a> {
+    catalog: &'a Catalog,
+    ctx: CommandContext,
+    dry_run: bool,
+    seen: HashSet<(Kind, String)>,
+    summary: ImportSummary,
+}
+
+impl<'a> Importer<'a> {
+    pub fn new(catalog: &'a Catalog, ctx: CommandContext, dry_run: bool) -> Importer<'a> {
+        Importer { catalog, ctx, dry_run, seen: HashSet::new(), summary: ImportSummary::default() }
+    }
+
+    pub fn summary(&self) -> &ImportSummary {
+        &self.summary
+    }
+
+    pub fn into_summary(self) -> ImportSummary {
+        self.summary
+    }
+
+    /// Applies row `number` (from 1, as the file counts it) and counts what happened.
+    pub async fn apply(&mut self, number: u64, row: Result<Row, RowError>) -> Result<RowOutcome, ImportError> {
+        self.summary.read += 1;
+        let outcome = match row {
+            Err(error) => RowOutcome::Refused(vec![error]),
+            Ok(row) => match self.row(number, &row).await {
+                Ok(outcome) => outcome,
+                Err(Refusal::Row(errors)) => {
+                    let external_id = Some(row.external_id().to_owned());
+                    RowOutcome::Refused(
+                        errors
+                            .into_iter()
+                            .map(|e| RowError { row: number, external_id: external_id.clone(), ..e })
+                            .collect(),
+                    )
+                }
+                Err(Refusal::Fatal(source)) => return Err(ImportError { row: number, source }),
+            },
+        };
+        let summary = &mut self.summary;
+        match &outcome {
+            RowOutcome::Applied(Outcome::Created) => {
+                summary.applied += 1;
+                summary.created += 1;
+            }
+            RowOutcome::Applied(Outcome::Updated) => {
+                summary.applied += 1;
+                summary.updated += 1;
+            }
+            RowOutcome::Applied(Outcome::Unchanged) | RowOutcome::Unchanged => summary.unchanged += 1,
+            RowOutcome::Checked => summary.checked += 1,
+            RowOutcome::Refused(errors) => {
+                summary.refused += 1;
+                summary.error_count += errors.len() as u64;
+                let room = MAX_ERRORS.saturating_sub(summary.errors.len());
+                summary.errors.extend(errors.iter().take(room).cloned());
+            }
+        }
+        Ok(match outcome {
+            RowOutcome::Applied(Outcome::Unchanged) => RowOutcome::Unchanged,
+            other => other,
+        })
+    }
+
+    async fn row(&mut self, number: u64, row: &Row) -> Result<RowOutcome, Refusal> {
+        let (kind, key) = match row {
+            Row::Category { external_id, .. } => (Kind::Category, external_id.clone()),
+            Row::Brand { external_id, .. } => (Kind::Brand, external_id.clone()),
+            Row::Family { external_id, .. } => (Kind::Family, external_id.clone()),
+            Row::Product { external_id, .. } => (Kind::Product, external_id.clone()),
+            Row::Attribute(a) => (Kind::Attribute, format!("{:?}:{}:{}", a.owner, a.owner_id.trim(), a.key)),
+            Row::Price { product, .. } => (Kind::Price, product.trim().to_owned()),
+            Row::Stock { product, warehouse_id, .. } => (Kind::Stock, format!("{}:{warehouse_id}", product.trim())),
+        };
+        let key = match kind {
+            Kind::Attribute | Kind::Price | Kind::Stock => key,
+            _ => external_id(number, "external_id", &key)?.as_str().to_owned(),
+        };
+        if !self.seen.insert((kind, key.clone())) {
+            let message = format!(
+                "a row above has the same {} {key:?}",
+                match kind {
+                    Kind::Attribute => "owner and key",
+                    Kind::Price => "product",
+                    Kind::Stock => "product and warehouse",
+                    _ => "external id",
+                }
+            );
+            return Err(refused(number, "external_id", "duplicate_in_file", message));
+        }
+        let outcome = self.decide(number, row).await;
+        if outcome.is_err() && matches!(kind, Kind::Category | Kind::Brand | Kind::Family | Kind::Product) {
+            // A refused row does not make its id known to the rows below (in a dry run above all).
+            self.seen.remove(&(kind, key));
+        }
+        outcome
+    }
+
+    async fn decide(&self, number: u64, row: &Row) -> Result<RowOutcome, Refusal> {
+        let catalog = self.catalog;
+        let ctx = &self.ctx;
+        match row {
+            Row::Category { external_id: id, name, parent } => {
+                let id = external_id(number, "external_id", id)?;
+                let parent_id = match parent {
+                    Some(parent) => Some(self.reference(number, "parent", Kind::Category, parent).await?),
+                    None => None,
+                };
+                if self.dry_run {
+                    return Ok(RowOutcome::Checked);
+                }
+                let fields = CategoryFields { name: name.clone(), parent_id: parent_id.flatten() };
+                upserted(catalog.upsert_category(ctx, &id, &fields).await)
+            }
+            Row::Brand { external_id: id, name } => {
+                let id = external_id(number, "external_id", id)?;
+                if self.dry_run {
+                    return Ok(RowOutcome::Checked);
+                }
+                upserted(catalog.upsert_brand(ctx, &id, &BrandFields { name: name.clone() }).await)
+            }
+            Row::Family { external_id: id, category, brand, name, code } => {
+                let id = external_id(number, "external_id", id)?;
+                let category_id = self.reference(number, "category", Kind::Category, category).await?;
+                let brand_id = match brand {
+                    Some(brand) => self.reference(number, "brand", Kind::Brand, brand).await?,
+                    None => None,
+                };
+                let (Some(category_id), false) = (category_id, self.dry_run) else {
+                    return Ok(RowOutcome::Checked);
+                };
+                let fields = FamilyFields { category_id, brand_id, name: name.clone(), code: code.clone() };
+                upserted(catalog.upsert_family(ctx, &id, &fields).await)
+            }
+            Row::Product { external_id: id, family, name, sku, specs } => {
+                let id = external_id(number, "external_id", id)?;
+                let family_id = self.reference(number, "family", Kind::Family, family).await?;
+                let (Some(family_id), false) = (family_id, self.dry_run) else {
+                    return Ok(RowOutcome::Checked);
+                };
+                let specs = self.typed_specs(family_id, specs).await?;
+                let fields = ProductFields { family_id, name: name.clone(), sku: sku.clone(), specs };
+                upserted(catalog.upsert_product(ctx, &id, &fields).await)
+            }
+            Row::Attribute(attribute) => self.attribute(number, attribute).await,
+            Row::Price { product, amount_minor, currency } => {
+                let price = Money::parse_price("price", *amount_minor, currency).map_err(|errors| {
+                    let errors = errors
+                        .into_iter()
+                        .map(|e| FieldError { field: e.field.trim_start_matches("price.").to_owned(), ..e })
+                        .collect();
+                    Refusal::Row(row_errors(number, errors))
+                })?;
+                let Some(product_id) = self.reference(number, "product", Kind::Product, product).await? else {
+                    return Ok(RowOutcome::Checked);
+                };
+                if self.dry_run {
+                    return Ok(RowOutcome::Checked);
+                }
+                self.list_price(product_id, price).await
+            }
+            Row::Stock { product, warehouse_id, on_hand } => {
+                let on_hand = u64::try_from(*on_hand)
+                    .map_err(|_| refused(number, "on_hand", "negative_quantity", "on_hand is zero or more"))?;
+                let Some(product_id) = self.reference(number, "product", Kind::Product, product).await? else {
+                    return Ok(RowOutcome::Checked);
+                };
+                if self.dry_run {
+                    return Ok(RowOutcome::Checked);
+                }
+                self.stock(product_id, *warehouse_id, on_hand).await
+            }
+        }
+    }
+
+    /// Sets the product's list price (its purchasing rules stay as they are).
+    async fn list_price(&self, product_id: Uuid, price: Money) -> Result<RowOutcome, Refusal> {
+        let product = commerce::product(self.catalog, product_id, Some("product")).await.map_err(fatal_or_row)?;
+        let id = terms_id(product_id);
+        let mut existed = false;
+        let mut changed = false;
+        let load = || async { Ok((self.catalog.heads(&[id]).await?, ())) };
+        let committed = self
+            .catalog
+            .change_contended(&self.ctx, load, |heads, _| {
+                let current = state_of(heads, id, as_terms);
+                existed = current.and_then(|t| t.list_price).is_some();
+                let events = terms::set_list_price(&product, current, Some(price))?;
+                changed = !events.is_empty();
+                Ok(events)
+            })
+            .await;
+        upserted(committed.map(|_| outcome_of(existed, changed)))
+    }
+
+    /// Brings the count on hand to `on_hand`: a receipt for new stock, else a correction.
+    async fn stock(&self, product_id: Uuid, warehouse_id: Uuid, on_hand: u64) -> Result<RowOutcome, Refusal> {
+        commerce::product(self.catalog, product_id, Some("product")).await.map_err(fatal_or_row)?;
+        let id = stock_id(product_id, warehouse_id);
+        let (mut existed, mut changed) = (false, false);
+        let load = || async { Ok((self.catalog.heads(&[id]).await?, ())) };
+        let committed = self
+            .catalog
+            .change_contended(&self.ctx, load, |heads, _| {
+                let current = state_of(heads, id, as_stock);
+                existed = current.is_some();
+                let events: Vec<domain::NewEvent> = match current {
+                    None if on_hand == 0 => Vec::new(),
+                    None => {
+                        let quantity = i64::try_from(on_hand).unwrap_or(i64::MAX);
+                        let quantity = Quantity::parse("on_hand", quantity).map_err(|e| ApiError::Invalid(vec![e]))?;
+                        stock::receive(None, product_id, warehouse_id, quantity)?
+                    }
+                    Some(current) if current.on_hand == on_hand => Vec::new(),
+                    Some(current) => {
+                        let by = i128::from(on_hand) - i128::from(current.on_hand);
+                        let by = i64::try_from(by).map_err(|_| {
+                            ApiError::Invalid(vec![FieldError::new("on_hand", "too_large", "on_hand is too large")])
+                        })?;
+                        stock::adjust(current, by, AdjustmentReason::Correction)?
+                    }
+                };
+                changed = !events.is_empty();
+                Ok(events)
+            })
+            .await;
+        upserted(committed.map(|_| outcome_of(existed, changed)))
+    }
+
+    /// The stream `external_id` names (`None` in a dry run for a row above that would create
+    /// it), or `unknown_reference` on `field`.
+    async fn reference(&self, number: u64, field: &str, kind: Kind, text: &str) -> Result<Option<Uuid>, Refusal> {
+        let id = external_id(number, field, text)?;
+        let stream = match kind {
+            Kind::Category => StreamType::Category,
+            Kind::Brand => StreamType::Brand,
+            Kind::Family => StreamType::Family,
+            Kind::Product | Kind::Attribute | Kind::Price | Kind::Stock => StreamType::Product,
+        };
+        let found = self.catalog.resolve_external_id(stream, &id).await.map_err(fatal_or_row)?;
+        match found {
+            Some(stream_id) => Ok(Some(stream_id)),
+            None if self.dry_run && self.seen.contains(&(kind, id.as_str().to_owned())) => Ok(None),
+            None => Err(refused(
+                number,
+                field,
+                "unknown_reference",
+                format!("no {} has external id {:?} (nor a row above)", stream.as_str(), id.as_str()),
+            )),
+        }
+    }
+
+    /// A CSV's spec cells are text: made the attribute's type as the family's schema says
+    /// (`catalog_io::coerce_spec`). NDJSON values are left as given.
+    async fn typed_specs(&self, family_id: Uuid, specs: &Map<String, Value>) -> Result<Map<String, Value>, Refusal> {
+        if !specs.values().any(Value::is_string) {
+            return Ok(specs.clone());
+        }
+        let schema = self.catalog.family_schema(family_id).await.map_err(fatal_or_row)?;
+        Ok(specs
+            .iter()
+            .map(|(key, value)| {
+                let kind = schema.as_ref().and_then(|s| s.schema.get(key)).map(|a| a.definition.kind.name());
+                (key.clone(), kind.map_or_else(|| value.clone(), |kind| catalog_io::coerce_spec(kind, value.clone())))
+            })
+            .collect())
+    }
+
+    /// Defines the attribute on its owner, unless the owner already has that very definition.
+    async fn attribute(&self, number: u64, row: &AttributeRow) -> Result<RowOutcome, Refusal> {
+        let (kind, field) = match row.owner {
+            AttributeOwner::Category => (Kind::Category, "owner_id"),
+            AttributeOwner::Family => (Kind::Family, "owner_id"),
+        };
+        let owner = self.reference(number, field, kind, &row.owner_id).await?;
+        let input = definition_input(number, row)?;
+        let parsed = input.clone().parse().map_err(|errors| Refusal::Row(row_errors(number, errors)))?;
+        let (Some(owner), false) = (owner, self.dry_run) else {
+            return Ok(RowOutcome::Checked);
+        };
+        let key = row.key.clone();
+        let mut existed = None;
+        let committed = self
+            .catalog
+            .change_structure(&self.ctx, &[owner], |tree, heads| {
+                let (current, events) = match row.owner {
+                    AttributeOwner::Category => {
+                        let current = tree.get(owner).and_then(|c| c.attributes.get(key.as_str()).cloned());
+                        if current.as_ref() == Some(&parsed) {
+                            return Ok(Vec::new());
+                        }
+                        (current, tree.decide(CategoryCommand::DefineAttribute { id: owner, key: key.clone(), input })?)
+                    }
+                    AttributeOwner::Family => {
+                        let Some(Aggregate::Family(family)) = heads.get(&owner).map(|h| &h.state) else {
+                            return Err(ApiError::NotFound(format!("family {owner} does not exist")));
+                        };
+                        let current = family.attributes.get(key.as_str()).cloned();
+                        if current.as_ref() == Some(&parsed) {
+                            return Ok(Vec::new());
+                        }
+                        (current, family::define_attribute(tree, family, &key, input)?)
+                    }
+                };
+                existed = Some(current.is_some());
+                Ok(events)
+            })
+            .await;
+        upserted(committed.map(|_| match existed {
+            None => Outcome::Unchanged,
+            Some(true) => Outcome::Updated,
+            Some(false) => Outcome::Created,
+        }))
+    }
+}
+
+/// A row of a file with its number (from 1), or the error its record became.
+pub type NumberedRow = (u64, Result<Row, RowError>);
+
+fn outcome_of(existed: bool, changed: bool) -> Outcome {
+    match (existed, changed) {
+        (_, false) => Outcome::Unchanged,
+        (true, true) => Outcome::Updated,
+        (false, true) => Outcome::Created,
+    }
+}
+
+/// Applies `rows` (each with its row number) in order and sums them up: `Importer` for one call.
+/// Stops at a failure that is not a row's, returning what was done so far with it.
+pub async fn apply_rows(
+    catalog: &Catalog,
+    ctx: &CommandContext,
+    rows: impl IntoIterator<Item = NumberedRow>,
+    dry_run: bool,
+) -> Result<ImportSummary, (ImportSummary, ImportError)> {
+    let mut importer = Importer::new(catalog, ctx.clone(), dry_run);
+    for (number, row) in rows {
+        if let Err(error) = importer.apply(number, row).await {
+            return Err((importer.into_summary(), error));
+        }
+    }
+    Ok(importer.into_summary())
+}
+
+enum Refusal {
+    Row(Vec<RowError>),
+    Fatal(anyhow::Error),
+}
+
+fn refused(number: u64, field: &str, code: &str, message: impl Into<String>) -> Refusal {
+    Refusal::Row(vec![RowError::new(number, field, code, message)])
+}
+
+fn external_id(number: u64, field: &str, text: &str) -> Result<ExternalId, Refusal> {
+    ExternalId::parse(text).map_err(|e| refused(number, field, &e.code, e.message))
+}
+
+trait Decided {
+    fn outcome(self) -> Outcome;
+}
+
+impl Decided for crate::upsert::Upserted {
+    fn outcome(self) -> Outcome {
+        self.outcome
+    }
+}
+
+impl Decided for Outcome {
+    fn outcome(self) -> Outcome {
+        self
+    }
+}
+
+fn upserted<T: Decided>(result: Result<T, ApiError>) -> Result<RowOutcome, Refusal> {
+    match result {
+        Ok(done) => Ok(match done.outcome() {
+            Outcome::Unchanged => RowOutcome::Unchanged,
+            outcome => RowOutcome::Applied(outcome),
+        }),
+        Err(error) => Err(fatal_or_row(error)),
+    }
+}
+
+/// A refusal as the API would answer it, named in the row's fields; an internal error stops.
+fn fatal_or_row(error: ApiError) -> Refusal {
+    let errors = match error {
+        ApiError::Internal(source) => return Refusal::Fatal(source),
+        ApiError::Invalid(errors) => errors,
+        ApiError::Conflict { detail, errors } if errors.is_empty() => vec![FieldError::new("", "conflict", detail)],
+        ApiError::Conflict { errors, .. } => errors,
+        ApiError::NotFound(detail) => vec![FieldError::new("", "not_found", detail)],
+        ApiError::Unauthorized(detail) | ApiError::Forbidden(detail) => {
+            // The importing actor lost its rights: no later row would fare better.
+            return Refusal::Fatal(anyhow::anyhow!(detail));
+        }
+        other => vec![FieldError::new("", "invalid", other.to_string())],
+    };
+    Refusal::Row(row_errors(0, errors))
+}
+
+/// The API's field names as the row spells them.
+fn row_errors(number: u64, errors: Vec<FieldError>) -> Vec<RowError> {
+    let renamed: HashMap<&str, &str> =
+        [("parent_id", "parent"), ("category_id", "category"), ("brand_id", "brand"), ("family_id", "family")].into();
+    errors
+        .into_iter()
+        .map(|e| {
+            let field = renamed.get(e.field.as_str()).map_or(e.field.clone(), |f| (*f).to_owned());
+            RowError::new(number, field, &e.code, e.message)
+        })
+        .collect()
+}
+
+fn definition_input(number: u64, row: &AttributeRow) -> Result<DefinitionInput, Refusal> {
+    let value = serde_json::json!({
+        "label": row.label,
+        "type": row.attribute_type,
+        "unit": row.unit,
+        "min": row.min,
+        "max": row.max,
+        "options": (!row.options.is_empty()).then_some(&row.options),
+        "regex": row.regex,
+        "required": row.required,
+        "variant_defining": row.variant_defining,
+        "filterable": row.filterable,
+        "searchable": row.searchable,
+    });
+    serde_json::from_value(value).map_err(|e| refused(number, "type", "invalid_type", e.to_string()))
+}

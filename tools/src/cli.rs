@@ -48,6 +48,25 @@ pub enum Command {
     )]
     Bench(BenchCommand),
 
+    /// Import a catalog file (CSV or NDJSON) as an import job, following its progress.
+    #[command(long_about = "Import a catalog file into a running installation: the file is streamed to the command \
+        API's POST /v1/imports as an import job (never read whole into memory), and the job is followed until it \
+        ends, with its rows read, applied, unchanged and refused.\n\n\
+        The file holds rows of categories, attribute definitions, brands, families, products, list prices and \
+        stock, naming each other by external id (the format `ferrule export` writes; see the README). Rows that \
+        are refused — each with its row number, external id, field and code — are written to an errors file \
+        (FILE.errors.ndjson unless --errors says otherwise) while the others are applied.\n\n\
+        Exit codes: 0 every row applied or unchanged; 2 some rows refused, or the job failed or was cancelled; \
+        1 the import could not be started.")]
+    Import(ImportArgs),
+
+    /// Export the catalog (CSV or NDJSON) in the format `ferrule import` reads.
+    #[command(long_about = "Export the catalog from the query API's GET /v1/exports/catalog, streamed to a file \
+        or standard output: categories parents first, attribute definitions, brands, families, products, list \
+        prices and stock, naming each other by external id, so that the file imports into an empty \
+        installation as the same catalog.")]
+    Export(ExportArgs),
+
     /// Users: create an admin without the API (`ferrule admin create --email … --password-stdin`).
     #[command(subcommand)]
     Admin(AdminCommand),
@@ -187,6 +206,57 @@ pub struct DemoArgs {
     /// is created (deploy/local/up generates one into .local/buyer-password).
     #[arg(long, env = "FERRULE_DEMO_BUYER_PASSWORD_FILE")]
     pub buyer_password_file: Option<std::path::PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// The catalog file: .csv or .ndjson (.jsonl), or name its format with --format.
+    pub file: std::path::PathBuf,
+
+    /// Check every row without appending anything.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// `csv` or `ndjson`, when the file's name does not say.
+    #[arg(long, value_parser = ["csv", "ndjson"])]
+    pub format: Option<String>,
+
+    /// Where refused rows are written (NDJSON); default FILE.errors.ndjson.
+    #[arg(long)]
+    pub errors: Option<std::path::PathBuf>,
+
+    /// Base URL of the command API.
+    #[arg(long, env = "FERRULE_API_URL", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+
+    #[command(flatten)]
+    pub admin: AdminLogin,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// `ndjson` or `csv`.
+    #[arg(long, default_value = "ndjson", value_parser = ["csv", "ndjson"])]
+    pub format: String,
+
+    /// Only this category's subtree (with its ancestors, so that the file imports on its own).
+    #[arg(long)]
+    pub category_id: Option<uuid::Uuid>,
+
+    /// The file to write; standard output when not given.
+    #[arg(long, short)]
+    pub output: Option<std::path::PathBuf>,
+
+    /// Base URL of the query API.
+    #[arg(long, env = "FERRULE_QUERY_URL", default_value = "http://127.0.0.1:8081")]
+    pub query: String,
+
+    /// Base URL of the command API (to sign in).
+    #[arg(long, env = "FERRULE_API_URL", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+
+    #[command(flatten)]
+    pub admin: AdminLogin,
 }
 
 /// The admin the tools log in as (deploy/local/up keeps them in .local/admin-email and

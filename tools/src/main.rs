@@ -5,6 +5,7 @@ mod api;
 mod bench;
 mod cli;
 mod demo;
+mod transfer;
 
 use clap::Parser;
 
@@ -20,6 +21,13 @@ async fn main() {
             Err(error) => Err(error),
         },
         Command::Bench(command) => bench::run(command).await,
+        Command::Export(args) => transfer::export(args).await,
+        Command::Import(args) => match transfer::import(args).await {
+            // Refused rows are reported in the summary and the errors file: exit 2 so scripts tell.
+            Ok(transfer::Ended::WithRefusals) => std::process::exit(2),
+            Ok(transfer::Ended::Clean) => Ok(()),
+            Err(error) => Err(error),
+        },
     };
     if let Err(error) = result {
         eprintln!("error: {error}");

@@ -320,3 +320,16 @@ async fn an_export_pages_through_more_rows_than_one_read_without_losing_or_repea
     }
     pipeline.finish().await;
 }
+
+#[tokio::test]
+async fn the_readmes_sample_catalog_imports_cleanly_and_a_second_time_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let file = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/catalog.csv"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let first = import(&app, Encoding::Csv, &file).await;
+    assert_eq!((first.read, first.refused, first.applied), (13, 0, 13), "{first:?}");
+    let events = app.event_count().await;
+    let again = import(&app, Encoding::Csv, &file).await;
+    assert_eq!((again.unchanged, again.refused), (13, 0), "{again:?}");
+    assert_eq!(app.event_count().await, events);
+}

@@ -14,16 +14,20 @@
 //! 7. the timeout (503);
 //! 8. rate limiting (`rate_limit`);
 //! 9. the body limit: a body over it is 413, whether its `Content-Length` says so (answered before
-//!    the handler runs) or it is streamed without one (the extractor reading it fails).
+//!    the handler runs) or it is streamed without one (the extractor reading it fails). Upload
+//!    routes (`Service::uploads`: a file streamed to storage, never buffered whole) have a larger
+//!    limit of their own, enforced the same way.
 
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -44,6 +48,9 @@ pub struct Service<'a> {
     pub timeout: Duration,
     /// A larger request body is answered 413.
     pub body_limit: usize,
+    /// `(path, limit)`: requests to exactly these paths have this body limit instead (uploads a
+    /// handler streams to storage; `DefaultBodyLimit` still bounds any extractor buffering one).
+    pub uploads: &'a [(&'static str, usize)],
     /// The service's own Redis: the rate limiter's when FERRULE_RATE_LIMIT_REDIS_URL is unset.
     pub redis_url: Option<&'a str>,
     /// Who an authenticated request is from, for its rate limit.
@@ -56,8 +63,10 @@ pub struct Service<'a> {
 /// malformed Redis URL.
 pub fn outer_layers(routes: Router, service: Service<'_>) -> anyhow::Result<Router> {
     let config = service.config;
-    let mut router =
-        routes.layer(DefaultBodyLimit::max(service.body_limit)).layer(RequestBodyLimitLayer::new(service.body_limit));
+    let limits = BodyLimits { default: service.body_limit, uploads: service.uploads.to_vec() };
+    let mut router = routes
+        .layer(DefaultBodyLimit::max(service.body_limit))
+        .layer(axum::middleware::from_fn_with_state(std::sync::Arc::new(limits), bounded_body));
     if let Some(limiter) = RateLimiter::from_config(config, service.redis_url, service.identity)? {
         router = router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit));
     }
@@ -79,6 +88,32 @@ pub fn outer_layers(routes: Router, service: Service<'_>) -> anyhow::Result<Rout
             tracing::info_span!("request", method = %request.method(), uri = %Clipped(&uri), request_id = %id)
         }))
         .layer(axum::middleware::from_fn(request_id::checked)))
+}
+
+struct BodyLimits {
+    default: usize,
+    uploads: Vec<(&'static str, usize)>,
+}
+
+/// The body limit of the request's path: 413 at once when `Content-Length` is over it, else the
+/// body is cut off with a length-limit error (extractors answer 413) when it grows over it.
+async fn bounded_body(
+    axum::extract::State(limits): axum::extract::State<std::sync::Arc<BodyLimits>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let limit = limits.uploads.iter().find(|(p, _)| *p == path).map_or(limits.default, |(_, limit)| *limit);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
 
 /// Which answers gzip: not tiny ones, not streams, not what is compressed already.

@@ -10,6 +10,7 @@ mod checkout;
 mod companies;
 mod families;
 mod health;
+mod imports;
 mod orders;
 mod price_lists;
 mod products;
@@ -31,6 +32,8 @@ use service_http::openapi::{self, About};
 use utoipa::openapi::{HttpMethod, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
+
+pub use imports::IMPORTS_PATH;
 
 use crate::error::ApiError;
 use crate::extract::{Actor, RequestIds};
@@ -89,6 +92,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(cart::router())
         .merge(checkout::router())
         .merge(orders::router())
+        .merge(imports::router())
         .merge(health::router())
 }
 

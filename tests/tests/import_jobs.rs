@@ -20,10 +20,14 @@ const CSV: &str = "kind,external_id,name,parent\n\
                    brand,B-BETA,Beta,\n";
 
 async fn submit(app: &TestApp, content_type: &str, body: &str, query: &str) -> Answer {
+    submit_as(app, &app.token, content_type, body, query).await
+}
+
+async fn submit_as(app: &TestApp, token: &str, content_type: &str, body: &str, query: &str) -> Answer {
     TestApp::answer(
         app.client
             .post(format!("{}/v1/imports{query}", app.base))
-            .bearer_auth(&app.token)
+            .bearer_auth(token)
             .header("content-type", content_type)
             .body(body.to_owned()),
     )
@@ -289,4 +293,64 @@ async fn a_cancelled_job_applies_nothing() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(chunks, 0, "a cancelled job's file is deleted");
+}
+
+#[tokio::test]
+async fn a_file_far_over_the_json_body_limit_is_taken_in_chunks_up_to_its_own_limit() {
+    let app = TestApp::spawn_with(Config { import_max_bytes: 2 << 20, ..without_workers() }).await;
+    // About 1.3 MiB (the JSON limit is 64 KiB): two stored chunks, records across their boundary.
+    let mut file = String::from("kind,external_id,name\n");
+    let rows = 7_000;
+    for i in 0..rows {
+        file.push_str(&format!("category,C-{i:05},Category {i} {}\n", "x".repeat(160)));
+    }
+    assert!(file.len() > 1 << 20);
+    let id = queued(&app, "text/csv", &file, "?dry_run=true").await;
+    let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM import_chunks WHERE job_id = $1")
+        .bind(id)
+        .fetch_one(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(chunks, 2);
+    let replica = app.replica().await;
+    let job = until(&replica, id, &["done", "failed"]).await;
+    assert_eq!(counters(&job), [rows, 0, 0, 0, rows, 0], "{job}");
+    assert_eq!((job["bytes"].as_u64(), job["bytes_done"].as_u64()), (Some(file.len() as u64), Some(file.len() as u64)));
+
+    // Over FERRULE_IMPORT_MAX_BYTES: 413, and no job.
+    let jobs: i64 = sqlx::query_scalar("SELECT count(*) FROM import_jobs")
+        .fetch_one(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let big = submit(&app, "text/csv", &file.repeat(2), "").await;
+    assert_eq!(big.status, StatusCode::PAYLOAD_TOO_LARGE, "{big:?}");
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM import_jobs")
+        .fetch_one(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(after, jobs);
+}
+
+#[tokio::test]
+async fn a_job_whose_admin_was_disabled_fails_with_the_reason_and_applies_nothing() {
+    let app = TestApp::spawn_with(without_workers()).await;
+    let email = format!("importer-{}@ferrule.test", Uuid::new_v4().simple());
+    let password = "another correct horse battery";
+    let user = app.post("/v1/users", serde_json::json!({"email": email, "password": password, "role": "admin"})).await;
+    assert_eq!(user.status, StatusCode::CREATED, "{user:?}");
+    let login = app.login(&email, password).await;
+    let token = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+    let answer = submit_as(&app, &token, "text/csv", CSV, "").await;
+    assert_eq!(answer.status, StatusCode::ACCEPTED, "{answer:?}");
+    let id = answer.id();
+    assert_eq!(answer.body["owner"], user.id().to_string());
+    let disabled = app.post(&format!("/v1/users/{}/disable", user.id()), serde_json::json!({})).await;
+    assert_eq!(disabled.status, StatusCode::OK, "{disabled:?}");
+
+    let replica = app.replica().await;
+    let job = until(&replica, id, &["done", "failed"]).await;
+    assert_eq!(job["state"], "failed", "{job}");
+    assert!(job["failure"].as_str().unwrap_or_default().contains("disabled"), "{job}");
+    assert_eq!(job["applied"], 0, "{job}");
+    assert_eq!(events_of(&app, id).await, (0, 0));
 }

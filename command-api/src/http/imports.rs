@@ -392,6 +392,11 @@ async fn cancel(
     rights::check(state.catalog.store(), &admin).await?;
     let pool = state.catalog.store().pool();
     let mut tx = pool.begin().await.map_err(anyhow::Error::from)?;
+    let was: Option<String> = sqlx::query_scalar("SELECT state FROM import_jobs WHERE id = $1 FOR UPDATE")
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(anyhow::Error::from)?;
     let cancelled = sqlx::query(
         "UPDATE import_jobs SET state = 'cancelled', finished_at = now(), updated_at = now() \
           WHERE id = $1 AND state IN ('queued', 'running')",
@@ -401,7 +406,9 @@ async fn cancel(
     .await
     .map_err(anyhow::Error::from)?
     .rows_affected();
-    if cancelled == 1 {
+    // A running job's worker stops at its next checkpoint (within 500 rows or a second) and deletes
+    // the file then: it is still reading it.
+    if was.as_deref() == Some("queued") {
         sqlx::query("DELETE FROM import_chunks WHERE job_id = $1")
             .bind(id)
             .execute(&mut *tx)

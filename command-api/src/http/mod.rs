@@ -54,9 +54,10 @@ const ABOUT: About = About {
 /// document by construction; `tests/tests/openapi.rs` checks that nothing bypassed that.
 pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
     let mut routes = resources();
-    for (_, method, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
-        // Every authenticated write answers with the position of its last event.
-        if method != HttpMethod::Get && operation.security.is_some() {
+    for (path, method, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
+        // Every authenticated write answers with the position of its last event (but the import
+        // routes, which queue or cancel a job and append nothing themselves).
+        if method != HttpMethod::Get && operation.security.is_some() && !path.starts_with(IMPORTS_PATH) {
             openapi::success_header(operation, "X-Position", "The global position of the command's last event");
             openapi::request_header(
                 operation,

@@ -47,6 +47,8 @@ const POLL: Duration = Duration::from_millis(250);
 const CHECKPOINT_ROWS: u64 = 500;
 /// Time between checkpoints at most.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// How often a worker deletes the files of ended jobs left behind (and once when it starts).
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
 /// The size of a stored chunk of an upload.
 pub const CHUNK_BYTES: usize = 1 << 20;
 
@@ -72,7 +74,14 @@ struct Claimed {
 /// One import worker: claims jobs and runs them, until the pool closes.
 pub async fn work(catalog: Catalog, wake: Arc<Notify>) {
     let pool = catalog.store().pool().clone();
+    let mut swept: Option<Instant> = None;
     while !pool.is_closed() {
+        if swept.is_none_or(|at| at.elapsed() >= SWEEP_EVERY) {
+            swept = Some(Instant::now());
+            if let Err(error) = sweep(&pool).await {
+                tracing::warn!(%error, "cannot delete the files of ended import jobs now; trying again later");
+            }
+        }
         match claim(&pool).await {
             Ok(Some((job, claim))) => {
                 let id = job.id;
@@ -92,6 +101,19 @@ pub async fn work(catalog: Catalog, wake: Arc<Notify>) {
             }
         }
     }
+}
+
+/// Deletes the files of jobs that ended while no worker held them (a running job cancelled, whose
+/// worker then stopped before its next checkpoint; its worker deletes it otherwise).
+async fn sweep(pool: &PgPool) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "DELETE FROM import_chunks c USING import_jobs j \
+          WHERE c.job_id = j.id AND j.state IN ('done', 'failed', 'cancelled') \
+            AND (j.lease_until IS NULL OR j.lease_until < now())",
+    )
+    .execute(pool)
+    .await?;
+    Ok(())
 }
 
 async fn claim(pool: &PgPool) -> Result<Option<(Claimed, Uuid)>, sqlx::Error> {

@@ -354,3 +354,48 @@ async fn a_job_whose_admin_was_disabled_fails_with_the_reason_and_applies_nothin
     assert_eq!(job["applied"], 0, "{job}");
     assert_eq!(events_of(&app, id).await, (0, 0));
 }
+
+#[tokio::test]
+async fn a_running_job_cancelled_stops_and_its_file_goes_once_no_worker_holds_it() {
+    let app = TestApp::spawn_with(without_workers()).await;
+    let id = queued(&app, "text/csv", CSV, "").await;
+    // As a worker holds it: running, its lease live.
+    sqlx::query(
+        "UPDATE import_jobs SET state = 'running', claim = gen_random_uuid(), lease_until = now() + interval '1 minute', \
+                started_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&app.db)
+    .await
+    .unwrap_or_else(|e| panic!("{e}"));
+    let cancelled = app.post(&format!("/v1/imports/{id}/cancel"), Value::Null).await;
+    assert_eq!(
+        (cancelled.status, cancelled.body["state"].as_str()),
+        (StatusCode::OK, Some("cancelled")),
+        "{cancelled:?}"
+    );
+    let chunks = |app: TestApp| async move {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM import_chunks WHERE job_id = $1")
+            .bind(id)
+            .fetch_one(&app.db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+    assert_eq!(chunks(app.clone()).await, 1, "its worker is still reading it");
+    // The worker stopped without a checkpoint: once its lease is over, a worker deletes the file,
+    // and the job stays cancelled with nothing applied.
+    sqlx::query("UPDATE import_jobs SET lease_until = now() - interval '1 second' WHERE id = $1")
+        .bind(id)
+        .execute(&app.db)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let replica = app.replica().await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while chunks(app.clone()).await > 0 {
+        assert!(Instant::now() < deadline, "the cancelled job's file was never deleted");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let job = replica.get(&format!("/v1/imports/{id}")).await;
+    assert_eq!((job.body["state"].as_str(), job.body["rows_read"].as_i64()), (Some("cancelled"), Some(0)), "{job:?}");
+    assert_eq!(events_of(&app, id).await, (0, 0));
+}

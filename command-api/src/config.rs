@@ -84,6 +84,16 @@ pub struct Config {
           value_parser = clap::value_parser!(u32).range(24..=24 * 90))]
     pub idempotency_retention_hours: u32,
 
+    /// Import jobs (`POST /v1/imports`) this replica applies at once; 0 runs none here (the jobs
+    /// wait for a replica that does).
+    #[arg(long, env = "FERRULE_IMPORT_WORKERS", default_value_t = 1)]
+    pub import_workers: u16,
+
+    /// Largest catalog file `POST /v1/imports` takes, in bytes (larger gets 413). The file is
+    /// streamed to the write database, never held in memory.
+    #[arg(long, env = "FERRULE_IMPORT_MAX_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
+    pub import_max_bytes: usize,
+
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]
     pub http: service_http::HttpConfig,

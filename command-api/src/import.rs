@@ -169,20 +169,19 @@ impl<'a> Importer<'a> {
         })
     }
 
+    /// Counts a row handled before (by a run of the same job that stopped after it) as seen, for
+    /// `duplicate_in_file`, without applying or counting it. `refused` says whether it was refused
+    /// then: a refused row does not make its id known.
+    pub fn note_seen(&mut self, number: u64, row: &Result<Row, RowError>, refused: bool) {
+        if let (Ok(row), false) = (row, refused) {
+            if let Ok(key) = key_of(number, row) {
+                self.seen.insert(key);
+            }
+        }
+    }
+
     async fn row(&mut self, number: u64, row: &Row) -> Result<RowOutcome, Refusal> {
-        let (kind, key) = match row {
-            Row::Category { external_id, .. } => (Kind::Category, external_id.clone()),
-            Row::Brand { external_id, .. } => (Kind::Brand, external_id.clone()),
-            Row::Family { external_id, .. } => (Kind::Family, external_id.clone()),
-            Row::Product { external_id, .. } => (Kind::Product, external_id.clone()),
-            Row::Attribute(a) => (Kind::Attribute, format!("{:?}:{}:{}", a.owner, a.owner_id.trim(), a.key)),
-            Row::Price { product, .. } => (Kind::Price, product.trim().to_owned()),
-            Row::Stock { product, warehouse_id, .. } => (Kind::Stock, format!("{}:{warehouse_id}", product.trim())),
-        };
-        let key = match kind {
-            Kind::Attribute | Kind::Price | Kind::Stock => key,
-            _ => external_id(number, "external_id", &key)?.as_str().to_owned(),
-        };
+        let (kind, key) = key_of(number, row)?;
         if !self.seen.insert((kind, key.clone())) {
             let message = format!(
                 "a row above has the same {} {key:?}",
@@ -447,6 +446,24 @@ pub async fn apply_rows(
         }
     }
     Ok(importer.into_summary())
+}
+
+/// What makes a row one of a kind in a file (`duplicate_in_file`).
+fn key_of(number: u64, row: &Row) -> Result<(Kind, String), Refusal> {
+    let (kind, key) = match row {
+        Row::Category { external_id, .. } => (Kind::Category, external_id.clone()),
+        Row::Brand { external_id, .. } => (Kind::Brand, external_id.clone()),
+        Row::Family { external_id, .. } => (Kind::Family, external_id.clone()),
+        Row::Product { external_id, .. } => (Kind::Product, external_id.clone()),
+        Row::Attribute(a) => (Kind::Attribute, format!("{:?}:{}:{}", a.owner, a.owner_id.trim(), a.key)),
+        Row::Price { product, .. } => (Kind::Price, product.trim().to_owned()),
+        Row::Stock { product, warehouse_id, .. } => (Kind::Stock, format!("{}:{warehouse_id}", product.trim())),
+    };
+    let key = match kind {
+        Kind::Attribute | Kind::Price | Kind::Stock => key,
+        _ => external_id(number, "external_id", &key)?.as_str().to_owned(),
+    };
+    Ok((kind, key))
 }
 
 enum Refusal {

@@ -8,6 +8,7 @@ pub mod http;
 pub mod idempotency;
 pub mod identity;
 pub mod import;
+pub mod jobs;
 pub mod service;
 pub mod state;
 pub mod upsert;
@@ -75,7 +76,11 @@ impl Application {
             catalog.store().clone(),
             Duration::from_secs(u64::from(config.idempotency_retention_hours) * 3600),
         ));
-        let state = AppState { catalog, identity, show_availability: config.show_availability };
+        let imports = std::sync::Arc::new(tokio::sync::Notify::new());
+        for _ in 0..config.import_workers {
+            tokio::spawn(jobs::work(catalog.clone(), imports.clone()));
+        }
+        let state = AppState { catalog, identity, show_availability: config.show_availability, imports };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, config)? })
@@ -104,10 +109,12 @@ impl Application {
 /// timeout, CORS, security headers, gzip, request id).
 pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
     let keyring = state.identity.keyring.clone();
+    let uploads = [(http::IMPORTS_PATH, config.import_max_bytes)];
     let layers = service_http::Service {
         config: &config.http,
         timeout: Duration::from_secs(config.request_timeout_secs),
         body_limit: config.body_limit_bytes,
+        uploads: &uploads,
         redis_url: config.redis_url.as_deref(),
         // A client with a valid access token is limited as its user (staff in the staff class);
         // any other by its IP.

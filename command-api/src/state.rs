@@ -9,6 +9,8 @@ pub struct AppState {
     pub identity: Identity,
     /// FERRULE_SHOW_AVAILABILITY.
     pub show_availability: bool,
+    /// Wakes an import worker when a job is submitted.
+    pub imports: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl service_http::caller::Verifier for AppState {

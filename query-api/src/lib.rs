@@ -153,6 +153,7 @@ pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<
             config: &config.http,
             timeout: Duration::from_secs(config.request_timeout_secs),
             body_limit: config.body_limit_bytes,
+            uploads: &[],
             redis_url: config.redis_url.as_deref(),
             // As in the command API: staff signed in to the admin portal get the staff class.
             identity: service_http::Identity::tokens(keyring),

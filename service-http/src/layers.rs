@@ -14,17 +14,21 @@
 //! 7. the timeout (503);
 //! 8. rate limiting (`rate_limit`);
 //! 9. the body limit: a body over it is 413, whether its `Content-Length` says so (answered before
-//!    the handler runs) or it is streamed without one (the extractor reading it fails).
+//!    the handler runs) or it is streamed without one (the extractor reading it fails). Upload
+//!    routes (`Service::uploads`: a file streamed to storage, never buffered whole) have a larger
+//!    limit of their own, enforced the same way, and `UPLOAD_TIMEOUT` instead of the request timeout
+//!    (a large file over a slow link takes longer than any other request).
 
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::{header, Request, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::HttpConfig;
@@ -33,6 +37,9 @@ use crate::private::{self, Private};
 use crate::rate_limit::{self, Identity, RateLimiter};
 use crate::request_id::{self, REQUEST_ID};
 use crate::{header_limit, problem, security};
+
+/// How long an upload (`Service::uploads`) may take.
+pub const UPLOAD_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// Smaller answers are not worth compressing (gzip's own overhead is ~20 bytes).
 const COMPRESS_FROM_BYTES: u16 = 256;
@@ -44,6 +51,9 @@ pub struct Service<'a> {
     pub timeout: Duration,
     /// A larger request body is answered 413.
     pub body_limit: usize,
+    /// `(path, limit)`: requests to exactly these paths have this body limit instead (uploads a
+    /// handler streams to storage; `DefaultBodyLimit` still bounds any extractor buffering one).
+    pub uploads: &'a [(&'static str, usize)],
     /// The service's own Redis: the rate limiter's when FERRULE_RATE_LIMIT_REDIS_URL is unset.
     pub redis_url: Option<&'a str>,
     /// Who an authenticated request is from, for its rate limit.
@@ -56,13 +66,19 @@ pub struct Service<'a> {
 /// malformed Redis URL.
 pub fn outer_layers(routes: Router, service: Service<'_>) -> anyhow::Result<Router> {
     let config = service.config;
-    let mut router =
-        routes.layer(DefaultBodyLimit::max(service.body_limit)).layer(RequestBodyLimitLayer::new(service.body_limit));
+    let limits = std::sync::Arc::new(BodyLimits {
+        default: service.body_limit,
+        uploads: service.uploads.to_vec(),
+        timeout: service.timeout,
+    });
+    let mut router = routes
+        .layer(DefaultBodyLimit::max(service.body_limit))
+        .layer(axum::middleware::from_fn_with_state(limits.clone(), bounded_body));
     if let Some(limiter) = RateLimiter::from_config(config, service.redis_url, service.identity)? {
         router = router.layer(axum::middleware::from_fn_with_state(limiter, rate_limit::limit));
     }
     router = router
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, service.timeout))
+        .layer(axum::middleware::from_fn_with_state(limits, timed))
         .layer(axum::middleware::from_fn(problem::bare_errors))
         .layer(axum::middleware::from_fn(header_limit::bounded));
     // Inside CORS: a preflight (answered by the CORS layer) is no answer to keep or not.
@@ -79,6 +95,52 @@ pub fn outer_layers(routes: Router, service: Service<'_>) -> anyhow::Result<Rout
             tracing::info_span!("request", method = %request.method(), uri = %Clipped(&uri), request_id = %id)
         }))
         .layer(axum::middleware::from_fn(request_id::checked)))
+}
+
+struct BodyLimits {
+    default: usize,
+    uploads: Vec<(&'static str, usize)>,
+    timeout: Duration,
+}
+
+impl BodyLimits {
+    fn upload(&self, path: &str) -> Option<usize> {
+        self.uploads.iter().find(|(p, _)| *p == path).map(|(_, limit)| *limit)
+    }
+}
+
+/// 503 for a request not answered within the timeout (an upload's: `UPLOAD_TIMEOUT`).
+async fn timed(
+    axum::extract::State(limits): axum::extract::State<std::sync::Arc<BodyLimits>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let timeout = if limits.upload(request.uri().path()).is_some() { UPLOAD_TIMEOUT } else { limits.timeout };
+    match tokio::time::timeout(timeout, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => StatusCode::SERVICE_UNAVAILABLE.into_response(),
+    }
+}
+
+/// The body limit of the request's path: 413 at once when `Content-Length` is over it, else the
+/// body is cut off with a length-limit error (extractors answer 413) when it grows over it.
+async fn bounded_body(
+    axum::extract::State(limits): axum::extract::State<std::sync::Arc<BodyLimits>>,
+    request: Request<Body>,
+    next: Next,
+) -> Response {
+    let path = request.uri().path();
+    let limit = limits.upload(path).unwrap_or(limits.default);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|length| length > limit as u64) {
+        return StatusCode::PAYLOAD_TOO_LARGE.into_response();
+    }
+    let request = request.map(|body| Body::new(http_body_util::Limited::new(body, limit)));
+    next.run(request).await
 }
 
 /// Which answers gzip: not tiny ones, not streams, not what is compressed already.

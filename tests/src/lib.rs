@@ -117,6 +117,8 @@ pub fn test_config() -> Config {
         revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
         show_availability: false,
         idempotency_retention_hours: 24,
+        import_workers: 1,
+        import_max_bytes: 16 * 1024 * 1024,
         // Rate limits are tested on their own (tests/tests/hardening.rs), with their own settings.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),

@@ -31,6 +31,7 @@ pub async fn serve(routes: axum::Router, http: &HttpConfig, identity: Identity) 
         config: http,
         timeout: Duration::from_secs(30),
         body_limit: 1024,
+        uploads: &[],
         redis_url: None,
         identity,
         private: service_http::Private::Credentialed { paths: &[] },

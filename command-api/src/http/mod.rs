@@ -10,6 +10,7 @@ mod checkout;
 mod companies;
 mod families;
 mod health;
+mod imports;
 mod orders;
 mod price_lists;
 mod products;
@@ -32,6 +33,8 @@ use utoipa::openapi::{HttpMethod, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
+pub use imports::IMPORTS_PATH;
+
 use crate::error::ApiError;
 use crate::extract::{Actor, RequestIds};
 use crate::service::{CommandContext, Head};
@@ -51,9 +54,10 @@ const ABOUT: About = About {
 /// document by construction; `tests/tests/openapi.rs` checks that nothing bypassed that.
 pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
     let mut routes = resources();
-    for (_, method, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
-        // Every authenticated write answers with the position of its last event.
-        if method != HttpMethod::Get && operation.security.is_some() {
+    for (path, method, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
+        // Every authenticated write answers with the position of its last event (but the import
+        // routes, which queue or cancel a job and append nothing themselves).
+        if method != HttpMethod::Get && operation.security.is_some() && !path.starts_with(IMPORTS_PATH) {
             openapi::success_header(operation, "X-Position", "The global position of the command's last event");
             openapi::request_header(
                 operation,
@@ -89,6 +93,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(cart::router())
         .merge(checkout::router())
         .merge(orders::router())
+        .merge(imports::router())
         .merge(health::router())
 }
 

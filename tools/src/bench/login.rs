@@ -39,6 +39,8 @@ async fn measure_all(args: &LoginArgs, scratch: &mut Scratch) -> anyhow::Result<
         revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
         show_availability: false,
         idempotency_retention_hours: 24,
+        import_workers: 0,
+        import_max_bytes: 0,
         // The login limit would stop the benchmark: it measures hashing, not the limiter.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),

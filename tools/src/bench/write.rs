@@ -292,6 +292,8 @@ impl HttpTarget {
             revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
             show_availability: false,
             idempotency_retention_hours: 24,
+            import_workers: 0,
+            import_max_bytes: 0,
             // Benchmarks measure the API, not the limiter.
             http: service_http::HttpConfig::unlimited(),
             log_format: Default::default(),

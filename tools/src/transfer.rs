@@ -55,7 +55,12 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<Ended> {
         bail!("the import was refused ({status}): {}", problem(&job));
     }
     let id = job["id"].as_str().context("the job answer has no id")?.to_owned();
-    eprintln!("import job {id}: {} ({} bytes{})", args.file.display(), size, if args.dry_run { ", dry run" } else { "" });
+    eprintln!(
+        "import job {id}: {} ({} bytes{})",
+        args.file.display(),
+        size,
+        if args.dry_run { ", dry run" } else { "" }
+    );
 
     let job = follow(&api, &id).await?;
     let errors_path = args.errors.clone().unwrap_or_else(|| errors_path(&args.file));
@@ -81,7 +86,7 @@ async fn follow(api: &Api, id: &str) -> anyhow::Result<Value> {
             count("applied"),
             count("unchanged"),
             count("refused"),
-            job["rate"].as_f64().map(|r| format!(" · {r:.0} rows/s")).unwrap_or_default()
+            job["rows_per_second"].as_f64().map(|r| format!(" · {r:.0} rows/s")).unwrap_or_default()
         ));
         if matches!(job["state"].as_str(), Some("done" | "failed" | "cancelled")) {
             rows.finish_and_clear();
@@ -116,8 +121,8 @@ async fn write_errors(api: &Api, id: &str, path: &Path) -> anyhow::Result<u64> {
             file.write_all(b"\n")?;
             written += 1;
         }
-        match errors.last().and_then(|e| e["row"].as_i64()) {
-            Some(row) if errors.len() == LIMIT && row > after => after = row,
+        match page.body["next_after_row"].as_i64() {
+            Some(row) if row > after && !errors.is_empty() => after = row,
             _ => break,
         }
     }
@@ -138,7 +143,11 @@ fn summarize(job: &Value, errors: u64, errors_path: &Path) {
         count("updated"),
         count("unchanged"),
         count("refused"),
-        if job["dry_run"] == true { format!(", {} checked (dry run: nothing appended)", count("checked")) } else { String::new() },
+        if job["dry_run"] == true {
+            format!(", {} checked (dry run: nothing appended)", count("checked"))
+        } else {
+            String::new()
+        },
     );
     if let Some(failure) = job["failure"].as_str() {
         println!("the job failed: {failure}");
@@ -167,9 +176,9 @@ pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
     }
     let progress = bar(0, "exporting", "{spinner} {prefix:<10} {bytes} {bytes_per_sec}");
     let mut out: Box<dyn tokio::io::AsyncWrite + Unpin> = match &args.output {
-        Some(path) => Box::new(
-            tokio::fs::File::create(path).await.with_context(|| format!("cannot write {}", path.display()))?,
-        ),
+        Some(path) => {
+            Box::new(tokio::fs::File::create(path).await.with_context(|| format!("cannot write {}", path.display()))?)
+        }
         None => Box::new(tokio::io::stdout()),
     };
     let (mut bytes, mut lines) = (0u64, 0u64);

@@ -346,18 +346,9 @@ impl HttpTarget {
             let body = product(&family_id, first_client + client, n);
             let request = api.request(Method::POST, "/v1/products").json(&body);
             async move {
-                let transport = |e: reqwest::Error| Failure {
-                    kind: "transport error".into(),
-                    detail: format!("{:#}", anyhow::Error::new(e)),
-                };
-                let response = request.send().await.map_err(transport)?;
-                let status = response.status();
-                // Read the whole body, so that the connection goes back to the pool.
-                let body = response.bytes().await.map_err(transport)?;
-                if status == StatusCode::CREATED {
-                    Ok(())
-                } else {
-                    Err(Failure { kind: format!("HTTP {status}"), detail: String::from_utf8_lossy(&body).into_owned() })
+                match send_create(request).await? {
+                    (StatusCode::CREATED, _) => Ok(()),
+                    (status, body) => Err(unexpected(status, &body)),
                 }
             }
         })
@@ -387,20 +378,10 @@ impl HttpTarget {
             };
             let request = api.request(Method::POST, "/v1/products").json(&body);
             async move {
-                let transport = |e: reqwest::Error| Failure {
-                    kind: "transport error".into(),
-                    detail: format!("{:#}", anyhow::Error::new(e)),
-                };
-                let response = request.send().await.map_err(transport)?;
-                let status = response.status();
-                let body = response.bytes().await.map_err(transport)?;
-                match status {
-                    StatusCode::CREATED => Ok(Outcome::Done),
-                    StatusCode::CONFLICT if contested => Ok(Outcome::Refused),
-                    _ => Err(Failure {
-                        kind: format!("HTTP {status}"),
-                        detail: String::from_utf8_lossy(&body).into_owned(),
-                    }),
+                match send_create(request).await? {
+                    (StatusCode::CREATED, _) => Ok(Outcome::Done),
+                    (StatusCode::CONFLICT, _) if contested => Ok(Outcome::Refused),
+                    (status, body) => Err(unexpected(status, &body)),
                 }
             }
         })
@@ -413,6 +394,20 @@ impl HttpTarget {
         self.local.stop().await;
         self.store.pool().close().await;
     }
+}
+
+/// Sends a product create and reads its whole answer (so that the connection goes back to the
+/// pool): its status and body.
+async fn send_create(request: reqwest::RequestBuilder) -> Result<(StatusCode, bytes::Bytes), Failure> {
+    let transport =
+        |e: reqwest::Error| Failure { kind: "transport error".into(), detail: format!("{:#}", anyhow::Error::new(e)) };
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status();
+    Ok((status, response.bytes().await.map_err(transport)?))
+}
+
+fn unexpected(status: StatusCode, body: &[u8]) -> Failure {
+    Failure { kind: format!("HTTP {status}"), detail: String::from_utf8_lossy(body).into_owned() }
 }
 
 /// A realistic create: a hex bolt with four specs, its length given in inches (converted and

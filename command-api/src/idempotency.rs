@@ -6,7 +6,8 @@
 //!   another caller's key of the same text is another key. Requests without a valid access token
 //!   run as if they had none: the handler refuses them anyway. The sign-in routes (`/v1/auth/…`)
 //!   never store their answers, which hold tokens; checkout has keys of its own (the order's id is
-//!   derived from it); an import job is created once per key by the import routes.
+//!   derived from it); an import job is created once per key by `POST /v1/imports`, which hashes
+//!   the file as it streams it and records key and answer in the transaction that queues the job.
 //! - **Same transaction.** The key is recorded by the command's own append, in the transaction of
 //!   its events (`Append::idempotency`), so a crash cannot keep the events and lose the key, or
 //!   the reverse. The answer (status, body, `Location`, `X-Position`, `ETag`) is added right after
@@ -93,8 +94,8 @@ pub async fn layer(State(state): State<AppState>, request: Request, next: Next) 
 }
 
 async fn keyed(state: &AppState, request: Request, next: Next) -> Result<Response, Response> {
-    let text = request.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let key = Key::parse("Idempotency-Key", text).map_err(|e| ApiError::Invalid(vec![e]).into_response())?;
+    let key = key_of(request.headers()).map_err(IntoResponse::into_response)?;
+    let Some(key) = key else { return Ok(next.run(request).await) };
     // A key is the caller's: without a verified caller there is nothing to scope it to, and the
     // handler refuses the request anyway.
     let Ok(Some(caller)) = Caller::of(&state.identity.keyring, request.headers()) else {
@@ -151,7 +152,7 @@ fn kept(status: StatusCode) -> bool {
 }
 
 /// What a request with a recorded key is answered.
-async fn replay(store: &EventStore, key: &IdempotencyKey, mut recorded: RecordedKey) -> Response {
+pub async fn replay(store: &EventStore, key: &IdempotencyKey, mut recorded: RecordedKey) -> Response {
     if recorded.request_hash != key.request_hash {
         let message = "this Idempotency-Key was used for another request (method, path or body): send a new key \
                        for a new request";
@@ -201,16 +202,35 @@ fn lost_answer(position: i64) -> Response {
 }
 
 fn request_hash(method: &Method, path_and_query: &str, body: &[u8]) -> Vec<u8> {
+    let mut context = hasher(method, path_and_query);
+    context.update(body);
+    context.finish().as_ref().to_vec()
+}
+
+/// A request's hash as a body too large to hold is streamed through it: `update` with each
+/// piece of the body, then `finish` (the same hash as a held body's).
+pub fn hasher(method: &Method, path_and_query: &str) -> ring::digest::Context {
     let mut context = ring::digest::Context::new(&ring::digest::SHA256);
     context.update(method.as_str().as_bytes());
     context.update(b" ");
     context.update(path_and_query.as_bytes());
     context.update(b"\n");
-    context.update(body);
-    context.finish().as_ref().to_vec()
+    context
 }
 
-fn kept_headers(headers: &HeaderMap) -> Value {
+/// The caller's key from the request's `Idempotency-Key`, if it sent one (the import routes,
+/// which stream their bodies, keep their keys themselves).
+pub fn key_of(headers: &HeaderMap) -> Result<Option<Key>, ApiError> {
+    match headers.get(HEADER) {
+        None => Ok(None),
+        Some(value) => {
+            let text = value.to_str().unwrap_or_default();
+            Key::parse("Idempotency-Key", text).map(Some).map_err(|e| ApiError::Invalid(vec![e]))
+        }
+    }
+}
+
+pub fn kept_headers(headers: &HeaderMap) -> Value {
     let kept: Map<String, Value> = KEPT_HEADERS
         .iter()
         .filter_map(|name| Some(((*name).to_owned(), Value::from(headers.get(*name)?.to_str().ok()?))))

@@ -36,6 +36,7 @@ use catalog_io::{AttributeOwner, AttributeRow, Row, RowError};
 use domain::category::CategoryCommand;
 use domain::names::ExternalId;
 use domain::{family, Aggregate, DefinitionInput, FieldError, StreamType};
+use event_store::{Append, AppendError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -45,7 +46,7 @@ use domain::commerce::{stock_id, terms, terms_id, Money, Quantity};
 
 use crate::commerce::{self, as_stock, as_terms, state_of};
 use crate::error::ApiError;
-use crate::service::{Catalog, CommandContext};
+use crate::service::{prepare, Catalog, CommandContext, FamilySchema, Head};
 use crate::upsert::{BrandFields, CategoryFields, FamilyFields, Outcome, ProductFields};
 
 /// How many row errors a summary keeps; the count goes on.
@@ -127,23 +128,41 @@ impl<'a> Importer<'a> {
 
     /// Applies row `number` (from 1, as the file counts it) and counts what happened.
     pub async fn apply(&mut self, number: u64, row: Result<Row, RowError>) -> Result<RowOutcome, ImportError> {
-        self.summary.read += 1;
         let outcome = match row {
             Err(error) => RowOutcome::Refused(vec![error]),
-            Ok(row) => match self.row(number, &row).await {
-                Ok(outcome) => outcome,
-                Err(Refusal::Row(errors)) => {
-                    let external_id = Some(row.external_id().to_owned());
-                    RowOutcome::Refused(
-                        errors
-                            .into_iter()
-                            .map(|e| RowError { row: number, external_id: external_id.clone(), ..e })
-                            .collect(),
-                    )
-                }
-                Err(Refusal::Fatal(source)) => return Err(ImportError { row: number, source }),
-            },
+            Ok(row) => self.one(number, &row).await?,
         };
+        Ok(self.count(outcome))
+    }
+
+    /// Applies `rows` (numbered, in file order) and says what happened to each, in the same
+    /// order. Runs of product rows are decided together and appended as one transaction (see
+    /// `products`); every other row is applied on its own. A failure that is not a row's stops
+    /// at that row: the rows before it are applied, the rest are not.
+    pub async fn apply_all(&mut self, rows: Vec<NumberedRow>) -> Result<Vec<(u64, RowOutcome)>, ImportError> {
+        let mut done = Vec::with_capacity(rows.len());
+        let mut products: Vec<(u64, Row)> = Vec::new();
+        for (number, row) in rows {
+            match row {
+                Ok(row @ Row::Product { .. }) if !self.dry_run => products.push((number, row)),
+                row => {
+                    if !products.is_empty() {
+                        done.extend(self.products(std::mem::take(&mut products)).await?);
+                    }
+                    let outcome = self.apply(number, row).await?;
+                    done.push((number, outcome));
+                }
+            }
+        }
+        if !products.is_empty() {
+            done.extend(self.products(products).await?);
+        }
+        Ok(done)
+    }
+
+    /// A row's outcome, counted (and refusals with the row's external id).
+    fn count(&mut self, outcome: RowOutcome) -> RowOutcome {
+        self.summary.read += 1;
         let summary = &mut self.summary;
         match &outcome {
             RowOutcome::Applied(Outcome::Created) => {
@@ -163,10 +182,212 @@ impl<'a> Importer<'a> {
                 summary.errors.extend(errors.iter().take(room).cloned());
             }
         }
-        Ok(match outcome {
+        match outcome {
             RowOutcome::Applied(Outcome::Unchanged) => RowOutcome::Unchanged,
             other => other,
-        })
+        }
+    }
+
+    /// Decides one parsed row and appends its events on their own (uncounted).
+    async fn one(&mut self, number: u64, row: &Row) -> Result<RowOutcome, ImportError> {
+        match self.row(number, row).await {
+            Ok(outcome) => Ok(outcome),
+            Err(Refusal::Row(errors)) => Ok(RowOutcome::Refused(in_row(number, row, errors))),
+            Err(Refusal::Fatal(source)) => Err(ImportError { row: number, source }),
+        }
+    }
+
+    /// Product rows, together: their external ids and families resolved in two round trips, the
+    /// existing products loaded in one, each row decided by the domain against its family's
+    /// (cached) schema, and every decided row's events and claims appended in one transaction
+    /// guarded by the schemas' versions. A row whose claims repeat one of an earlier row of the
+    /// batch (the same SKU twice in a file), and every row of a batch whose append is refused
+    /// (a concurrent command took a claim or changed a schema), is applied again on its own,
+    /// which names the exact reason of a refusal.
+    async fn products(&mut self, rows: Vec<(u64, Row)>) -> Result<Vec<(u64, RowOutcome)>, ImportError> {
+        let first = rows.first().map_or(0, |(n, _)| *n);
+        let fatal = |source: anyhow::Error| ImportError { row: first, source };
+        let mut outcomes: Vec<(u64, Option<RowOutcome>)> = Vec::with_capacity(rows.len());
+        // Rows refused before their references are looked up, and the ids to look up.
+        let mut wanted: Vec<Option<(ExternalId, ExternalId)>> = Vec::with_capacity(rows.len());
+        for (number, row) in &rows {
+            let Row::Product { external_id: id, family, .. } = row else { continue };
+            let checked = self
+                .claim_in_file(*number, row)
+                .and_then(|()| Ok((external_id(*number, "external_id", id)?, external_id(*number, "family", family)?)));
+            match checked {
+                Ok(ids) => {
+                    outcomes.push((*number, None));
+                    wanted.push(Some(ids));
+                }
+                Err(refusal) => {
+                    outcomes.push((*number, Some(self.refusal(*number, row, refusal)?)));
+                    wanted.push(None);
+                }
+            }
+        }
+        let product_ids: Vec<ExternalId> = wanted.iter().flatten().map(|(p, _)| p.clone()).collect();
+        let family_ids: Vec<ExternalId> = wanted.iter().flatten().map(|(_, f)| f.clone()).collect();
+        let known = self.catalog.resolve_external_ids(StreamType::Product, &product_ids).await;
+        let families = self.catalog.resolve_external_ids(StreamType::Family, &family_ids).await;
+        let (known, families) = match (known, families) {
+            (Ok(known), Ok(families)) => (known, families),
+            (Err(error), _) | (_, Err(error)) => return Err(fatal(anyhow::anyhow!(error.to_string()))),
+        };
+        let existing: Vec<Uuid> = known.values().copied().collect();
+        let heads = self.catalog.product_heads(&existing).await.map_err(|e| fatal(anyhow::anyhow!(e.to_string())))?;
+
+        let mut appends = Vec::new();
+        let mut decided: Vec<(usize, Outcome, Uuid)> = Vec::new();
+        let mut again: Vec<usize> = Vec::new();
+        let mut claimed: HashSet<String> = HashSet::new();
+        let mut guards: Vec<(Uuid, i64)> = Vec::new();
+        for (index, ((number, row), ids)) in rows.iter().zip(&wanted).enumerate() {
+            let (Some((product_id, family_id)), Row::Product { name, sku, specs, .. }) = (ids, row) else { continue };
+            let Some(family) = families.get(family_id).copied() else {
+                let refusal = refused(
+                    *number,
+                    "family",
+                    "unknown_reference",
+                    format!("no family has external id {:?} (nor a row above)", family_id.as_str()),
+                );
+                outcomes[index].1 = Some(self.refusal(*number, row, refusal)?);
+                continue;
+            };
+            let decision =
+                self.decide_product(family, known.get(product_id).copied(), &heads, product_id, name, sku, specs).await;
+            match decision {
+                Err(refusal) => outcomes[index].1 = Some(self.refusal(*number, row, refusal)?),
+                Ok(None) => outcomes[index].1 = Some(RowOutcome::Unchanged),
+                Ok(Some((append, outcome, schema_guards))) => {
+                    if append.claims.iter().any(|(claim, _)| claimed.contains(claim)) {
+                        again.push(index);
+                        continue;
+                    }
+                    claimed.extend(append.claims.iter().map(|(claim, _)| claim.clone()));
+                    for guard in schema_guards {
+                        if !guards.contains(&guard) {
+                            guards.push(guard);
+                        }
+                    }
+                    appends.push(append);
+                    decided.push((index, outcome, family));
+                }
+            }
+        }
+        match self.catalog.append_all(&self.ctx, appends, &guards).await {
+            Ok(Ok(_)) => {
+                for (index, outcome, _) in &decided {
+                    outcomes[*index].1 = Some(RowOutcome::Applied(*outcome));
+                }
+            }
+            Ok(Err(AppendError::Unmet(_))) => {
+                return Err(fatal(anyhow::anyhow!("the importing user was disabled or lost the rights to import")))
+            }
+            Ok(Err(_refused)) => {
+                // Decided on a state that moved meanwhile: each row again, on its own.
+                for (index, _, family) in &decided {
+                    self.catalog.forget_schema(*family);
+                    again.push(*index);
+                }
+            }
+            Err(error) => return Err(fatal(anyhow::anyhow!(error.to_string()))),
+        }
+        again.sort_unstable();
+        for index in again {
+            let (number, row) = &rows[index];
+            // Its id was noted as seen; `one` notes it again.
+            if let Ok((kind, key)) = key_of(*number, row) {
+                self.seen.remove(&(kind, key));
+            }
+            outcomes[index].1 = Some(self.one(*number, row).await?);
+        }
+        Ok(outcomes
+            .into_iter()
+            .map(|(number, outcome)| (number, self.count(outcome.unwrap_or(RowOutcome::Unchanged))))
+            .collect())
+    }
+
+    /// Notes the row's (kind, id) as seen in the file, or refuses it as `duplicate_in_file`.
+    fn claim_in_file(&mut self, number: u64, row: &Row) -> Result<(), Refusal> {
+        let (kind, key) = key_of(number, row)?;
+        if self.seen.insert((kind, key.clone())) {
+            return Ok(());
+        }
+        let message = format!(
+            "a row above has the same {} {key:?}",
+            match kind {
+                Kind::Attribute => "owner and key",
+                Kind::Price => "product",
+                Kind::Stock => "product and warehouse",
+                _ => "external id",
+            }
+        );
+        Err(refused(number, "external_id", "duplicate_in_file", message))
+    }
+
+    /// A row's refusal as its outcome (its id no longer seen: a refused row makes nothing known),
+    /// or the failure that stops the import.
+    fn refusal(&mut self, number: u64, row: &Row, refusal: Refusal) -> Result<RowOutcome, ImportError> {
+        match refusal {
+            Refusal::Row(errors) => {
+                if let (Ok(key), false) = (key_of(number, row), errors.iter().any(|e| e.code == "duplicate_in_file")) {
+                    self.seen.remove(&key);
+                }
+                Ok(RowOutcome::Refused(in_row(number, row, errors)))
+            }
+            Refusal::Fatal(source) => Err(ImportError { row: number, source }),
+        }
+    }
+
+    /// Decides one product row of a batch: its append (`prepare`d, not yet appended), whether it
+    /// creates or updates, and the schema versions it was decided on; `None` when the product
+    /// already is as the row says.
+    #[allow(clippy::too_many_arguments)]
+    async fn decide_product(
+        &self,
+        family_id: Uuid,
+        existing: Option<Uuid>,
+        heads: &HashMap<Uuid, Head>,
+        external: &ExternalId,
+        name: &str,
+        sku: &Option<String>,
+        specs: &Map<String, Value>,
+    ) -> Result<Option<(Append, Outcome, Vec<(Uuid, i64)>)>, Refusal> {
+        let schema = self.catalog.family_schema(family_id).await.map_err(fatal_or_row)?.ok_or_else(|| {
+            Refusal::Row(vec![RowError::new(
+                0,
+                "family",
+                "unknown_reference",
+                format!("family {family_id} does not exist"),
+            )])
+        })?;
+        let specs = typed(Some(&schema), specs);
+        let fields = ProductFields { family_id, name: name.to_owned(), sku: sku.clone(), specs };
+        let (events, own, outcome) = match existing {
+            None => {
+                let command = crate::upsert::product_command(Uuid::now_v7(), &fields, Some(external.as_str()));
+                let events = domain::product::create(&schema.family, &schema.schema, command);
+                (events, HashMap::new(), Outcome::Created)
+            }
+            Some(id) => {
+                let Some(head) = heads.get(&id) else {
+                    return Err(Refusal::Fatal(anyhow::anyhow!("product {id} holds an external id but has no events")));
+                };
+                let Aggregate::Product(current) = &head.state else {
+                    return Err(Refusal::Fatal(anyhow::anyhow!("stream {id} holds a product's external id")));
+                };
+                let command = crate::upsert::product_command(id, &fields, None);
+                let events = domain::product::revise(current, family_id, &schema.family, &schema.schema, &command);
+                (events, HashMap::from([(id, head.clone())]), Outcome::Updated)
+            }
+        };
+        let events = events.map_err(|e| fatal_or_row(e.into()))?;
+        if events.is_empty() {
+            return Ok(None);
+        }
+        let (append, _) = prepare(&own, events).map_err(fatal_or_row)?;
+        Ok(Some((append, outcome, schema.guards.clone())))
     }
 
     /// Counts a row handled before (by a run of the same job that stopped after it) as seen, for
@@ -363,13 +584,7 @@ impl<'a> Importer<'a> {
             return Ok(specs.clone());
         }
         let schema = self.catalog.family_schema(family_id).await.map_err(fatal_or_row)?;
-        Ok(specs
-            .iter()
-            .map(|(key, value)| {
-                let kind = schema.as_ref().and_then(|s| s.schema.get(key)).map(|a| a.definition.kind.name());
-                (key.clone(), kind.map_or_else(|| value.clone(), |kind| catalog_io::coerce_spec(kind, value.clone())))
-            })
-            .collect())
+        Ok(typed(schema.as_deref(), specs))
     }
 
     /// Defines the attribute on its owner, unless the owner already has that very definition.
@@ -420,6 +635,26 @@ impl<'a> Importer<'a> {
     }
 }
 
+/// Specs with a CSV's text cells made the types `schema` gives their attributes.
+fn typed(schema: Option<&FamilySchema>, specs: &Map<String, Value>) -> Map<String, Value> {
+    if !specs.values().any(Value::is_string) {
+        return specs.clone();
+    }
+    specs
+        .iter()
+        .map(|(key, value)| {
+            let kind = schema.and_then(|s| s.schema.get(key)).map(|a| a.definition.kind.name());
+            (key.clone(), kind.map_or_else(|| value.clone(), |kind| catalog_io::coerce_spec(kind, value.clone())))
+        })
+        .collect()
+}
+
+/// A refusal's errors in the row's number and external id.
+fn in_row(number: u64, row: &Row, errors: Vec<RowError>) -> Vec<RowError> {
+    let external_id = Some(row.external_id().to_owned());
+    errors.into_iter().map(|e| RowError { row: number, external_id: external_id.clone(), ..e }).collect()
+}
+
 /// A row of a file with its number (from 1), or the error its record became.
 pub type NumberedRow = (u64, Result<Row, RowError>);
 
@@ -440,12 +675,10 @@ pub async fn apply_rows(
     dry_run: bool,
 ) -> Result<ImportSummary, (ImportSummary, ImportError)> {
     let mut importer = Importer::new(catalog, ctx.clone(), dry_run);
-    for (number, row) in rows {
-        if let Err(error) = importer.apply(number, row).await {
-            return Err((importer.into_summary(), error));
-        }
+    match importer.apply_all(rows.into_iter().collect()).await {
+        Ok(_) => Ok(importer.into_summary()),
+        Err(error) => Err((importer.into_summary(), error)),
     }
-    Ok(importer.into_summary())
 }
 
 /// What makes a row one of a kind in a file (`duplicate_in_file`).

@@ -331,7 +331,8 @@ impl Catalog {
         Ok(Some(found))
     }
 
-    fn forget_schema(&self, family_id: Uuid) {
+    /// Drops the cached schema of a family (an append was refused as decided on an old one).
+    pub fn forget_schema(&self, family_id: Uuid) {
         if let Ok(mut schemas) = self.schemas.lock() {
             schemas.remove(&family_id);
         }
@@ -427,22 +428,56 @@ impl Catalog {
 
     /// Products by id, each folded from its events (ids that name no product are absent).
     pub async fn products(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Product>, ApiError> {
-        let mut folded: HashMap<Uuid, Aggregate> = HashMap::new();
-        for event in EventStore::read_streams(self.store.pool(), ids).await? {
-            if event.stream_type != StreamType::Product.as_str() {
-                continue;
-            }
-            let state = folded.remove(&event.stream_id);
-            let next = fold(state, event.stream_id, &event.event_type, event.schema_version, &event.payload)?;
-            folded.insert(event.stream_id, next);
-        }
-        Ok(folded
+        Ok(self
+            .product_heads(ids)
+            .await?
             .into_iter()
-            .filter_map(|(id, state)| match state {
+            .filter_map(|(id, head)| match head.state {
                 Aggregate::Product(product) => Some((id, product)),
                 _ => None,
             })
             .collect())
+    }
+
+    /// Products' heads by id (version and state), each folded from its events, in one round
+    /// trip (ids that name no product are absent).
+    pub async fn product_heads(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {
+        let mut folded: HashMap<Uuid, Head> = HashMap::new();
+        for event in EventStore::read_streams(self.store.pool(), ids).await? {
+            if event.stream_type != StreamType::Product.as_str() {
+                continue;
+            }
+            let state = folded.remove(&event.stream_id).map(|head| head.state);
+            let next = fold(state, event.stream_id, &event.event_type, event.schema_version, &event.payload)?;
+            folded.insert(event.stream_id, Head { version: event.version, state: next });
+        }
+        Ok(folded)
+    }
+
+    /// Appends many commands' appends (each `prepare`d on its own streams) as one transaction on
+    /// a connection of its own, outside the group appender: all or none. The guards are the union
+    /// of theirs, and the context's requirements are checked once. For bulk work (an import's
+    /// batch of products), whose caller decides again one by one when the whole is refused.
+    pub async fn append_all(
+        &self,
+        ctx: &CommandContext,
+        appends: Vec<Append>,
+        guards: &[(Uuid, i64)],
+    ) -> Result<Result<i64, AppendError>, ApiError> {
+        let mut merged = Append { guards: guards.to_vec(), requires: ctx.requires.clone(), ..Append::default() };
+        for append in appends {
+            merged.events.extend(append.events);
+            merged.streams.extend(append.streams);
+            merged.claims.extend(append.claims);
+            merged.releases.extend(append.releases);
+        }
+        if merged.events.is_empty() {
+            return Ok(Ok(0));
+        }
+        match EventStore::append(self.store.pool(), &merged, &ctx.metadata, ctx.now).await {
+            Err(error @ AppendError::Database(_)) => Err(error.into()),
+            other => Ok(other),
+        }
     }
 
     /// Runs a command on streams already loaded (a product retirement).

@@ -412,7 +412,7 @@ fn family_command(id: Uuid, fields: &FamilyFields, external_id: Option<&str>) ->
     }
 }
 
-fn product_command(id: Uuid, fields: &ProductFields, external_id: Option<&str>) -> CreateProduct {
+pub(crate) fn product_command(id: Uuid, fields: &ProductFields, external_id: Option<&str>) -> CreateProduct {
     CreateProduct {
         id,
         name: fields.name.clone(),

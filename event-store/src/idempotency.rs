@@ -59,6 +59,31 @@ impl EventStore {
         Ok(())
     }
 
+    /// Records a key with its answer inside the caller's transaction, for a request that appends
+    /// no events but writes rows of its own there (an import job's): both commit or neither.
+    /// `false`: another request recorded the key first (the caller rolls back and replays).
+    pub async fn record_key_answered(
+        executor: impl sqlx::PgExecutor<'_>,
+        key: &IdempotencyKey,
+        status: u16,
+        headers: &Value,
+        body: &[u8],
+    ) -> Result<bool, AppendError> {
+        let done = sqlx::query(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING",
+        )
+        .bind(key.scope)
+        .bind(&key.key)
+        .bind(&key.request_hash)
+        .bind(i16::try_from(status).unwrap_or(i16::MAX))
+        .bind(Json(headers))
+        .bind(body)
+        .execute(executor)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Forgets keys recorded longer ago than `retention`, a bounded number per call (oldest
     /// first); returns how many.
     pub async fn sweep_keys(&self, retention: std::time::Duration, limit: i64) -> Result<u64, AppendError> {

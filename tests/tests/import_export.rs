@@ -1,4 +1,4 @@
-//! Export → import into an empty installation → the same catalog: `GET /v1/exports/catalog`
+//! Export → import into an empty installation → the same catalog: `GET /v1/exports/products`
 //! through the real query API, applied with `command_api::import` in process (as an import job
 //! will), projected and exported again. A second apply appends nothing; bad rows are reported
 //! with their number, field and code while the others are applied.
@@ -61,7 +61,7 @@ async fn export(pipeline: &Pipeline, query: &str, format: &str) -> String {
     let response = pipeline
         .app
         .client
-        .get(format!("{base}/v1/exports/catalog?format={format}{query}"))
+        .get(format!("{base}/v1/exports/products?format={format}{query}"))
         .bearer_auth(&pipeline.app.token)
         .send()
         .await
@@ -177,10 +177,10 @@ async fn an_export_imports_into_an_empty_installation_as_the_same_catalog_in_bot
 
     // Staff only, and parameters checked.
     let base = source.query_api().await;
-    let anonymous = source.app.client.get(format!("{base}/v1/exports/catalog")).send().await;
+    let anonymous = source.app.client.get(format!("{base}/v1/exports/products")).send().await;
     assert_eq!(anonymous.map(|r| r.status()).ok(), Some(StatusCode::UNAUTHORIZED));
     let bad = TestApp::answer(
-        source.app.client.get(format!("{base}/v1/exports/catalog?format=xml&x=1")).bearer_auth(&source.app.token),
+        source.app.client.get(format!("{base}/v1/exports/products?format=xml&x=1")).bearer_auth(&source.app.token),
     )
     .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{bad:?}");

@@ -399,3 +399,40 @@ async fn a_running_job_cancelled_stops_and_its_file_goes_once_no_worker_holds_it
     assert_eq!((job.body["state"].as_str(), job.body["rows_read"].as_i64()), (Some("cancelled"), Some(0)), "{job:?}");
     assert_eq!(events_of(&app, id).await, (0, 0));
 }
+
+#[tokio::test]
+async fn a_file_sent_again_with_its_idempotency_key_answers_the_first_job_and_another_file_is_refused() {
+    let app = TestApp::spawn_with(without_workers()).await;
+    let key = format!("import-{}", Uuid::new_v4());
+    let send = |body: &'static str| {
+        TestApp::answer(
+            app.client
+                .post(format!("{}/v1/imports", app.base))
+                .bearer_auth(&app.token)
+                .header("content-type", "text/csv")
+                .header("idempotency-key", &key)
+                .body(body),
+        )
+    };
+    let jobs = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM import_jobs")
+            .fetch_one(&app.db)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+    };
+
+    let first = send(CSV).await;
+    assert_eq!(first.status, StatusCode::ACCEPTED, "{first:?}");
+    assert_eq!(first.header("idempotent-replayed"), None);
+    let again = send(CSV).await;
+    assert_eq!(again.status, StatusCode::ACCEPTED, "{again:?}");
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+    assert_eq!(again.body, first.body, "the first answer, as it was");
+    assert_eq!(again.header("location"), first.header("location"));
+    assert_eq!(jobs().await, 1, "one job for both attempts");
+
+    let other = send("kind,external_id,name\nbrand,B-OTHER,Other\n").await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY, "{other:?}");
+    assert_eq!(other.header("content-type"), Some("application/problem+json"));
+    assert_eq!(jobs().await, 1, "the other file queued nothing");
+}

@@ -370,7 +370,7 @@ async fn every_read_of_the_query_api_that_needs_a_token_refuses_none_with_401_an
     let paths: BTreeSet<&str> = secured.iter().map(|(_, p, _)| p.as_str()).collect();
     let expected = [
         "/v1/cart",
-        "/v1/exports/catalog",
+        "/v1/exports/products",
         "/v1/orders",
         "/v1/orders/{id}",
         "/v1/price-lists",

@@ -61,7 +61,7 @@ pub enum Command {
     Import(ImportArgs),
 
     /// Export the catalog (CSV or NDJSON) in the format `ferrule import` reads.
-    #[command(long_about = "Export the catalog from the query API's GET /v1/exports/catalog, streamed to a file \
+    #[command(long_about = "Export the catalog from the query API's GET /v1/exports/products, streamed to a file \
         or standard output: categories parents first, attribute definitions, brands, families, products, list \
         prices and stock, naming each other by external id, so that the file imports into an empty \
         installation as the same catalog.")]
@@ -340,6 +340,28 @@ pub enum BenchCommand {
         The scratch databases are cloned from a migrated template and dropped at the end.")]
     Write(WriteArgs),
 
+    /// A catalog file of the seed generator through an import job, rows/s against a raw COPY.
+    #[command(
+        long_about = "A catalog onboarding, measured: the seed generator's catalog (`ferrule seed`'s, --products \
+        products with their categories, definitions, brands and families) written to an NDJSON file and imported \
+        through POST /v1/imports into a command API running in this process over a fresh scratch database, with \
+        the relay, the projector and a query API running beside it over a scratch read model and a JetStream stream \
+        of the run's own.\n\n\
+        What is measured:\n\
+        • Import: from the first byte uploaded until the job is done, in file rows per second. Every row is decided by \
+        the domain and appended with its claims (SKU, variant, external id) as a single command would be. Any \
+        refused row fails the benchmark.\n\
+        • Caught up: from the job's end until the query API's GET /v1/health says nothing is behind (every event \
+        projected into the read model).\n\
+        • Memory: this process's peak resident memory over the first tenth of the rows and over the whole import; \
+        a job that held the file or its rows in memory would grow with it.\n\
+        • Raw COPY: the very event rows the import appended, COPYed into a fresh table shaped like `events` (its \
+        indexes included), twice (before and after the read side catches up): the mean is the baseline. \
+        Targets: ≥ 20,000 rows/s and ≥ 0.3× the COPY rate.\n\n\
+        The scratch databases, the stream and the file are removed at the end."
+    )]
+    Import(ImportBenchArgs),
+
     /// Projection lag at a steady command rate; rebuild events/s against raw batched INSERTs.
     #[command(long_about = "The event pipeline, measured in this process against the real PostgreSQL and NATS.\n\n\
         • Lag: the command API, the relay and the projector run here over fresh scratch databases and a \
@@ -392,6 +414,28 @@ pub enum BenchCommand {
         At the end the stock is checked: on hand untouched, the orders' units reserved. The scratch databases \
         are dropped.")]
     Orders(OrdersArgs),
+}
+
+#[derive(Args)]
+pub struct ImportBenchArgs {
+    /// Products in the generated catalog file (besides its categories, brands and families).
+    #[arg(long, default_value_t = 200_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    pub products: u64,
+
+    /// The catalog generator's seed.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+
+    /// Import workers of the command API (FERRULE_IMPORT_WORKERS); one job is run by one of them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=16))]
+    pub import_workers: u16,
+
+    /// NATS server with JetStream; the run creates and deletes a stream of its own.
+    #[arg(long, env = "FERRULE_NATS_URL", default_value = "nats://127.0.0.1:4222")]
+    pub nats_url: String,
+
+    #[command(flatten)]
+    pub server: BenchServer,
 }
 
 #[derive(Args)]

@@ -32,29 +32,7 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<Ended> {
     let content_type = content_type(&args.file, args.format.as_deref())?;
     let token = args.admin.token(&args.api).await?;
     let api = Api::new(&args.api, &token, 1)?;
-    let file = tokio::fs::File::open(&args.file)
-        .await
-        .with_context(|| format!("cannot open {}: does it exist and can you read it?", args.file.display()))?;
-    let size = file.metadata().await.map(|m| m.len()).unwrap_or(0);
-
-    let upload = bar(size, "uploading", "{spinner} {prefix:<10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}");
-    let progress = upload.clone();
-    let body = tokio_util::io::ReaderStream::new(file).inspect_ok(move |chunk| progress.inc(chunk.len() as u64));
-    let path = format!("/v1/imports?dry_run={}", args.dry_run);
-    let response = api
-        .request(Method::POST, &path)
-        .header(reqwest::header::CONTENT_TYPE, content_type)
-        .body(reqwest::Body::wrap_stream(body))
-        .send()
-        .await
-        .with_context(|| format!("cannot reach the command API at {}: is it running?", args.api))?;
-    upload.finish_and_clear();
-    let status = response.status();
-    let job: Value = response.json().await.unwrap_or(Value::Null);
-    if status != StatusCode::ACCEPTED {
-        bail!("the import was refused ({status}): {}", problem(&job));
-    }
-    let id = job["id"].as_str().context("the job answer has no id")?.to_owned();
+    let (id, size) = upload(&api, &args.file, content_type, args.dry_run).await?;
     eprintln!(
         "import job {id}: {} ({} bytes{})",
         args.file.display(),
@@ -70,8 +48,37 @@ pub async fn import(args: ImportArgs) -> anyhow::Result<Ended> {
     Ok(if refused == 0 && job["state"] == "done" { Ended::Clean } else { Ended::WithRefusals })
 }
 
+/// Streams `file` to `POST /v1/imports` as it reads it, with a progress bar; answers the job's id
+/// and the file's size.
+pub async fn upload(api: &Api, file: &Path, content_type: &str, dry_run: bool) -> anyhow::Result<(String, u64)> {
+    let opened = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("cannot open {}: does it exist and can you read it?", file.display()))?;
+    let size = opened.metadata().await.map(|m| m.len()).unwrap_or(0);
+    let upload = bar(size, "uploading", "{spinner} {prefix:<10} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}");
+    let progress = upload.clone();
+    let body = tokio_util::io::ReaderStream::new(opened).inspect_ok(move |chunk| progress.inc(chunk.len() as u64));
+    let response = api
+        .request(Method::POST, &format!("/v1/imports?dry_run={dry_run}"))
+        .header(reqwest::header::CONTENT_TYPE, content_type)
+        // A file of a gigabyte takes longer than the client's usual minute.
+        .timeout(Duration::from_secs(6 * 3600))
+        .body(reqwest::Body::wrap_stream(body))
+        .send()
+        .await
+        .with_context(|| format!("cannot reach the command API at {}: is it running?", api.base()))?;
+    upload.finish_and_clear();
+    let status = response.status();
+    let job: Value = response.json().await.unwrap_or(Value::Null);
+    if status != StatusCode::ACCEPTED {
+        bail!("the import was refused ({status}): {}", problem(&job));
+    }
+    let id = job["id"].as_str().context("the job answer has no id")?.to_owned();
+    Ok((id, size))
+}
+
 /// Polls the job until it is done, failed or cancelled, showing its rows as they go.
-async fn follow(api: &Api, id: &str) -> anyhow::Result<Value> {
+pub async fn follow(api: &Api, id: &str) -> anyhow::Result<Value> {
     let rows = bar(0, "importing", "{spinner} {prefix:<10} {msg}");
     loop {
         let answer = api.call(Method::GET, &format!("/v1/imports/{id}"), &Value::Null).await?;
@@ -160,7 +167,7 @@ fn summarize(job: &Value, errors: u64, errors_path: &Path) {
 pub async fn export(args: ExportArgs) -> anyhow::Result<()> {
     let token = args.admin.token(&args.api).await?;
     let api = Api::new(&args.query, &token, 1)?;
-    let mut path = format!("/v1/exports/catalog?format={}", args.format);
+    let mut path = format!("/v1/exports/products?format={}", args.format);
     if let Some(category) = &args.category_id {
         path.push_str(&format!("&category_id={category}"));
     }

@@ -4,13 +4,15 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
-use axum::extract::{Path, Query, State};
+use axum::extract::{OriginalUri, Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use catalog_io::Encoding;
 use chrono::{DateTime, Utc};
+use domain::commerce::checkout::IdempotencyKey as Key;
 use domain::FieldError;
+use event_store::{EventStore, IdempotencyKey};
 use futures::StreamExt;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -20,6 +22,7 @@ use uuid::Uuid;
 
 use crate::error::ApiError;
 use crate::extract::Admin;
+use crate::idempotency;
 use crate::identity::rights;
 use crate::jobs::{self, JobRow, CHUNK_BYTES};
 use crate::state::AppState;
@@ -185,10 +188,14 @@ async fn submit(
     State(state): State<AppState>,
     Admin(admin): Admin,
     Query(params): Query<HashMap<String, String>>,
+    OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     rights::check(state.catalog.store(), &admin).await?;
+    let key = idempotency::key_of(&headers)?;
+    let path_and_query = uri.path_and_query().map_or("", |p| p.as_str());
+    let request_hasher = || idempotency::hasher(&axum::http::Method::POST, path_and_query);
     let mut invalid = unknown_parameters(&params, &["dry_run"]);
     let dry_run = match params.get("dry_run").map(String::as_str) {
         None | Some("false") => false,
@@ -205,7 +212,20 @@ async fn submit(
     let Some(encoding) = Encoding::of_content_type(content_type) else {
         return Ok(unsupported("a catalog file is text/csv or application/x-ndjson"));
     };
-    let pool = state.catalog.store().pool();
+    let store = state.catalog.store();
+    let pool = store.pool();
+    if let Some(key) = &key {
+        if store.recorded_key(admin.user_id, key.as_str()).await?.is_some() {
+            // A retry: the file is read only to be compared with the first one's.
+            let key = keyed(&admin, key, hash_all(request_hasher(), body).await?);
+            let recorded = store.recorded_key(key.scope, &key.key).await?;
+            return Ok(match recorded {
+                Some(recorded) => idempotency::replay(store, &key, recorded).await,
+                None => idempotency::in_use().into_response(),
+            });
+        }
+    }
+    let mut hasher = key.as_ref().map(|_| request_hasher());
     let id = Uuid::now_v7();
     let mut tx = pool.begin().await.map_err(anyhow::Error::from)?;
     let name = match encoding {
@@ -230,18 +250,11 @@ async fn submit(
         let frame = stream.next().await;
         let last = frame.is_none();
         if let Some(frame) = frame {
-            let data = frame.map_err(|e| {
-                if too_large(&e) {
-                    ApiError::PayloadTooLarge
-                } else {
-                    ApiError::Invalid(vec![FieldError::new(
-                        "body",
-                        "unreadable_body",
-                        format!("the upload broke off: {e}"),
-                    )])
-                }
-            })?;
+            let data = frame.map_err(|e| if too_large(&e) { ApiError::PayloadTooLarge } else { broke_off(&e) })?;
             bytes += data.len() as i64;
+            if let Some(hasher) = &mut hasher {
+                hasher.update(&data);
+            }
             pending.extend_from_slice(&data);
         }
         while pending.len() >= CHUNK_BYTES || (last && !pending.is_empty()) {
@@ -293,15 +306,52 @@ async fn submit(
             .await
             .map_err(anyhow::Error::from)?;
     }
-    tx.commit().await.map_err(anyhow::Error::from)?;
-    state.imports.notify_one();
-    let job =
-        jobs::load(pool, id).await.map_err(anyhow::Error::from)?.ok_or_else(|| anyhow::anyhow!("job {id} vanished"))?;
-    let mut response = (StatusCode::ACCEPTED, Json(ImportJob::from(job))).into_response();
+    let job = jobs::load(&mut *tx, id)
+        .await
+        .map_err(anyhow::Error::from)?
+        .ok_or_else(|| anyhow::anyhow!("job {id} vanished"))?;
+    let answer = serde_json::to_vec(&ImportJob::from(job)).map_err(anyhow::Error::from)?;
+    let mut response = Response::new(Body::from(answer.clone()));
+    *response.status_mut() = StatusCode::ACCEPTED;
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if let Ok(value) = HeaderValue::from_str(&format!("{IMPORTS_PATH}/{id}")) {
         response.headers_mut().insert(header::LOCATION, value);
     }
+    if let (Some(key), Some(hasher)) = (&key, hasher) {
+        // The key and its answer commit with the job, or neither does.
+        let key = keyed(&admin, key, hasher.finish().as_ref().to_vec());
+        let headers = idempotency::kept_headers(response.headers());
+        if !EventStore::record_key_answered(&mut *tx, &key, 202, &headers, &answer).await? {
+            drop(tx);
+            let recorded = store.recorded_key(key.scope, &key.key).await?;
+            return Ok(match recorded {
+                Some(recorded) => idempotency::replay(store, &key, recorded).await,
+                None => idempotency::in_use().into_response(),
+            });
+        }
+    }
+    tx.commit().await.map_err(anyhow::Error::from)?;
+    state.imports.notify_one();
     Ok(response)
+}
+
+/// The caller's key as the store records it.
+fn keyed(admin: &service_http::caller::Caller, key: &Key, request_hash: Vec<u8>) -> IdempotencyKey {
+    IdempotencyKey { scope: admin.user_id, key: key.as_str().to_owned(), request_hash }
+}
+
+/// Reads the whole body through the request's hash, keeping none of it.
+async fn hash_all(mut hasher: ring::digest::Context, body: Body) -> Result<Vec<u8>, ApiError> {
+    let mut stream = body.into_data_stream();
+    while let Some(frame) = stream.next().await {
+        let data = frame.map_err(|e| if too_large(&e) { ApiError::PayloadTooLarge } else { broke_off(&e) })?;
+        hasher.update(&data);
+    }
+    Ok(hasher.finish().as_ref().to_vec())
+}
+
+fn broke_off(error: &axum::Error) -> ApiError {
+    ApiError::Invalid(vec![FieldError::new("body", "unreadable_body", format!("the upload broke off: {error}"))])
 }
 
 async fn found(state: &AppState, id: Uuid) -> Result<JobRow, ApiError> {

@@ -57,8 +57,11 @@ pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
     for (path, method, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
         // Every authenticated write answers with the position of its last event (but the import
         // routes, which queue or cancel a job and append nothing themselves).
-        if method != HttpMethod::Get && operation.security.is_some() && !path.starts_with(IMPORTS_PATH) {
+        let import = path.starts_with(IMPORTS_PATH);
+        if method != HttpMethod::Get && operation.security.is_some() && !import {
             openapi::success_header(operation, "X-Position", "The global position of the command's last event");
+        }
+        if method != HttpMethod::Get && operation.security.is_some() && (!import || path == IMPORTS_PATH) {
             openapi::request_header(
                 operation,
                 "Idempotency-Key",

@@ -1,4 +1,4 @@
-//! `GET /v1/exports/catalog`: the catalog as a catalog file (`catalog_io`'s rows, NDJSON or
+//! `GET /v1/exports/products`: the catalog as a catalog file (`catalog_io`'s rows, NDJSON or
 //! CSV), for staff, streamed as it is read, so that it imports into an empty installation as the
 //! same catalog.
 //!
@@ -49,7 +49,7 @@ enum Format {
 /// The catalog as a catalog file: categories (parents first), their attribute definitions,
 /// brands, families, the families' definitions, products, list prices, stock on hand, each naming the others by external id
 /// (a record without one by its UUID). Streamed; one snapshot of the read model.
-#[utoipa::path(get, path = "/v1/exports/catalog", tag = "exports", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/exports/products", tag = "exports", security(("bearer" = [])),
     params(
         ("format" = Option<String>, Query, description = "`ndjson` (default) or `csv`"),
         ("category_id" = Option<Uuid>, Query, description = "Only this category's subtree (with its ancestors, so the file imports on its own)"),

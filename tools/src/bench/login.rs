@@ -2,7 +2,6 @@
 //! password, a wrong one and an unknown email (which should cost the same: see
 //! `command_api::identity::passwords`).
 
-use std::str::FromStr;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -11,9 +10,9 @@ use event_store::EventStore;
 use serde_json::json;
 
 use super::histogram;
-use super::local::{LocalApi, ADMIN_EMAIL};
 use super::write::Scratch;
 use crate::cli::LoginArgs;
+use ferrule_seed::local::{LocalApi, ADMIN_EMAIL};
 
 pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
     let mut scratch = Scratch { admin_url: args.server.database_url.clone(), names: Vec::new() };
@@ -25,25 +24,13 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
 async fn measure_all(args: &LoginArgs, scratch: &mut Scratch) -> anyhow::Result<()> {
     let options = scratch.fresh().await?;
     let store = EventStore::connect(options, 8).await.context("cannot connect to the scratch database")?;
+    // No login limit (it would stop the benchmark: it measures hashing, not the limiter).
     let config = Config {
-        database_url: String::new(),
-        addr: std::net::SocketAddr::from_str("127.0.0.1:0")?,
         auth: args.auth.clone(),
-        body_limit_bytes: 64 * 1024,
-        db_pool_size: 8,
         append_workers: 1,
         append_batch_max: 1,
         request_timeout_secs: 60,
-        nats_url: None,
-        redis_url: None,
-        revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
-        show_availability: false,
-        idempotency_retention_hours: 24,
-        import_workers: 0,
-        import_max_bytes: 0,
-        // The login limit would stop the benchmark: it measures hashing, not the limiter.
-        http: service_http::HttpConfig::unlimited(),
-        log_format: Default::default(),
+        ..ferrule_seed::local::config(8)
     };
     let local = LocalApi::start(store.clone(), config).await?;
     let auth: &AuthConfig = &args.auth;

@@ -4,7 +4,7 @@
 //! This module holds what every benchmark shares: running N concurrent clients for a timed phase
 //! with a live rate, latency histograms, the results table, and stopping cleanly on Ctrl-C.
 
-mod local;
+mod import;
 mod login;
 mod orders;
 mod pipeline;
@@ -26,6 +26,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
     watch_for_ctrl_c();
     match command {
         BenchCommand::Write(args) => write::run(args).await,
+        BenchCommand::Import(args) => import::run(args).await,
         BenchCommand::Pipeline(args) => pipeline::run(args).await,
         BenchCommand::Search(args) => search::run(args).await,
         BenchCommand::Login(args) => login::run(args).await,
@@ -40,6 +41,14 @@ pub fn interrupted() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
 
+/// Ends a run that Ctrl-C cut short, between phases.
+pub fn stop_if_interrupted() -> anyhow::Result<()> {
+    if interrupted() {
+        anyhow::bail!("interrupted: no figures, the run was cut short");
+    }
+    Ok(())
+}
+
 /// The first Ctrl-C stops the phases and lets the cleanup run; a second one exits at once.
 fn watch_for_ctrl_c() {
     tokio::spawn(async {
@@ -51,6 +60,20 @@ fn watch_for_ctrl_c() {
             std::process::exit(130);
         }
     });
+}
+
+/// A figure of this process's memory (Linux, `/proc/self/status`) in MiB: `VmRSS` (resident now)
+/// or `VmHWM` (the peak resident since the start or `reset_peak_memory`).
+pub fn memory_mib(field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.strip_prefix(field).is_some_and(|rest| rest.starts_with(':')))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}
+
+/// Starts `VmHWM` again from the memory resident now (Linux ≥ 4.0: `5` to `clear_refs`).
+pub fn reset_peak_memory() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
 /// Latencies are recorded in microseconds, from 1 µs to 60 s, to 3 significant digits.

@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::write::{HttpTarget, Scratch};
 use hdrhistogram::Histogram;
 
-use super::{histogram, interrupted, measure, print_table, Failure, Phase};
+use super::{histogram, measure, print_table, Failure, Phase};
 use crate::api::Api;
 use crate::cli::OrdersArgs;
 
@@ -58,9 +58,9 @@ async fn phases(args: &OrdersArgs, scratch: &mut Scratch) -> anyhow::Result<([Ph
         let shop = Shop::open(&target, args).await?;
         let clients = args.write.clients;
         let before = target.phase("product create", (0, clients), warmup, duration).await?;
-        stop_if_interrupted()?;
+        super::stop_if_interrupted()?;
         let (orders, split) = shop.phase(args.lines, warmup, duration).await?;
-        stop_if_interrupted()?;
+        super::stop_if_interrupted()?;
         let after = target.phase("product create (again)", (clients, clients), warmup, duration).await?;
         shop.check_stock(&target).await?;
         Ok::<_, anyhow::Error>(([before, orders, after], split))
@@ -68,13 +68,6 @@ async fn phases(args: &OrdersArgs, scratch: &mut Scratch) -> anyhow::Result<([Ph
     .await;
     target.stop().await;
     result
-}
-
-fn stop_if_interrupted() -> anyhow::Result<()> {
-    if interrupted() {
-        bail!("interrupted: no figures, the run was cut short");
-    }
-    Ok(())
 }
 
 fn report(args: &OrdersArgs, before: &Phase, orders: &Phase, after: &Phase) {

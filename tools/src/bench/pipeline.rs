@@ -53,7 +53,7 @@ pub async fn run(args: PipelineArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn bench_names() -> Names {
+pub(super) fn bench_names() -> Names {
     let tag = Uuid::new_v4().simple().to_string()[..10].to_owned();
     Names {
         stream: format!("FERRULE_BENCH_{}", tag.to_ascii_uppercase()),
@@ -86,7 +86,7 @@ async fn stages(args: &PipelineArgs, scratch: &mut Scratch, names: &Names) -> an
         .context("cannot create the scratch read database")?;
         scratch.names.push(read_options.get_database().unwrap_or_default().to_owned());
         let read = PgPoolOptions::new().max_connections(8).connect_with(read_options).await?;
-        let pipeline = Running::start(args, names, &target, &read).await?;
+        let pipeline = Running::start(&args.nats_url, names, &target.store, &read).await?;
         let lag = lag_phase(args, &target, &read, &pipeline).await;
         pipeline.stop().await;
         let lag = lag?;
@@ -99,27 +99,32 @@ async fn stages(args: &PipelineArgs, scratch: &mut Scratch, names: &Names) -> an
 }
 
 /// The relay and the projector, running in this process.
-struct Running {
+pub(super) struct Running {
     relay: (oneshot::Sender<()>, JoinHandle<()>),
     projector: (oneshot::Sender<()>, JoinHandle<()>),
 }
 
 impl Running {
-    async fn start(args: &PipelineArgs, names: &Names, target: &HttpTarget, read: &PgPool) -> anyhow::Result<Self> {
-        let client = async_nats::connect(&args.nats_url)
+    pub(super) async fn start(
+        nats_url: &str,
+        names: &Names,
+        store: &EventStore,
+        read: &PgPool,
+    ) -> anyhow::Result<Self> {
+        let client = async_nats::connect(nats_url)
             .await
-            .with_context(|| format!("cannot reach NATS at {}: is it running (with -js)?", args.nats_url))?;
+            .with_context(|| format!("cannot reach NATS at {nats_url}: is it running (with -js)?"))?;
         let jetstream = async_nats::jetstream::new(client);
         let consumer = relay::jetstream::ensure_consumer(&jetstream, names)
             .await
             .context("cannot create the benchmark's JetStream stream and consumer")?;
-        let options = target.store.pool().connect_options().as_ref().clone();
+        let options = store.pool().connect_options().as_ref().clone();
         let relay = Relay::new(options, jetstream, RelayConfig { names: names.clone(), ..RelayConfig::default() });
-        let projector = Projector::new(read.clone(), target.store.pool().clone(), consumer, 500);
+        let projector = Projector::new(read.clone(), store.pool().clone(), consumer, 500);
         Ok(Running { relay: spawn_until(|stop| relay.run(stop)), projector: spawn_until(|stop| projector.run(stop)) })
     }
 
-    async fn stop(self) {
+    pub(super) async fn stop(self) {
         for (stop, task) in [self.relay, self.projector] {
             let _ = stop.send(());
             let _ = task.await;

@@ -129,7 +129,7 @@ async fn stages(args: &SearchArgs, scratch: &mut Scratch) -> anyhow::Result<()> 
     }
 
     let client = reqwest::Client::builder().pool_max_idle_per_host(64).build()?;
-    let before = resident_mib();
+    let before = super::memory_mib("VmRSS");
     let started = Instant::now();
     let api = query_api(read.clone(), args, None).await?;
     searchable(&client, &api).await?;
@@ -137,7 +137,7 @@ async fn stages(args: &SearchArgs, scratch: &mut Scratch) -> anyhow::Result<()> 
         "search index loaded in {:.1}s; this process's resident memory went from {} to {} MiB",
         started.elapsed().as_secs_f64(),
         before.map_or("?".into(), |m| m.to_string()),
-        resident_mib().map_or("?".into(), |m| m.to_string()),
+        super::memory_mib("VmRSS").map_or("?".into(), |m| m.to_string()),
     );
     let (warmup, duration) = (Duration::from_secs(args.warmup_secs), Duration::from_secs(args.duration_secs));
     let urls: Arc<Vec<String>> =
@@ -257,14 +257,6 @@ async fn searchable(client: &reqwest::Client, api: &str) -> anyhow::Result<()> {
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
-}
-
-/// This process's resident memory (Linux), in MiB.
-fn resident_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
 }
 
 /// A query API over the read pool, in this process; its base URL.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use command_api::config::{AuthConfig, Config};
+use command_api::config::Config;
 use event_store::EventStore;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -15,10 +15,10 @@ use sqlx::postgres::PgConnectOptions;
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
 
-use super::local::LocalApi;
-use super::{interrupted, measure, measure_outcomes, print_table, Failure, Outcome, Phase};
+use super::{measure, measure_outcomes, print_table, Failure, Outcome, Phase};
 use crate::api::{describe, Api};
 use crate::cli::WriteArgs;
+use ferrule_seed::local::LocalApi;
 
 const TARGET: f64 = 0.5;
 const REFUSED_TARGET: f64 = 2.0;
@@ -69,31 +69,24 @@ async fn phases(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<(Phas
     let result = async {
         let sample = target.sample().await?;
         let raw_before = raw_phase(args, "raw INSERT (before)", &sample, scratch, warmup, duration).await?;
-        stop_if_interrupted()?;
+        super::stop_if_interrupted()?;
         let http = target.phase("product create (HTTP)", (0, args.clients), warmup, duration).await?;
-        stop_if_interrupted()?;
+        super::stop_if_interrupted()?;
         let contested = if args.contested_every > 0 {
             let every = args.contested_every;
             Some(target.contested_phase((args.clients, args.clients), every, warmup, duration).await?)
         } else {
             None
         };
-        stop_if_interrupted()?;
+        super::stop_if_interrupted()?;
         Ok::<_, anyhow::Error>((sample, raw_before, http, contested))
     }
     .await;
     target.stop().await;
     let (sample, raw_before, http, contested) = result?;
     let raw_after = raw_phase(args, "raw INSERT (after)", &sample, scratch, warmup, duration).await?;
-    stop_if_interrupted()?;
+    super::stop_if_interrupted()?;
     Ok((raw_before, http, contested, raw_after))
-}
-
-fn stop_if_interrupted() -> anyhow::Result<()> {
-    if interrupted() {
-        bail!("interrupted: no figures, the run was cut short");
-    }
-    Ok(())
 }
 
 fn report(raw_before: &Phase, http: &Phase, raw_after: &Phase) {
@@ -279,24 +272,9 @@ impl HttpTarget {
             .await
             .context("cannot connect the command API to its scratch database")?;
         let config = Config {
-            database_url: String::new(),
-            addr: "127.0.0.1:0".parse()?,
-            auth: AuthConfig::defaults(),
-            body_limit_bytes: 256 * 1024,
-            db_pool_size: args.api_pool_size,
             append_workers: args.append_workers,
             append_batch_max: args.append_batch_max,
-            request_timeout_secs: 30,
-            nats_url: None,
-            redis_url: None,
-            revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
-            show_availability: false,
-            idempotency_retention_hours: 24,
-            import_workers: 0,
-            import_max_bytes: 0,
-            // Benchmarks measure the API, not the limiter.
-            http: service_http::HttpConfig::unlimited(),
-            log_format: Default::default(),
+            ..ferrule_seed::local::config(args.api_pool_size)
         };
         let local = LocalApi::start(store.clone(), config).await?;
         let api = Api::new(&local.base, &local.token, args.clients as usize)?;

@@ -12,10 +12,12 @@ mod catalog;
 mod database;
 mod dice;
 mod http;
+pub mod local;
 pub mod login;
 pub mod offline;
 pub mod plan;
 mod report;
+mod rows;
 mod write;
 
 use std::time::{Duration, Instant};
@@ -27,6 +29,7 @@ pub use database::seed_database;
 pub use http::{seed_over_http, send_within_rate_limits, HttpOptions};
 pub use plan::{Plan, PlannedProduct};
 pub use report::{Count, Report};
+pub use rows::{catalog_rows, write_catalog_file};
 
 /// Where and how to seed in process.
 #[derive(Clone, Debug)]

@@ -18,7 +18,7 @@ use domain::identity::company::Company;
 use domain::identity::user::User;
 use domain::product::Product;
 use domain::{Aggregate, DomainError};
-use event_store::{EventStore, StreamRow};
+use event_store::EventStore;
 use uuid::Uuid;
 
 use crate::error::ApiError;
@@ -86,28 +86,8 @@ pub async fn product(catalog: &Catalog, id: Uuid, field: Option<&'static str>) -
     }
 }
 
-/// What a checkout reads of the streams table once it knows the cart's products, in one statement
-/// (so in one snapshot): the order's head (a concurrent attempt with the same key may have placed
-/// it since it was first looked for), the products' terms, their stock in every warehouse, and the
-/// price lists assigned to the company, each cut down to the entries of these products — a
-/// contract list may price thousands, and deserializing them all would dominate a checkout. Stock
-/// and price lists are found through the partial indexes of write migrations 0008 and 0009; the
-/// stream types are literal so that a generic plan can still use them.
-const CHECKOUT_STREAMS: &str = "\
-    SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams WHERE stream_id = ANY($1) \
-    UNION ALL \
-    SELECT stream_id, stream_type, version, parent_id, snapshot FROM streams \
-     WHERE stream_type = 'stock' AND parent_id = ANY($2) \
-    UNION ALL \
-    SELECT stream_id, stream_type, version, parent_id, \
-           jsonb_set(snapshot, '{entries}', coalesce( \
-               (SELECT jsonb_object_agg(k, snapshot -> 'entries' -> k) FROM unnest($3::text[]) AS k \
-                 WHERE snapshot -> 'entries' ? k), '{}'::jsonb)) \
-      FROM streams \
-     WHERE stream_type = 'price_list' AND snapshot -> 'companies' @> jsonb_build_array($4::text)";
-
 /// The streams a checkout of `products` by a buyer of `company_id` decides on, besides the cart
-/// (see `CHECKOUT_STREAMS`): heads by id, and the price lists apart (they are read, not written).
+/// (see `EventStore::checkout_streams`): heads by id, and the price lists apart (they are read, not written).
 async fn checkout_streams(
     store: &EventStore,
     order: Uuid,
@@ -116,14 +96,7 @@ async fn checkout_streams(
 ) -> Result<(HashMap<Uuid, Head>, Vec<PriceList>), ApiError> {
     let mut ids: Vec<Uuid> = products.iter().map(|id| terms_id(*id)).collect();
     ids.push(order);
-    let keys: Vec<String> = products.iter().map(Uuid::to_string).collect();
-    let rows: Vec<StreamRow> = sqlx::query_as(CHECKOUT_STREAMS)
-        .bind(&ids)
-        .bind(products)
-        .bind(&keys)
-        .bind(company_id.to_string())
-        .fetch_all(store.pool())
-        .await?;
+    let rows = EventStore::checkout_streams(store.pool(), &ids, products, company_id).await?;
     let (mut heads, mut lists) = (HashMap::new(), Vec::new());
     for row in rows {
         let (id, head) = (row.stream_id, Head::try_from(row)?);

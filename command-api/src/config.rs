@@ -1,5 +1,6 @@
 //! The command API's configuration, read once at start from flags or environment variables.
 
+use secrecy::SecretString;
 use std::net::SocketAddr;
 
 use telemetry::LogFormat;
@@ -24,7 +25,7 @@ pub struct Config {
         hide_env_values = true,
         default_value = "postgres://postgres@127.0.0.1:5432/ferrule_write"
     )]
-    pub database_url: String,
+    pub database_url: SecretString,
 
     /// Address to listen on.
     #[arg(long, env = "FERRULE_COMMAND_ADDR", default_value = "127.0.0.1:8080")]
@@ -59,12 +60,12 @@ pub struct Config {
     /// NATS server the relay publishes committed events to (JetStream). Without it no relay runs
     /// here: commands still succeed and another replica, or a later start, publishes the backlog.
     #[arg(long, env = "FERRULE_NATS_URL")]
-    pub nats_url: Option<String>,
+    pub nats_url: Option<SecretString>,
 
     /// Redis URL (`redis://host:6379/0`, `rediss://user:password@host:port` for TLS): the shared
     /// state of the rate limits (FERRULE_RATE_LIMIT_REDIS_URL overrides it).
     #[arg(long, env = "FERRULE_REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
+    pub redis_url: Option<SecretString>,
 
     /// Prefix of the revocation entries this API records in FERRULE_REDIS_URL's Redis when a
     /// user is disabled or demoted, or a company disabled (`service_http::revocations`): the query
@@ -94,6 +95,10 @@ pub struct Config {
     #[arg(long, env = "FERRULE_IMPORT_MAX_BYTES", default_value_t = 2 * 1024 * 1024 * 1024)]
     pub import_max_bytes: usize,
 
+    /// Product media: the bucket, its workers and the orphan GC.
+    #[command(flatten)]
+    pub media: MediaConfig,
+
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]
     pub http: service_http::HttpConfig,
@@ -101,4 +106,50 @@ pub struct Config {
     /// Log format.
     #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
+}
+
+/// Product media (issue 16, docs/design/media-plan.md): where the bucket is, and what of the
+/// media work this replica does.
+#[derive(Clone, Debug, clap::Args)]
+pub struct MediaConfig {
+    #[command(flatten)]
+    pub s3: media_store::S3Config,
+
+    /// Create the bucket at start when it is missing (the local stack and tests; production
+    /// buckets are made with their lifecycle and CORS rules beforehand).
+    #[arg(long, env = "FERRULE_S3_CREATE_BUCKET", default_value_t = false, action = clap::ArgAction::Set)]
+    pub create_bucket: bool,
+
+    /// Image variant workers on this replica; 0 runs none here (the jobs wait for one that does).
+    #[arg(long, env = "FERRULE_MEDIA_WORKERS", default_value_t = 1)]
+    pub workers: u16,
+
+    /// Hours an object nothing references stays in the bucket before the orphan GC deletes it
+    /// (counted both from when the GC first saw it unreferenced and from its last write).
+    #[arg(long, env = "FERRULE_MEDIA_GC_GRACE_HOURS", default_value_t = 24)]
+    pub gc_grace_hours: u32,
+
+    /// Minutes between two passes of the orphan GC; 0 runs none on this replica.
+    #[arg(long, env = "FERRULE_MEDIA_GC_INTERVAL_MINUTES", default_value_t = 60)]
+    pub gc_interval_minutes: u32,
+
+    /// Minutes a presigned upload URL stays valid (at most 15).
+    #[arg(long, env = "FERRULE_MEDIA_UPLOAD_EXPIRY_MINUTES", default_value_t = 15,
+          value_parser = clap::value_parser!(u32).range(1..=15))]
+    pub upload_expiry_minutes: u32,
+}
+
+impl MediaConfig {
+    /// The local s3s-fs (`deploy/local`), bucket created if missing, one worker: what in-process
+    /// services (tests, benchmarks, `ferrule seed`) start with.
+    pub fn local(s3: media_store::S3Config) -> MediaConfig {
+        MediaConfig {
+            s3,
+            create_bucket: true,
+            workers: 1,
+            gc_grace_hours: 24,
+            gc_interval_minutes: 0,
+            upload_expiry_minutes: 15,
+        }
+    }
 }

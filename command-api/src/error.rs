@@ -26,6 +26,10 @@ pub enum ApiError {
     Conflict { detail: String, errors: Vec<FieldError> },
     #[error("the command has invalid fields")]
     Invalid(Vec<FieldError>),
+    /// A service the command needs (the media bucket) is unreachable: nothing was written, and
+    /// the client may retry (503 with `Retry-After`).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error")]
     Internal(#[from] anyhow::Error),
 }
@@ -57,6 +61,7 @@ impl ApiError {
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict", "Conflict"),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation", "Validation failed"),
+            ApiError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", "Service unavailable"),
             ApiError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal server error"),
         }
     }
@@ -109,6 +114,17 @@ impl From<AppendError> for ApiError {
     }
 }
 
+impl From<media_store::StoreError> for ApiError {
+    fn from(error: media_store::StoreError) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!(%error, "the media store is unavailable");
+            ApiError::Unavailable("the media store is unavailable: try again shortly".into())
+        } else {
+            ApiError::Internal(error.into())
+        }
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::Internal(error.into())
@@ -145,6 +161,9 @@ impl IntoResponse for ApiError {
             other => (other.to_string(), Vec::new()),
         };
         let mut response = service_http::problem(status, slug, title, &detail, &errors);
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }

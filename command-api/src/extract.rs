@@ -30,8 +30,8 @@ where
     }
 }
 
-/// A JSON body that may be left out (empty or only whitespace: `None`), for commands whose body
-/// only carries options such as `expected_version`.
+/// A JSON body that may be left out (empty, only whitespace, or `null`: `None`), for commands whose
+/// body only carries options such as `expected_version`.
 pub struct OptionalJsonBody<T>(pub Option<T>);
 
 impl<S, T> FromRequest<S> for OptionalJsonBody<T>
@@ -43,7 +43,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = body_bytes(request, state).await?;
-        if bytes.iter().all(u8::is_ascii_whitespace) {
+        if bytes.iter().all(u8::is_ascii_whitespace) || bytes.trim_ascii() == b"null" {
             return Ok(OptionalJsonBody(None));
         }
         parse_body(&bytes).map(|body| OptionalJsonBody(Some(body)))
@@ -83,8 +83,27 @@ async fn body_bytes<S: Send + Sync>(request: Request, state: &S) -> Result<Bytes
 }
 
 fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| ApiError::MalformedJson(e.to_string()))?;
+    whole_numbers_as_integers(&mut value);
     parse_reporting_all(value).map_err(ApiError::Invalid)
+}
+
+/// JSON (and so the documents' `integer`) does not tell `12` from `12.0`; serde's integers do.
+/// Whole numbers sent with a fraction part become integers, so an integer field takes either.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|f| number.is_f64() && f.fract() == 0.0) {
+                // 2^63 as f64 is out of range; every f64 below it in magnitude converts exactly.
+                if float.abs() < 9_223_372_036_854_775_808.0 {
+                    *number = serde_json::Number::from(float as i64);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+    }
 }
 
 pub fn parse_reporting_all<T: DeserializeOwned>(mut value: Value) -> Result<T, Vec<FieldError>> {

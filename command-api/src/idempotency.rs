@@ -34,7 +34,7 @@ use axum::response::{IntoResponse, Response};
 use domain::commerce::checkout::IdempotencyKey as Key;
 use domain::FieldError;
 use event_store::{EventStore, IdempotencyKey, RecordedKey};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 use service_http::caller::Caller;
 
 use crate::error::ApiError;
@@ -186,14 +186,25 @@ pub async fn replay(store: &EventStore, key: &IdempotencyKey, mut recorded: Reco
     response
 }
 
+/// The replay (200) of a command that was applied but whose answer was lost (the service stopped
+/// just after committing it): only its position is known.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct LostAnswer {
+    /// The global position of the command's last event.
+    #[schema(minimum = 0)]
+    position: i64,
+    #[schema(value_type = String)]
+    detail: &'static str,
+}
+
 /// The command was applied (its key is recorded with its events), but its answer was not: the
 /// process stopped in between. Its position is known, and that it was applied.
 fn lost_answer(position: i64) -> Response {
-    let body = json!({
-        "position": position,
-        "detail": "the command was applied at this position; its original answer was not recorded (the service \
-                   stopped just after committing it): read the resource to see its state",
-    });
+    let body = LostAnswer {
+        position,
+        detail: "the command was applied at this position; its original answer was not recorded (the service \
+                 stopped just after committing it): read the resource to see its state",
+    };
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
         response.headers_mut().insert("x-position", value);

@@ -769,18 +769,19 @@ fn row_errors(number: u64, errors: Vec<FieldError>) -> Vec<RowError> {
 }
 
 fn definition_input(number: u64, row: &AttributeRow) -> Result<DefinitionInput, Refusal> {
-    let value = serde_json::json!({
-        "label": row.label,
-        "type": row.attribute_type,
-        "unit": row.unit,
-        "min": row.min,
-        "max": row.max,
-        "options": (!row.options.is_empty()).then_some(&row.options),
-        "regex": row.regex,
-        "required": row.required,
-        "variant_defining": row.variant_defining,
-        "filterable": row.filterable,
-        "searchable": row.searchable,
-    });
-    serde_json::from_value(value).map_err(|e| refused(number, "type", "invalid_type", e.to_string()))
+    let kind = serde_json::from_value(serde_json::Value::String(row.attribute_type.clone()))
+        .map_err(|e| refused(number, "type", "invalid_type", e.to_string()))?;
+    Ok(DefinitionInput {
+        label: Some(row.label.clone()),
+        kind: Some(kind),
+        unit: row.unit.clone(),
+        min: row.min,
+        max: row.max,
+        options: (!row.options.is_empty()).then(|| row.options.clone()),
+        regex: row.regex.clone(),
+        required: row.required,
+        variant_defining: row.variant_defining,
+        filterable: row.filterable,
+        searchable: row.searchable,
+    })
 }

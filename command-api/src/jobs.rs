@@ -58,7 +58,7 @@ const SWEEP_EVERY: Duration = Duration::from_secs(60);
 pub const CHUNK_BYTES: usize = 1 << 20;
 
 /// A job's row as a worker claims it.
-#[derive(Debug, sqlx::FromRow)]
+#[derive(Debug)]
 struct Claimed {
     id: Uuid,
     owner: Uuid,
@@ -111,7 +111,7 @@ pub async fn work(catalog: Catalog, wake: Arc<Notify>) {
 /// Deletes the files of jobs that ended while no worker held them (a running job cancelled, whose
 /// worker then stopped before its next checkpoint; its worker deletes it otherwise).
 async fn sweep(pool: &PgPool) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "DELETE FROM import_chunks c USING import_jobs j \
           WHERE c.job_id = j.id AND j.state IN ('done', 'failed', 'cancelled') \
             AND (j.lease_until IS NULL OR j.lease_until < now())",
@@ -123,7 +123,8 @@ async fn sweep(pool: &PgPool) -> Result<(), sqlx::Error> {
 
 async fn claim(pool: &PgPool) -> Result<Option<(Claimed, Uuid)>, sqlx::Error> {
     let claim = Uuid::new_v4();
-    let job = sqlx::query_as::<_, Claimed>(
+    let job = sqlx::query_as!(
+        Claimed,
         "UPDATE import_jobs SET state = 'running', claim = $1, lease_until = now() + make_interval(secs => $2), \
                 started_at = coalesce(started_at, now()), updated_at = now() \
           WHERE id = (SELECT id FROM import_jobs \
@@ -131,9 +132,9 @@ async fn claim(pool: &PgPool) -> Result<Option<(Claimed, Uuid)>, sqlx::Error> {
                        ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING id, owner, actor_role, encoding, dry_run, next_row, rows_read, applied, created, updated, \
                    unchanged, checked, refused, error_count",
+        claim,
+        LEASE_SECS as f64,
     )
-    .bind(claim)
-    .bind(LEASE_SECS as f64)
     .fetch_optional(pool)
     .await?;
     Ok(job.map(|job| (job, claim)))
@@ -185,14 +186,15 @@ async fn run(catalog: &Catalog, job: Claimed, claim: Uuid) -> anyhow::Result<()>
     let encoding = if job.encoding == "csv" { Encoding::Csv } else { Encoding::Ndjson };
     let resume_at = u64::try_from(job.next_row).unwrap_or(1);
     // Rows before the checkpoint recorded as refused do not count as seen.
-    let refused_before: HashSet<i64> =
-        sqlx::query_scalar("SELECT DISTINCT row FROM import_errors WHERE job_id = $1 AND row < $2")
-            .bind(job.id)
-            .bind(job.next_row)
-            .fetch_all(pool)
-            .await?
-            .into_iter()
-            .collect();
+    let refused_before: HashSet<i64> = sqlx::query_scalar!(
+        "SELECT DISTINCT row FROM import_errors WHERE job_id = $1 AND row < $2",
+        job.id,
+        job.next_row
+    )
+    .fetch_all(pool)
+    .await?
+    .into_iter()
+    .collect();
     let mut importer = Importer::new(catalog, ctx, job.dry_run);
     let mut run = Run {
         pool,
@@ -232,9 +234,7 @@ async fn read_and_apply(
     let mut seq = 0i32;
     while let Some(mut split) = splitter.take() {
         let chunk: Option<Vec<u8>> =
-            sqlx::query_scalar("SELECT data FROM import_chunks WHERE job_id = $1 AND seq = $2")
-                .bind(run.job.id)
-                .bind(seq)
+            sqlx::query_scalar!("SELECT data FROM import_chunks WHERE job_id = $1 AND seq = $2", run.job.id, seq)
                 .fetch_optional(run.pool)
                 .await
                 .map_err(internal)?;
@@ -369,12 +369,13 @@ impl Run<'_> {
     async fn write(&mut self, summary: &ImportSummary, end: Option<End>) -> Result<Option<String>, sqlx::Error> {
         let job = self.job;
         let mut tx = self.pool.begin().await?;
-        let state: Option<String> =
-            sqlx::query_scalar("SELECT state FROM import_jobs WHERE id = $1 AND claim = $2 FOR UPDATE")
-                .bind(job.id)
-                .bind(self.claim)
-                .fetch_optional(&mut *tx)
-                .await?;
+        let state: Option<String> = sqlx::query_scalar!(
+            "SELECT state FROM import_jobs WHERE id = $1 AND claim = $2 FOR UPDATE",
+            job.id,
+            self.claim
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         if state.is_none() {
             return Ok(None);
         }
@@ -385,16 +386,16 @@ impl Run<'_> {
             let fields: Vec<String> = errors.iter().map(|e| e.field.clone()).collect();
             let codes: Vec<String> = errors.iter().map(|e| e.code.clone()).collect();
             let messages: Vec<String> = errors.iter().map(|e| e.message.clone()).collect();
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO import_errors (job_id, row, external_id, field, code, message) \
                  SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[])",
+                job.id,
+                &rows,
+                &ids as _,
+                &fields,
+                &codes,
+                &messages,
             )
-            .bind(job.id)
-            .bind(rows)
-            .bind(ids)
-            .bind(fields)
-            .bind(codes)
-            .bind(messages)
             .execute(&mut *tx)
             .await?;
         }
@@ -404,43 +405,45 @@ impl Run<'_> {
             Some(End::Done) => (Some("done"), None),
             Some(End::Failed(reason)) => (Some("failed"), Some(reason.as_str())),
         };
-        let state: String = sqlx::query_scalar(
-            "UPDATE import_jobs SET rows_read = $3 + $4, applied = $5 + $6, created = $7 + $8, updated = $9 + $10, \
-                    unchanged = $11 + $12, checked = $13 + $14, refused = $15 + $16, error_count = $17 + $18, \
+        let state: String = sqlx::query_scalar!(
+            "UPDATE import_jobs SET rows_read = $3::int8 + $4::int8, applied = $5::int8 + $6::int8, \
+                    created = $7::int8 + $8::int8, updated = $9::int8 + $10::int8, \
+                    unchanged = $11::int8 + $12::int8, checked = $13::int8 + $14::int8, \
+                    refused = $15::int8 + $16::int8, error_count = $17::int8 + $18::int8, \
                     next_row = $19, bytes_done = $20, updated_at = now(), \
                     lease_until = CASE WHEN $21::text IS NULL THEN now() + make_interval(secs => $22) END, \
                     state = CASE WHEN state = 'running' AND $21::text IS NOT NULL THEN $21::text ELSE state END, \
                     failure = CASE WHEN state = 'running' THEN coalesce($23, failure) ELSE failure END, \
                     finished_at = CASE WHEN $21::text IS NOT NULL THEN coalesce(finished_at, now()) END \
               WHERE id = $1 AND claim = $2 RETURNING state",
+            job.id,
+            self.claim,
+            job.rows_read,
+            n(summary.read),
+            job.applied,
+            n(summary.applied),
+            job.created,
+            n(summary.created),
+            job.updated,
+            n(summary.updated),
+            job.unchanged,
+            n(summary.unchanged),
+            job.checked,
+            n(summary.checked),
+            job.refused,
+            n(summary.refused),
+            job.error_count,
+            n(summary.error_count),
+            n(self.next_row),
+            self.bytes_done,
+            ending,
+            LEASE_SECS as f64,
+            failure,
         )
-        .bind(job.id)
-        .bind(self.claim)
-        .bind(job.rows_read)
-        .bind(n(summary.read))
-        .bind(job.applied)
-        .bind(n(summary.applied))
-        .bind(job.created)
-        .bind(n(summary.created))
-        .bind(job.updated)
-        .bind(n(summary.updated))
-        .bind(job.unchanged)
-        .bind(n(summary.unchanged))
-        .bind(job.checked)
-        .bind(n(summary.checked))
-        .bind(job.refused)
-        .bind(n(summary.refused))
-        .bind(job.error_count)
-        .bind(n(summary.error_count))
-        .bind(n(self.next_row))
-        .bind(self.bytes_done)
-        .bind(ending)
-        .bind(LEASE_SECS as f64)
-        .bind(failure)
         .fetch_one(&mut *tx)
         .await?;
         if end.is_some() || state != "running" {
-            sqlx::query("DELETE FROM import_chunks WHERE job_id = $1").bind(job.id).execute(&mut *tx).await?;
+            sqlx::query!("DELETE FROM import_chunks WHERE job_id = $1", job.id).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(Some(state))
@@ -479,12 +482,13 @@ pub struct JobRow {
 }
 
 pub async fn load(executor: impl sqlx::PgExecutor<'_>, id: Uuid) -> Result<Option<JobRow>, sqlx::Error> {
-    sqlx::query_as(
+    sqlx::query_as!(
+        JobRow,
         "SELECT id, owner, encoding, dry_run, state, bytes, bytes_done, rows_read, applied, created, updated, \
                 unchanged, checked, refused, error_count, next_row, failure, created_at, started_at, finished_at, \
                 updated_at FROM import_jobs WHERE id = $1",
+        id,
     )
-    .bind(id)
     .fetch_optional(executor)
     .await
 }

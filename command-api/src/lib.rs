@@ -9,10 +9,12 @@ pub mod idempotency;
 pub mod identity;
 pub mod import;
 pub mod jobs;
+pub mod media;
 pub mod service;
 pub mod state;
 pub mod upsert;
 
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
@@ -39,7 +41,7 @@ pub struct Application {
 impl Application {
     /// Connects to the write database, applies its migrations and binds the listener.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let options = PgConnectOptions::from_str(&config.database_url)
+        let options = PgConnectOptions::from_str(config.database_url.expose_secret())
             .context("FERRULE_WRITE_DATABASE_URL is not a valid PostgreSQL URL")?;
         let store = EventStore::connect(options, config.db_pool_size).await.context(
             "cannot connect to the write database: is PostgreSQL running and FERRULE_WRITE_DATABASE_URL right?",
@@ -56,7 +58,7 @@ impl Application {
     /// As `with_store`, with the token keys given (tests sign tokens of their own with them).
     /// Creates the first admin when configured and none exists yet.
     pub async fn with_keyring(config: &Config, store: EventStore, keyring: Keyring) -> anyhow::Result<Self> {
-        let revocations = match &config.redis_url {
+        let revocations = match config.redis_url.as_ref().map(ExposeSecret::expose_secret) {
             Some(url) => Revocations::connect(url, &config.revocation_prefix)?,
             None => Revocations::off(),
         };
@@ -80,7 +82,8 @@ impl Application {
         for _ in 0..config.import_workers {
             tokio::spawn(jobs::work(catalog.clone(), imports.clone()));
         }
-        let state = AppState { catalog, identity, show_availability: config.show_availability, imports };
+        let media = start_media(&config.media, &catalog).await?;
+        let state = AppState { catalog, identity, show_availability: config.show_availability, imports, media };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, config)? })
@@ -105,6 +108,36 @@ impl Application {
     }
 }
 
+/// The media bucket (created when FERRULE_S3_CREATE_BUCKET says so) and the media background
+/// tasks: variant workers, the upload sweeper and the orphan GC. The bucket is not required to be
+/// reachable at start: uploads answer 503 while it is not.
+async fn start_media(config: &config::MediaConfig, catalog: &Catalog) -> anyhow::Result<state::MediaState> {
+    let store = media_store::MediaStore::new(&config.s3);
+    if config.create_bucket {
+        store.ensure_bucket().await.context("cannot create the media bucket (FERRULE_S3_CREATE_BUCKET)")?;
+    }
+    let variants = std::sync::Arc::new(tokio::sync::Notify::new());
+    // One render at a time per replica: the CPU work must leave cores for requests.
+    let cpu = std::sync::Arc::new(tokio::sync::Semaphore::new(1));
+    for _ in 0..config.workers {
+        tokio::spawn(media::variants::work_forever(catalog.clone(), store.clone(), cpu.clone(), variants.clone()));
+    }
+    tokio::spawn(media::sweep::sweep_forever(catalog.store().pool().clone(), store.clone()));
+    if config.gc_interval_minutes > 0 {
+        tokio::spawn(media::gc::gc_forever(
+            catalog.store().pool().clone(),
+            store.clone(),
+            Duration::from_secs(u64::from(config.gc_grace_hours) * 3600),
+            Duration::from_secs(u64::from(config.gc_interval_minutes) * 60),
+        ));
+    }
+    Ok(state::MediaState {
+        store,
+        upload_expiry: Duration::from_secs(u64::from(config.upload_expiry_minutes) * 60),
+        variants,
+    })
+}
+
 /// The routes inside the shared outer layers (`service_http::layers`: body limit, rate limit,
 /// timeout, CORS, security headers, gzip, request id).
 pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
@@ -115,7 +148,7 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         timeout: Duration::from_secs(config.request_timeout_secs),
         body_limit: config.body_limit_bytes,
         uploads: &uploads,
-        redis_url: config.redis_url.as_deref(),
+        redis_url: config.redis_url.as_ref().map(ExposeSecret::expose_secret),
         // A client with a valid access token is limited as its user (staff in the staff class);
         // any other by its IP.
         identity: service_http::Identity::tokens(keyring),
@@ -123,6 +156,7 @@ pub fn router(state: AppState, config: &Config) -> anyhow::Result<Router> {
         private: service_http::Private::All,
     };
     let (routes, _) = http::api()?;
-    let routes = routes.layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
+    // On the routes only: a method a path does not serve is a 405 whatever its Idempotency-Key.
+    let routes = routes.route_layer(axum::middleware::from_fn_with_state(state.clone(), idempotency::layer));
     service_http::outer_layers(routes.with_state(state), layers)
 }

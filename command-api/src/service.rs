@@ -246,6 +246,24 @@ impl Catalog {
         }
     }
 
+    /// Appends decided events inside the caller's transaction, so that rows of its own (media:
+    /// which keys a medium references) commit with them or not at all. The append's own refusals
+    /// come back apart.
+    pub async fn append_in(
+        &self,
+        tx: &mut PgConnection,
+        heads: &HashMap<Uuid, Head>,
+        events: Vec<NewEvent>,
+        ctx: &CommandContext,
+    ) -> Result<Result<Committed, AppendError>, ApiError> {
+        self.commit(Via::Transaction(tx), heads, events, Vec::new(), ctx).await
+    }
+
+    /// Stream heads by id as `conn` sees them (inside a caller's transaction).
+    pub async fn heads_in(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {
+        load_heads(conn, ids).await
+    }
+
     /// Stream heads by id, as committed now (absent streams are simply missing).
     pub async fn heads(&self, ids: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {
         load_heads(&mut *self.store.pool().acquire().await?, ids).await
@@ -392,32 +410,14 @@ impl Catalog {
         ids: &[Uuid],
         product_id: Uuid,
     ) -> Result<(HashMap<Uuid, Head>, Option<Product>), ApiError> {
-        let rows: Vec<HeadOrEvent> = sqlx::query_as(
-            "SELECT stream_id, stream_type, version, snapshot AS body, NULL::text AS event_type, \
-                    NULL::int2 AS schema_version \
-               FROM streams WHERE stream_id = ANY($1) \
-             UNION ALL \
-             SELECT stream_id, stream_type, version, payload, event_type, schema_version \
-               FROM events WHERE stream_id = $2 \
-             ORDER BY stream_id, version",
-        )
-        .bind(ids)
-        .bind(product_id)
-        .fetch_all(self.store.pool())
-        .await?;
-        let (mut heads, mut product) = (HashMap::new(), None);
+        let (rows, events) = EventStore::heads_and_stream(self.store.pool(), ids, product_id).await?;
+        let mut product = None;
+        for event in events.iter().filter(|e| e.stream_type == StreamType::Product.as_str()) {
+            product = Some(fold(product, event.stream_id, &event.event_type, event.schema_version, &event.payload)?);
+        }
+        let mut heads = HashMap::new();
         for row in rows {
-            match (row.event_type, row.schema_version) {
-                (Some(event_type), Some(schema_version)) if row.stream_type == StreamType::Product.as_str() => {
-                    product = Some(fold(product, row.stream_id, &event_type, schema_version, &row.body)?);
-                }
-                (Some(_), _) | (_, Some(_)) => {}
-                (None, None) => {
-                    let state = serde_json::from_value(row.body)
-                        .with_context(|| format!("snapshot of stream {} is unreadable", row.stream_id))?;
-                    heads.insert(row.stream_id, Head { version: row.version, state });
-                }
-            }
+            heads.insert(row.stream_id, Head::try_from(row)?);
         }
         let product = match product {
             Some(Aggregate::Product(product)) => Some(product),
@@ -502,17 +502,6 @@ fn fold(
 ) -> Result<Aggregate, ApiError> {
     let decoded = Event::from_stored(event_type, schema_version, payload).map_err(|e| ApiError::Internal(e.into()))?;
     evolve(state, stream_id, &decoded).map_err(|e| ApiError::Internal(e.into()))
-}
-
-/// A row of `heads_and_product`: a stream head (no event type) or one of the product's events.
-#[derive(sqlx::FromRow)]
-struct HeadOrEvent {
-    stream_id: Uuid,
-    stream_type: String,
-    version: i64,
-    body: serde_json::Value,
-    event_type: Option<String>,
-    schema_version: Option<i16>,
 }
 
 async fn load_heads(conn: &mut PgConnection, ids: &[Uuid]) -> Result<HashMap<Uuid, Head>, ApiError> {

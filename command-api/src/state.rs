@@ -11,6 +11,17 @@ pub struct AppState {
     pub show_availability: bool,
     /// Wakes an import worker when a job is submitted.
     pub imports: std::sync::Arc<tokio::sync::Notify>,
+    pub media: MediaState,
+}
+
+/// The media bucket and what the upload handlers need of the media settings.
+#[derive(Clone)]
+pub struct MediaState {
+    pub store: media_store::MediaStore,
+    /// How long a presigned upload URL stays valid.
+    pub upload_expiry: std::time::Duration,
+    /// Wakes a variant worker when a completion queued a job.
+    pub variants: std::sync::Arc<tokio::sync::Notify>,
 }
 
 impl service_http::caller::Verifier for AppState {

@@ -6,7 +6,8 @@
 set -euo pipefail
 
 FERRULE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
-FERRULE_LOCAL_DIR="$FERRULE_ROOT/.local"
+# FERRULE_LOCAL_DIR: pid files, logs, keys and passwords of one local stack (another dir, another stack).
+FERRULE_LOCAL_DIR="${FERRULE_LOCAL_DIR:-$FERRULE_ROOT/.local}"
 FERRULE_RUN_DIR="$FERRULE_LOCAL_DIR/run"
 FERRULE_LOG_DIR="$FERRULE_LOCAL_DIR/logs"
 
@@ -20,6 +21,13 @@ FERRULE_NATS_HOST="${FERRULE_NATS_HOST:-127.0.0.1}"
 FERRULE_NATS_PORT="${FERRULE_NATS_PORT:-4222}"
 # FERRULE_NATS_STORE_DIR: JetStream store when we start NATS ourselves
 # (default /var/lib/nats-server as root, else .local/nats).
+# The S3 server of media (s3s-fs) when we start it ourselves; its keys are the local defaults of
+# media-store's S3Config, and its objects live under FERRULE_S3_DATA_DIR (default .local/s3).
+FERRULE_S3_HOST="${FERRULE_S3_HOST:-127.0.0.1}"
+FERRULE_S3_PORT="${FERRULE_S3_PORT:-8014}"
+FERRULE_S3_ACCESS_KEY="${FERRULE_S3_ACCESS_KEY:-ferrule-local}"
+FERRULE_S3_SECRET_KEY="${FERRULE_S3_SECRET_KEY:-ferrule-local-secret}"
+FERRULE_S3_DATA_DIR="${FERRULE_S3_DATA_DIR:-$FERRULE_LOCAL_DIR/s3}"
 
 # ---------------------------------------------------------------- messages
 
@@ -131,6 +139,80 @@ ensure_rust() {
             "  curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y" \
             "then open a new shell (or: source \"\$HOME/.cargo/env\") and run this again."
     fi
+}
+
+# ensure_node: Node.js 20 or later with npm (the TypeScript client and the web apps).
+ensure_node() {
+    if ! have node || ! have npm; then
+        apt_install nodejs npm
+    fi
+    local major
+    major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+    [[ "$major" -ge 20 ]] || die "Node.js $(node --version 2>/dev/null || echo '?') is too old (20 or later is needed)" \
+        "Install Node.js 20 (https://nodejs.org or your distribution's nodejs package), then run this again."
+}
+
+# The pinned schemathesis (the contract tests), in a virtualenv of its own.
+FERRULE_SCHEMATHESIS_VERSION="${FERRULE_SCHEMATHESIS_VERSION:-4.32.5}"
+FERRULE_TOOLS_DIR="${FERRULE_TOOLS_DIR:-$HOME/.cache/ferrule-tools}"
+
+# ensure_schemathesis: put the pinned `st` on PATH (installing it from PyPI if missing).
+ensure_schemathesis() {
+    local venv="$FERRULE_TOOLS_DIR/schemathesis-$FERRULE_SCHEMATHESIS_VERSION"
+    if [[ ! -x "$venv/bin/st" ]]; then
+        have python3 || apt_install python3 python3-venv
+        python3 -m venv "$venv" 2>/dev/null || { apt_install python3-venv && python3 -m venv "$venv"; } \
+            || die "cannot create a Python virtualenv at $venv" "Install python3-venv, then run this again."
+        step "Installing schemathesis $FERRULE_SCHEMATHESIS_VERSION (from PyPI)…"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$FERRULE_SCHEMATHESIS_VERSION" \
+            || { rm -rf "$venv"; die "pip could not install schemathesis $FERRULE_SCHEMATHESIS_VERSION" \
+                "Check access to PyPI, then run this again."; }
+    fi
+    export PATH="$venv/bin:$PATH"
+}
+
+# The pinned sqlx-cli (`cargo sqlx prepare`: the offline data of the compile-time checked queries).
+FERRULE_SQLX_CLI_VERSION="${FERRULE_SQLX_CLI_VERSION:-0.8.6}"
+
+# ensure_sqlx_cli: put the pinned `cargo-sqlx` on PATH (building it from crates.io if missing).
+ensure_sqlx_cli() {
+    ensure_rust
+    local root="$FERRULE_TOOLS_DIR/sqlx-cli-$FERRULE_SQLX_CLI_VERSION"
+    if [[ ! -x "$root/bin/cargo-sqlx" ]]; then
+        step "Installing sqlx-cli $FERRULE_SQLX_CLI_VERSION (from crates.io; a few minutes)…"
+        cargo install sqlx-cli --version "$FERRULE_SQLX_CLI_VERSION" --no-default-features \
+            --features postgres,rustls --locked --root "$root" --quiet \
+            || die "cargo could not install sqlx-cli $FERRULE_SQLX_CLI_VERSION" \
+                "Check access to crates.io, then run this again."
+    fi
+    export PATH="$root/bin:$PATH"
+}
+
+# sqlx_prepare [--check]: run `cargo sqlx prepare --workspace` (with --check: only compare) against
+# a scratch database migrated with migrations/write, dropped afterwards. Each crate's compile-time
+# checked queries are described in .sqlx/, which builds read instead of a database.
+sqlx_prepare() {
+    ensure_sqlx_cli
+    ensure_postgres
+    local db="ferrule_sqlx_$$_$RANDOM"
+    local url
+    url="$(pg_url "$db")"
+    # shellcheck disable=SC2064 # expand now: the trap must drop this very database.
+    trap "psql_admin -c 'DROP DATABASE IF EXISTS \"$db\" WITH (FORCE)' >/dev/null 2>&1 || true" EXIT
+    step "Creating scratch database $db with the write migrations…"
+    psql_admin -c "CREATE DATABASE \"$db\"" >/dev/null
+    sqlx migrate run --source "$FERRULE_ROOT/migrations/write" --database-url "$url" >/dev/null \
+        || die "the write migrations did not apply to $db"
+    step "Running cargo sqlx prepare --workspace $*…"
+    (cd "$FERRULE_ROOT" && DATABASE_URL="$url" cargo sqlx prepare --workspace "$@" -- --all-targets)
+}
+
+# export_test_env: the variables the integration tests read (values already set win).
+export_test_env() {
+    export FERRULE_TEST_DATABASE_URL="${FERRULE_TEST_DATABASE_URL:-$(pg_url postgres)}"
+    export FERRULE_TEST_NATS_URL="${FERRULE_TEST_NATS_URL:-nats://$FERRULE_NATS_HOST:$FERRULE_NATS_PORT}"
+    export FERRULE_TEST_REDIS_URL="${FERRULE_TEST_REDIS_URL:-redis://$FERRULE_REDIS_HOST:$FERRULE_REDIS_PORT}"
+    export FERRULE_TEST_S3_URL="${FERRULE_TEST_S3_URL:-$(s3_url)}"
 }
 
 # ---------------------------------------------------------------- PostgreSQL
@@ -321,6 +403,86 @@ ensure_nats() {
         || die "NATS did not open $FERRULE_NATS_HOST:$FERRULE_NATS_PORT within 15s" \
             "See its log: $log"
     info "NATS is ready."
+}
+
+# ---------------------------------------------------------------- S3 (s3s-fs)
+
+# The pinned s3s-fs: later versions need a newer Rust than the workspace's.
+FERRULE_S3FS_VERSION="${FERRULE_S3FS_VERSION:-0.14.1}"
+
+s3_url() { printf 'http://%s:%s' "$FERRULE_S3_HOST" "$FERRULE_S3_PORT"; }
+
+# _s3_ready: any HTTP answer means it listens (s3s-fs answers 403 to anonymous requests).
+_s3_ready() { curl -s -o /dev/null --max-time 2 "$(s3_url)/"; }
+
+# ensure_s3fs: print the path of the pinned s3s-fs, building it from crates.io if missing (kept in
+# FERRULE_TOOLS_DIR between runs, like the target directory).
+ensure_s3fs() {
+    local root="$FERRULE_TOOLS_DIR/s3s-fs-$FERRULE_S3FS_VERSION" candidate
+    for candidate in "$root/bin/s3s-fs" "$FERRULE_TOOLS_DIR/bin/s3s-fs"; do
+        if [[ -x "$candidate" && "$("$candidate" --version 2>/dev/null)" == "s3s-fs $FERRULE_S3FS_VERSION" ]]; then
+            printf '%s' "$candidate"
+            return 0
+        fi
+    done
+    ensure_rust
+    step "Installing s3s-fs $FERRULE_S3FS_VERSION (from crates.io; a few minutes)…" >&2
+    # Built in a temporary directory (not the workspace's target cache): it is built once per
+    # machine and then kept in FERRULE_TOOLS_DIR.
+    env -u CARGO_TARGET_DIR cargo install s3s-fs --version "$FERRULE_S3FS_VERSION" --features binary --locked \
+        --root "$root" --quiet >&2 \
+        || die "cargo could not install s3s-fs $FERRULE_S3FS_VERSION" \
+            "Check access to crates.io, then run this again."
+    printf '%s' "$root/bin/s3s-fs"
+}
+
+# s3_create_bucket NAME: create the bucket if it is missing (signed with curl's SigV4; answers
+# BucketAlreadyOwnedByYou when it exists, which is fine).
+s3_create_bucket() {
+    local bucket="$1" status
+    # S3 wants the payload hash signed too: this is SHA-256 of the empty body.
+    status="$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X PUT \
+        -H 'x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' \
+        --aws-sigv4 "aws:amz:us-east-1:s3" --user "$FERRULE_S3_ACCESS_KEY:$FERRULE_S3_SECRET_KEY" \
+        "$(s3_url)/$bucket")" || status=000
+    case "$status" in
+        200 | 409) info "S3 bucket $bucket is there." ;;
+        *) die "could not create the S3 bucket $bucket at $(s3_url) (HTTP $status)" \
+            "Is the server there using other keys? Set FERRULE_S3_ACCESS_KEY/FERRULE_S3_SECRET_KEY, or stop it." ;;
+    esac
+}
+
+# ensure_s3 BUCKET...: an S3 server on FERRULE_S3_HOST:PORT (one already listening is reused;
+# else our s3s-fs is started with the keys, a pid file and a log), and these buckets in it.
+ensure_s3() {
+    ensure_command curl
+    if _s3_ready; then
+        info "S3 is running on $(s3_url)."
+    else
+        local bin log
+        bin="$(ensure_s3fs)"
+        mkdir -p "$FERRULE_S3_DATA_DIR" "$FERRULE_RUN_DIR" "$FERRULE_LOG_DIR"
+        log="$(logfile_of s3s-fs)"
+        step "Starting s3s-fs on $(s3_url) (objects in ${FERRULE_S3_DATA_DIR#"$FERRULE_ROOT"/})…"
+        # Test objects of earlier runs (t/<uuid>/ prefixes, scratch buckets) are dropped; nothing
+        # else uses this server yet, since it is not running.
+        rm -rf "$FERRULE_S3_DATA_DIR/ferrule-test" "$FERRULE_S3_DATA_DIR"/ferrule-test-*
+        local args=(--host "$FERRULE_S3_HOST" --port "$FERRULE_S3_PORT"
+            --access-key "$FERRULE_S3_ACCESS_KEY" --secret-key "$FERRULE_S3_SECRET_KEY" "$FERRULE_S3_DATA_DIR")
+        if have setsid; then
+            RUST_LOG=warn setsid "$bin" "${args[@]}" </dev/null >>"$log" 2>&1 &
+        else
+            RUST_LOG=warn nohup "$bin" "${args[@]}" </dev/null >>"$log" 2>&1 &
+        fi
+        printf '%s\n' "$!" >"$(pidfile_of s3s-fs)"
+        wait_until 30 "s3s-fs" _s3_ready \
+            || { show_log_tail s3s-fs; die "s3s-fs did not answer on $(s3_url) within 30s" "See its log: $log"; }
+        info "s3s-fs is ready (pid $(<"$(pidfile_of s3s-fs)"))."
+    fi
+    local bucket
+    for bucket in "$@"; do
+        s3_create_bucket "$bucket"
+    done
 }
 
 # ---------------------------------------------------------------- our services

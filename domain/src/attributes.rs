@@ -58,6 +58,7 @@ impl fmt::Display for AttributeKey {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AttributeType {
     Text,
@@ -81,11 +82,14 @@ impl AttributeType {
 
 /// A checked attribute definition. `min`/`max` are in `unit` when it has one.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttributeDefinition {
     pub label: String,
     #[serde(rename = "type")]
     pub kind: AttributeType,
+    /// The unit of a number attribute's values (`mm`, `V`, …).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, nullable = false))]
     pub unit: Option<Unit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
@@ -101,13 +105,17 @@ pub struct AttributeDefinition {
     pub searchable: bool,
 }
 
-/// A definition as an admin sends it, before it is checked.
+/// A definition as an admin sends it, before it is checked; every problem is reported at once.
 #[derive(Clone, Debug, Default, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DefinitionInput {
+    /// Required: 1 to 200 characters.
     pub label: Option<String>,
+    /// Required.
     #[serde(rename = "type")]
     pub kind: Option<AttributeType>,
+    /// A unit of a measurement family (number attributes): mm, cm, m, in, V, kV, mV, W, kW, …
     pub unit: Option<String>,
     pub min: Option<f64>,
     pub max: Option<f64>,

@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{DomainError, Problems};
-use crate::events::{Change, Event, NewEvent, StreamType};
+use crate::events::{not_applicable, Change, Event, EvolveError, NewEvent, StreamType};
 use crate::names::{parse_external_id, parse_name, ExternalId};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,4 +40,20 @@ pub fn rename(brand: &Brand, name: &str) -> Result<Vec<NewEvent>, DomainError> {
         return Ok(Vec::new());
     }
     Ok(vec![new_event(brand.id, Event::BrandRenamed { name: Change { from: brand.name.clone(), to: name } })])
+}
+
+/// A brand's own events, folded.
+impl Brand {
+    pub(crate) fn created(id: Uuid, name: &str, external_id: &Option<ExternalId>) -> Brand {
+        Brand { id, name: name.to_owned(), external_id: external_id.clone() }
+    }
+
+    pub(crate) fn apply(mut self, event: &Event) -> Result<Brand, EvolveError> {
+        match event {
+            Event::BrandRenamed { name } => self.name = name.to.clone(),
+            Event::ExternalIdChanged { external_id } => self.external_id = external_id.to.clone(),
+            other => return Err(not_applicable(other, StreamType::Brand.as_str())),
+        }
+        Ok(self)
+    }
 }

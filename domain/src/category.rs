@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::attributes::{AttributeKey, DefinitionInput, Definitions, Level, ResolvedSchema};
 use crate::error::{DomainError, FieldError, Problems};
-use crate::events::{Change, Event, NewEvent, StreamType};
+use crate::events::{not_applicable, Change, Event, EvolveError, NewEvent, StreamType};
 use crate::names::{parse_external_id, parse_name, ExternalId};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -36,6 +36,7 @@ impl Category {
 /// What a category is, by its place in the tree: a root is a cluster; below it a category with
 /// child categories is a node, one with families a leaf; an empty one may become either.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CategoryKind {
     Cluster,
@@ -407,6 +408,48 @@ pub(crate) fn remove_attribute(own: &Definitions, key: &str) -> Result<Event, Do
     let key = AttributeKey::parse(key).map_err(|e| DomainError::Invalid(vec![e]))?;
     let changes = crate::AttributeDefinition::diff(Some(previous), None);
     Ok(Event::AttributeRemoved { key, changes })
+}
+
+/// A category's own events, folded.
+impl Category {
+    pub(crate) fn created(
+        id: Uuid,
+        name: &str,
+        parent_id: Option<Uuid>,
+        path: &[Uuid],
+        external_id: &Option<ExternalId>,
+    ) -> Category {
+        Category {
+            id,
+            name: name.to_owned(),
+            parent_id,
+            path: path.to_vec(),
+            attributes: Default::default(),
+            retired: false,
+            external_id: external_id.clone(),
+        }
+    }
+
+    pub(crate) fn apply(mut self, event: &Event) -> Result<Category, EvolveError> {
+        match event {
+            Event::CategoryRenamed { name } => self.name = name.to.clone(),
+            Event::CategoryMoved { parent_id, path } => {
+                self.parent_id = parent_id.to;
+                self.path = path.to.clone();
+            }
+            Event::CategoryPathChanged { path, .. } => self.path = path.to.clone(),
+            Event::CategoryRetired {} => self.retired = true,
+            Event::ExternalIdChanged { external_id } => self.external_id = external_id.to.clone(),
+            Event::AttributeDefined { key, definition, .. } => {
+                self.attributes.insert(key.clone(), definition.clone());
+            }
+            Event::AttributeRemoved { key, .. } => {
+                self.attributes.shift_remove(key);
+            }
+            other => return Err(not_applicable(other, StreamType::Category.as_str())),
+        }
+        Ok(self)
+    }
 }
 
 #[cfg(test)]

@@ -33,7 +33,7 @@ pub use money::{Currency, Money, MoneyError, Quantity};
 
 use uuid::Uuid;
 
-use crate::events::{Event, EvolveError};
+pub(crate) use crate::events::not_applicable;
 
 /// The namespace of Ferrule's derived commerce stream ids (fixed forever: changing it would
 /// orphan every derived stream).
@@ -70,9 +70,4 @@ pub fn cart_id(buyer_id: Uuid) -> Uuid {
 /// The order a buyer's checkout with this idempotency key places (and a retry finds).
 pub fn order_id(buyer_id: Uuid, idempotency_key: &checkout::IdempotencyKey) -> Uuid {
     derived("order", &[buyer_id], idempotency_key.as_str())
-}
-
-/// An event that does not apply to the commerce stream it was folded into.
-pub(crate) fn not_applicable(event: &Event, on: &str) -> EvolveError {
-    EvolveError(format!("{} does not apply to {on}", event.type_name()))
 }

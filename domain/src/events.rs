@@ -23,9 +23,11 @@ use crate::family::Family;
 use crate::identity::company::{Company, PaymentTerms};
 use crate::identity::user::User;
 use crate::identity::{Email, PasswordHash, Role};
+use crate::media::list::{AttachedMedium, DetailsChanges, MediaList};
+use crate::media::{MediaOwner, StoredObject, Variant};
 use crate::names::{ExternalId, FamilyCode, Sku};
 use crate::product::Product;
-use crate::specs::{SpecValue, Specs};
+use crate::specs::Specs;
 use crate::synonyms::SynonymSet;
 
 /// One changed field: what it was and what it became.
@@ -53,6 +55,7 @@ pub enum StreamType {
     Stock,
     Cart,
     Order,
+    Media,
 }
 
 impl StreamType {
@@ -70,6 +73,7 @@ impl StreamType {
             StreamType::Stock => "stock",
             StreamType::Cart => "cart",
             StreamType::Order => "order",
+            StreamType::Media => "media",
         }
     }
 
@@ -88,6 +92,7 @@ impl StreamType {
                 | "stock"
                 | "cart"
                 | "order"
+                | "media"
         )
     }
 }
@@ -325,6 +330,41 @@ pub enum Event {
         reason: String,
         status: Change<OrderStatus>,
     },
+    /// The first event of an owner's media stream (`media::media_id`).
+    MediaOpened {
+        owner: MediaOwner,
+    },
+    /// A verified object attached as a new medium.
+    MediumAttached(AttachedMedium),
+    /// A medium's role or details changed (a new primary demotes the old one this way).
+    MediumDetailsChanged {
+        medium_id: Uuid,
+        changes: DetailsChanges,
+    },
+    /// The full order of the attached media, before and after.
+    MediumReordered {
+        order: Change<Vec<Uuid>>,
+    },
+    /// A new verified object in place of a medium's (its variants are made again).
+    MediumReplaced {
+        medium_id: Uuid,
+        object: Change<StoredObject>,
+        filename: Change<String>,
+        upload_id: Uuid,
+    },
+    /// A medium taken off its owner, with the objects it referenced.
+    MediumDetached {
+        medium_id: Uuid,
+        object: StoredObject,
+        variants: Vec<Variant>,
+    },
+    /// The variants made of the object with this SHA-256, under variant spec `spec`.
+    MediumVariantsRecorded {
+        medium_id: Uuid,
+        sha256: String,
+        spec: u16,
+        variants: Vec<Variant>,
+    },
 }
 
 /// The schema version written with every event of this build.
@@ -387,6 +427,13 @@ impl Event {
             Event::OrderShipped { .. } => "OrderShipped",
             Event::OrderDelivered { .. } => "OrderDelivered",
             Event::OrderCancelled { .. } => "OrderCancelled",
+            Event::MediaOpened { .. } => "MediaOpened",
+            Event::MediumAttached(_) => "MediumAttached",
+            Event::MediumDetailsChanged { .. } => "MediumDetailsChanged",
+            Event::MediumReordered { .. } => "MediumReordered",
+            Event::MediumReplaced { .. } => "MediumReplaced",
+            Event::MediumDetached { .. } => "MediumDetached",
+            Event::MediumVariantsRecorded { .. } => "MediumVariantsRecorded",
         }
     }
 
@@ -438,6 +485,7 @@ pub enum Aggregate {
     Stock(Stock),
     Cart(Cart),
     Order(Order),
+    Media(MediaList),
 }
 
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
@@ -459,12 +507,13 @@ impl Aggregate {
             Aggregate::Stock(_) => StreamType::Stock,
             Aggregate::Cart(_) => StreamType::Cart,
             Aggregate::Order(_) => StreamType::Order,
+            Aggregate::Media(_) => StreamType::Media,
         }
     }
 
     /// The stream this one hangs under: a category's parent, a family's category, a product's
     /// family, a user's company; a product's terms and stock hang under the product, a cart and an
-    /// order under the company.
+    /// order under the company, a media list under its product or family.
     pub fn parent_id(&self) -> Option<Uuid> {
         match self {
             Aggregate::Category(c) => c.parent_id,
@@ -478,6 +527,7 @@ impl Aggregate {
             Aggregate::Cart(c) => Some(c.company_id),
             Aggregate::Order(o) => Some(o.placed.company_id),
             Aggregate::PriceList(_) => None,
+            Aggregate::Media(m) => Some(m.owner.id),
         }
     }
 
@@ -491,7 +541,8 @@ impl Aggregate {
             | Aggregate::PriceList(_)
             | Aggregate::Stock(_)
             | Aggregate::Cart(_)
-            | Aggregate::Order(_) => Vec::new(),
+            | Aggregate::Order(_)
+            | Aggregate::Media(_) => Vec::new(),
             Aggregate::Brand(b) => {
                 let mut claims = vec![format!("brand:{}", b.name.to_lowercase())];
                 claims.extend(external_claim(StreamType::Brand, &b.external_id));
@@ -531,156 +582,39 @@ fn unexpected(event: &Event, state: &Option<Aggregate>) -> EvolveError {
     EvolveError(format!("{} does not apply to {on}", event.type_name()))
 }
 
-/// Folds one event into a stream's state.
+/// Folds one event into a stream's state: a stream's first event makes its aggregate, every
+/// later one is the aggregate's own to fold (`apply` on each).
 pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Result<Aggregate, EvolveError> {
     use Aggregate as A;
     use Event as E;
     let next = match (state, event) {
-        (None, E::CategoryCreated { name, parent_id, path, external_id }) => A::Category(Category {
-            id: stream_id,
-            name: name.clone(),
-            parent_id: *parent_id,
-            path: path.clone(),
-            attributes: Default::default(),
-            retired: false,
-            external_id: external_id.clone(),
-        }),
-        (Some(A::Category(mut c)), e) => {
-            match e {
-                E::CategoryRenamed { name } => c.name = name.to.clone(),
-                E::CategoryMoved { parent_id, path } => {
-                    c.parent_id = parent_id.to;
-                    c.path = path.to.clone();
-                }
-                E::CategoryPathChanged { path, .. } => c.path = path.to.clone(),
-                E::CategoryRetired {} => c.retired = true,
-                E::ExternalIdChanged { external_id } => c.external_id = external_id.to.clone(),
-                E::AttributeDefined { key, definition, .. } => {
-                    c.attributes.insert(key.clone(), definition.clone());
-                }
-                E::AttributeRemoved { key, .. } => {
-                    c.attributes.shift_remove(key);
-                }
-                other => return Err(unexpected(other, &Some(A::Category(c)))),
-            }
-            A::Category(c)
+        (None, E::CategoryCreated { name, parent_id, path, external_id }) => {
+            A::Category(Category::created(stream_id, name, *parent_id, path, external_id))
         }
-        (None, E::BrandCreated { name, external_id }) => {
-            A::Brand(Brand { id: stream_id, name: name.clone(), external_id: external_id.clone() })
+        (Some(A::Category(c)), e) => A::Category(c.apply(e)?),
+        (None, E::BrandCreated { name, external_id }) => A::Brand(Brand::created(stream_id, name, external_id)),
+        (Some(A::Brand(b)), e) => A::Brand(b.apply(e)?),
+        (None, E::FamilyCreated { category_id, brand_id, name, code, external_id }) => {
+            A::Family(Family::created(stream_id, *category_id, *brand_id, name, code, external_id))
         }
-        (Some(A::Brand(mut b)), E::BrandRenamed { name }) => {
-            b.name = name.to.clone();
-            A::Brand(b)
+        (Some(A::Family(f)), e) => A::Family(f.apply(e)?),
+        (None, E::ProductCreated { family_id, name, sku, specs, variant_key, external_id }) => {
+            A::Product(Product::created(stream_id, *family_id, name, sku, specs, variant_key, external_id))
         }
-        (Some(A::Brand(mut b)), E::ExternalIdChanged { external_id }) => {
-            b.external_id = external_id.to.clone();
-            A::Brand(b)
+        (Some(A::Product(p)), e) => A::Product(p.apply(e)?),
+        (None, E::SynonymsDefined { phrases }) => A::Synonyms(SynonymSet::defined(stream_id, phrases)),
+        (Some(A::Synonyms(set)), e) => A::Synonyms(set.apply(e)?),
+        (None, E::UserCreated { email, role, company_id, password_hash }) => {
+            A::User(User::created(stream_id, email, *role, *company_id, password_hash))
         }
-        (Some(A::Family(mut f)), E::ExternalIdChanged { external_id }) => {
-            f.external_id = external_id.to.clone();
-            A::Family(f)
-        }
-        (Some(A::Product(mut p)), E::ExternalIdChanged { external_id }) => {
-            p.external_id = external_id.to.clone();
-            A::Product(p)
-        }
-        (None, E::FamilyCreated { category_id, brand_id, name, code, external_id }) => A::Family(Family {
-            id: stream_id,
-            category_id: *category_id,
-            brand_id: *brand_id,
-            name: name.clone(),
-            code: code.clone(),
-            attributes: Default::default(),
-            external_id: external_id.clone(),
-        }),
-        (Some(A::Family(mut f)), E::FamilyRenamed { name }) => {
-            f.name = name.to.clone();
-            A::Family(f)
-        }
-        (Some(A::Family(mut f)), E::AttributeDefined { key, definition, .. }) => {
-            f.attributes.insert(key.clone(), definition.clone());
-            A::Family(f)
-        }
-        (Some(A::Family(mut f)), E::AttributeRemoved { key, .. }) => {
-            f.attributes.shift_remove(key);
-            A::Family(f)
-        }
-        (None, E::ProductCreated { family_id, name, sku, specs, variant_key, external_id }) => A::Product(Product {
-            id: stream_id,
-            family_id: *family_id,
-            name: name.clone(),
-            sku: sku.clone(),
-            specs: specs.clone(),
-            variant_key: variant_key.clone(),
-            retired: false,
-            external_id: external_id.clone(),
-        }),
-        (Some(A::Product(mut p)), E::ProductUpdated { changes }) => {
-            for (field, change) in changes {
-                apply_product_change(&mut p, field, &change.to)?;
-            }
-            A::Product(p)
-        }
-        (Some(A::Product(mut p)), E::ProductRetired {}) => {
-            p.retired = true;
-            A::Product(p)
-        }
-        (None | Some(A::Synonyms(_)), E::SynonymsDefined { phrases }) => {
-            A::Synonyms(SynonymSet { id: stream_id, phrases: phrases.clone(), removed: false })
-        }
-        (Some(A::Synonyms(mut set)), E::SynonymsRemoved {}) => {
-            set.removed = true;
-            A::Synonyms(set)
-        }
-        (None, E::UserCreated { email, role, company_id, password_hash }) => A::User(User {
-            id: stream_id,
-            email: email.clone(),
-            role: *role,
-            company_id: *company_id,
-            password_hash: password_hash.clone(),
-            disabled: false,
-        }),
-        (Some(A::User(mut u)), e) => {
-            match e {
-                E::UserDisabled {} => u.disabled = true,
-                E::UserPasswordChanged { password_hash } | E::UserPasswordRehashed { password_hash } => {
-                    u.password_hash = password_hash.clone()
-                }
-                E::UserRoleChanged { role } => u.role = role.to,
-                other => return Err(unexpected(other, &Some(A::User(u)))),
-            }
-            A::User(u)
-        }
-        (None, E::CompanyCreated { name }) => A::Company(Company {
-            id: stream_id,
-            name: name.clone(),
-            disabled: false,
-            payment_terms: Default::default(),
-        }),
-        (Some(A::Company(mut c)), E::CompanyRenamed { name }) => {
-            c.name = name.to.clone();
-            A::Company(c)
-        }
-        (Some(A::Company(mut c)), E::CompanyDisabled {}) => {
-            c.disabled = true;
-            A::Company(c)
-        }
-        (Some(A::Company(mut c)), E::CompanyPaymentTermsSet { terms }) => {
-            c.payment_terms = terms.to;
-            A::Company(c)
-        }
+        (Some(A::User(u)), e) => A::User(u.apply(e)?),
+        (None, E::CompanyCreated { name }) => A::Company(Company::created(stream_id, name)),
+        (Some(A::Company(c)), e) => A::Company(c.apply(e)?),
         (None, E::ProductTermsOpened { product_id }) => A::ProductTerms(ProductTerms::opened(stream_id, *product_id)),
         (Some(A::ProductTerms(t)), e) => A::ProductTerms(t.apply(e)?),
-        (None, E::PriceListCreated { name, currency, priority, valid_from, valid_until }) => A::PriceList(PriceList {
-            id: stream_id,
-            name: name.clone(),
-            currency: *currency,
-            priority: *priority,
-            valid_from: *valid_from,
-            valid_until: *valid_until,
-            entries: Default::default(),
-            companies: Default::default(),
-        }),
+        (None, E::PriceListCreated { name, currency, priority, valid_from, valid_until }) => {
+            A::PriceList(PriceList::created(stream_id, name, *currency, *priority, *valid_from, *valid_until))
+        }
         (Some(A::PriceList(l)), e) => A::PriceList(l.apply(e)?),
         (None, E::StockOpened { product_id, warehouse_id }) => {
             A::Stock(Stock::opened(stream_id, *product_id, *warehouse_id))
@@ -690,29 +624,16 @@ pub fn evolve(state: Option<Aggregate>, stream_id: Uuid, event: &Event) -> Resul
         (Some(A::Cart(c)), e) => A::Cart(c.apply(e)?),
         (None, E::OrderPlaced(placed)) => A::Order(Order::placed(stream_id, placed)),
         (Some(A::Order(o)), e) => A::Order(o.apply(e)?),
-        (state, other) => return Err(unexpected(other, &state)),
+        (None, E::MediaOpened { owner }) => A::Media(MediaList::opened(stream_id, *owner)),
+        (Some(A::Media(m)), e) => A::Media(m.apply(e)?),
+        (None, other) => return Err(unexpected(other, &None)),
     };
     Ok(next)
 }
 
-fn apply_product_change(product: &mut Product, field: &str, to: &Value) -> Result<(), EvolveError> {
-    let bad = || EvolveError(format!("ProductUpdated carries an unreadable {field}"));
-    if field == "name" {
-        product.name = to.as_str().ok_or_else(bad)?.to_owned();
-    } else if field == "variant_key" {
-        product.variant_key = to.as_str().map(str::to_owned);
-    } else if let Some(key) = field.strip_prefix("specs.") {
-        let key = AttributeKey::parse(key).map_err(|_| bad())?;
-        if to.is_null() {
-            product.specs.shift_remove(&key);
-        } else {
-            let value: SpecValue = serde_json::from_value(to.clone()).map_err(|_| bad())?;
-            product.specs.insert(key, value);
-        }
-    } else {
-        return Err(bad());
-    }
-    Ok(())
+/// An event that does not apply to the stream it was folded into.
+pub(crate) fn not_applicable(event: &Event, on: &str) -> EvolveError {
+    EvolveError(format!("{} does not apply to {on}", event.type_name()))
 }
 
 /// Folds a whole stream from its first event.

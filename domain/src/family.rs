@@ -10,7 +10,7 @@ use crate::attributes::{DefinitionInput, Definitions, Level, ResolvedSchema};
 use crate::brand::Brand;
 use crate::category::{self, CategoryTree};
 use crate::error::{DomainError, Problems};
-use crate::events::{Change, Event, NewEvent, StreamType};
+use crate::events::{not_applicable, Change, Event, EvolveError, NewEvent, StreamType};
 use crate::names::{parse_external_id, parse_name, ExternalId, FamilyCode};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -158,6 +158,43 @@ pub fn define_attribute(
 pub fn remove_attribute(family: &Family, key: &str) -> Result<Vec<NewEvent>, DomainError> {
     let event = category::remove_attribute(&family.attributes, key)?;
     Ok(vec![NewEvent { stream_id: family.id, stream_type: StreamType::Family, event }])
+}
+
+/// A family's own events, folded.
+impl Family {
+    pub(crate) fn created(
+        id: Uuid,
+        category_id: Uuid,
+        brand_id: Option<Uuid>,
+        name: &str,
+        code: &FamilyCode,
+        external_id: &Option<ExternalId>,
+    ) -> Family {
+        Family {
+            id,
+            category_id,
+            brand_id,
+            name: name.to_owned(),
+            code: code.clone(),
+            attributes: Default::default(),
+            external_id: external_id.clone(),
+        }
+    }
+
+    pub(crate) fn apply(mut self, event: &Event) -> Result<Family, EvolveError> {
+        match event {
+            Event::FamilyRenamed { name } => self.name = name.to.clone(),
+            Event::ExternalIdChanged { external_id } => self.external_id = external_id.to.clone(),
+            Event::AttributeDefined { key, definition, .. } => {
+                self.attributes.insert(key.clone(), definition.clone());
+            }
+            Event::AttributeRemoved { key, .. } => {
+                self.attributes.shift_remove(key);
+            }
+            other => return Err(not_applicable(other, StreamType::Family.as_str())),
+        }
+        Ok(self)
+    }
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub const PASSWORD_MAX: usize = 128;
 /// What a user may do (API.md): `admin` everything, `ops` orders, inventory and pricing, `buyer`
 /// its own company's carts and orders.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,

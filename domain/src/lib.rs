@@ -12,7 +12,10 @@ pub mod family;
 #[cfg(test)]
 mod given;
 pub mod identity;
+pub mod media;
 pub mod names;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod product;
 pub mod search;
 pub mod specs;

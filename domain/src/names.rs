@@ -7,10 +7,16 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 use crate::events::StreamType;
 
-/// A display name: trimmed, 1 to `max` characters, no control characters.
+/// What `parse_name` takes, as an ECMA-262 (and Python) regular expression for the OpenAPI
+/// documents: no control character (Unicode Cc) and at least one that is not white space.
+pub const NAME_PATTERN: &str =
+    "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$";
+
+/// A display name: 1 to `max` characters as sent (so that the documents' `maxLength` says it
+/// exactly), not only white space, no control characters; stored trimmed.
 pub fn parse_name(field: &str, text: &str, max: usize) -> Result<String, FieldError> {
     let trimmed = text.trim();
-    if trimmed.is_empty() || trimmed.chars().count() > max || trimmed.chars().any(char::is_control) {
+    if trimmed.is_empty() || text.chars().count() > max || text.chars().any(char::is_control) {
         return Err(FieldError::new(
             field,
             "invalid_name",
@@ -217,8 +223,9 @@ impl ExternalId {
     pub const MAX: usize = 128;
 
     pub fn parse(text: &str) -> Result<Self, FieldError> {
+        // Counted as sent, so that the documents' `maxLength` says it exactly; stored trimmed.
         let trimmed = text.trim();
-        if trimmed.chars().count() > Self::MAX {
+        if text.chars().count() > Self::MAX {
             return Err(FieldError::new(
                 "external_id",
                 "external_id_too_long",

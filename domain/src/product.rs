@@ -5,12 +5,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::attributes::ResolvedSchema;
+use crate::attributes::{AttributeKey, ResolvedSchema};
 use crate::error::{DomainError, FieldError, Problems};
-use crate::events::{Change, Diff, Event, NewEvent, StreamType};
+use crate::events::{not_applicable, Change, Diff, Event, EvolveError, NewEvent, StreamType};
 use crate::family::Family;
 use crate::names::{parse_external_id, parse_name, ExternalId, Sku};
-use crate::specs::{validate_specs, variant_parts, Specs};
+use crate::specs::{validate_specs, variant_parts, SpecValue, Specs};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Product {
@@ -211,6 +211,64 @@ pub fn retire(product: &Product) -> Result<Vec<NewEvent>, DomainError> {
         return Err(DomainError::Conflict("this product is already retired".into()));
     }
     Ok(vec![new_event(product.id, Event::ProductRetired {})])
+}
+
+/// A product's own events, folded.
+impl Product {
+    pub(crate) fn created(
+        id: Uuid,
+        family_id: Uuid,
+        name: &str,
+        sku: &Sku,
+        specs: &Specs,
+        variant_key: &Option<String>,
+        external_id: &Option<ExternalId>,
+    ) -> Product {
+        Product {
+            id,
+            family_id,
+            name: name.to_owned(),
+            sku: sku.clone(),
+            specs: specs.clone(),
+            variant_key: variant_key.clone(),
+            retired: false,
+            external_id: external_id.clone(),
+        }
+    }
+
+    pub(crate) fn apply(mut self, event: &Event) -> Result<Product, EvolveError> {
+        match event {
+            Event::ProductUpdated { changes } => {
+                for (field, change) in changes {
+                    self.apply_change(field, &change.to)?;
+                }
+            }
+            Event::ProductRetired {} => self.retired = true,
+            Event::ExternalIdChanged { external_id } => self.external_id = external_id.to.clone(),
+            other => return Err(not_applicable(other, StreamType::Product.as_str())),
+        }
+        Ok(self)
+    }
+
+    fn apply_change(&mut self, field: &str, to: &Value) -> Result<(), EvolveError> {
+        let bad = || EvolveError(format!("ProductUpdated carries an unreadable {field}"));
+        if field == "name" {
+            self.name = to.as_str().ok_or_else(bad)?.to_owned();
+        } else if field == "variant_key" {
+            self.variant_key = to.as_str().map(str::to_owned);
+        } else if let Some(key) = field.strip_prefix("specs.") {
+            let key = AttributeKey::parse(key).map_err(|_| bad())?;
+            if to.is_null() {
+                self.specs.shift_remove(&key);
+            } else {
+                let value: SpecValue = serde_json::from_value(to.clone()).map_err(|_| bad())?;
+                self.specs.insert(key, value);
+            }
+        } else {
+            return Err(bad());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]

@@ -10,10 +10,11 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::{DomainError, FieldError, Problems};
-use crate::events::{Event, NewEvent, StreamType};
+use crate::events::{not_applicable, Event, EvolveError, NewEvent, StreamType};
 use crate::names::parse_name;
 use crate::search::terms;
 
+pub const PHRASES_MIN: usize = 2;
 pub const PHRASES_MAX: usize = 20;
 pub const PHRASE_MAX: usize = 100;
 
@@ -51,7 +52,7 @@ pub fn remove(current: &SynonymSet) -> Result<Vec<NewEvent>, DomainError> {
 /// Two to `PHRASES_MAX` phrases, each with search terms, no two alike.
 fn check(phrases: &[String]) -> Result<Vec<String>, DomainError> {
     let mut problems = Problems::default();
-    if !(2..=PHRASES_MAX).contains(&phrases.len()) {
+    if !(PHRASES_MIN..=PHRASES_MAX).contains(&phrases.len()) {
         problems.push(FieldError::new(
             "phrases",
             "phrase_count",
@@ -75,6 +76,22 @@ fn check(phrases: &[String]) -> Result<Vec<String>, DomainError> {
     }
     problems.finish()?;
     Ok(kept)
+}
+
+/// A synonym set's own events, folded. A removed set may be defined anew.
+impl SynonymSet {
+    pub(crate) fn defined(id: Uuid, phrases: &[String]) -> SynonymSet {
+        SynonymSet { id, phrases: phrases.to_vec(), removed: false }
+    }
+
+    pub(crate) fn apply(mut self, event: &Event) -> Result<SynonymSet, EvolveError> {
+        match event {
+            Event::SynonymsDefined { phrases } => return Ok(SynonymSet::defined(self.id, phrases)),
+            Event::SynonymsRemoved {} => self.removed = true,
+            other => return Err(not_applicable(other, StreamType::Synonyms.as_str())),
+        }
+        Ok(self)
+    }
 }
 
 #[cfg(test)]

@@ -180,6 +180,7 @@ impl EventStore {
     /// Appends atomically. On a pool connection this is a transaction of its own; inside an open
     /// transaction it must come before any other write of that transaction. Returns the global
     /// position of the last event.
+    #[tracing::instrument(skip_all, fields(events = append.events.len()))]
     pub async fn append(
         executor: impl PgExecutor<'_>,
         append: &Append,
@@ -187,32 +188,37 @@ impl EventStore {
         recorded_at: DateTime<Utc>,
     ) -> Result<i64, AppendError> {
         let arguments = arguments(append, metadata, recorded_at);
-        let position: i64 = sqlx::query_scalar("SELECT append_events($1, $2, $3, $4, $5, $6)")
-            .bind(&arguments["events"])
-            .bind(&arguments["streams"])
-            .bind(&arguments["claims"])
-            .bind(&append.releases)
-            .bind(&arguments["guards"])
-            .bind(&arguments["requires"])
-            .fetch_one(executor)
-            .await?;
+        let position = sqlx::query_scalar!(
+            r#"SELECT append_events($1, $2, $3, $4, $5, $6) AS "position!""#,
+            &arguments["events"],
+            &arguments["streams"],
+            &arguments["claims"],
+            &append.releases,
+            &arguments["guards"],
+            &arguments["requires"],
+        )
+        .fetch_one(executor)
+        .await?;
         Ok(position)
     }
 
     /// Records an idempotency key in the transaction that has just appended its command's events
     /// (`append` on the same connection): the group appender does this inside `append_batch`.
+    #[tracing::instrument(skip_all)]
     pub async fn record_key(
         executor: impl PgExecutor<'_>,
         key: &IdempotencyKey,
         position: i64,
     ) -> Result<(), AppendError> {
-        sqlx::query("INSERT INTO idempotency_keys (scope, key, request_hash, position) VALUES ($1, $2, $3, $4)")
-            .bind(key.scope)
-            .bind(&key.key)
-            .bind(&key.request_hash)
-            .bind(position)
-            .execute(executor)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, position) VALUES ($1, $2, $3, $4)",
+            key.scope,
+            key.key,
+            key.request_hash,
+            position,
+        )
+        .execute(executor)
+        .await?;
         Ok(())
     }
 }

@@ -59,7 +59,6 @@ struct Job {
 }
 
 /// A row of `append_batch`: the command's last position, or why it was refused.
-#[derive(sqlx::FromRow)]
 struct Outcome {
     last_position: Option<i64>,
     error_code: Option<String>,
@@ -81,6 +80,7 @@ impl GroupAppender {
 
     /// Appends one command's events atomically, in a transaction it may share with other
     /// commands; returns the global position of its last event once that transaction committed.
+    #[tracing::instrument(skip_all, name = "group_append", fields(events = append.events.len()))]
     pub async fn append(
         &self,
         append: &Append,
@@ -145,11 +145,12 @@ async fn run(store: &EventStore, batch: Vec<Job>) {
 
 async fn append_batch(store: &EventStore, mut batch: Vec<Job>) -> Vec<(Job, Result<i64, AppendError>)> {
     let items: Vec<Value> = batch.iter_mut().map(|job| job.arguments.take()).collect();
-    let outcomes: Result<Vec<Outcome>, sqlx::Error> = sqlx::query_as(
+    let outcomes: Result<Vec<Outcome>, sqlx::Error> = sqlx::query_as!(
+        Outcome,
         "SELECT last_position, error_code, error_constraint, error_detail, error_message \
            FROM append_batch($1) ORDER BY item",
+        Json(&items) as _,
     )
-    .bind(Json(&items))
     .fetch_all(store.pool())
     .await;
     // Kept for a command appended again on its own.

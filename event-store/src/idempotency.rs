@@ -20,11 +20,13 @@ pub struct RecordedKey {
 impl EventStore {
     /// The key of `scope` as recorded, if it is.
     pub async fn recorded_key(&self, scope: uuid::Uuid, key: &str) -> Result<Option<RecordedKey>, AppendError> {
-        Ok(sqlx::query_as(
-            "SELECT request_hash, position, status, headers, body FROM idempotency_keys WHERE scope = $1 AND key = $2",
+        Ok(sqlx::query_as!(
+            RecordedKey,
+            r#"SELECT request_hash, position, status, headers AS "headers: Json<Value>", body
+                 FROM idempotency_keys WHERE scope = $1 AND key = $2"#,
+            scope,
+            key,
         )
-        .bind(scope)
-        .bind(key)
         .fetch_optional(self.pool())
         .await?)
     }
@@ -40,22 +42,22 @@ impl EventStore {
         headers: &Value,
         body: &[u8],
     ) -> Result<(), AppendError> {
-        let statement = if appended {
-            "UPDATE idempotency_keys SET status = $4, headers = $5, body = $6 \
-              WHERE scope = $1 AND key = $2 AND request_hash = $3 AND status IS NULL"
-        } else {
-            "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING"
-        };
-        sqlx::query(statement)
-            .bind(key.scope)
-            .bind(&key.key)
-            .bind(&key.request_hash)
-            .bind(i16::try_from(status).unwrap_or(i16::MAX))
-            .bind(Json(headers))
-            .bind(body)
+        if appended {
+            sqlx::query!(
+                "UPDATE idempotency_keys SET status = $4, headers = $5, body = $6 \
+                  WHERE scope = $1 AND key = $2 AND request_hash = $3 AND status IS NULL",
+                key.scope,
+                key.key,
+                key.request_hash,
+                i16::try_from(status).unwrap_or(i16::MAX),
+                headers,
+                body,
+            )
             .execute(self.pool())
             .await?;
+        } else {
+            Self::record_key_answered(self.pool(), key, status, headers, body).await?;
+        }
         Ok(())
     }
 
@@ -69,16 +71,16 @@ impl EventStore {
         headers: &Value,
         body: &[u8],
     ) -> Result<bool, AppendError> {
-        let done = sqlx::query(
+        let done = sqlx::query!(
             "INSERT INTO idempotency_keys (scope, key, request_hash, status, headers, body) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, key) DO NOTHING",
+            key.scope,
+            key.key,
+            key.request_hash,
+            i16::try_from(status).unwrap_or(i16::MAX),
+            headers,
+            body,
         )
-        .bind(key.scope)
-        .bind(&key.key)
-        .bind(&key.request_hash)
-        .bind(i16::try_from(status).unwrap_or(i16::MAX))
-        .bind(Json(headers))
-        .bind(body)
         .execute(executor)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -88,13 +90,13 @@ impl EventStore {
     /// first); returns how many.
     pub async fn sweep_keys(&self, retention: std::time::Duration, limit: i64) -> Result<u64, AppendError> {
         let seconds = retention.as_secs_f64();
-        let done = sqlx::query(
+        let done = sqlx::query!(
             "DELETE FROM idempotency_keys WHERE (scope, key) IN ( \
                SELECT scope, key FROM idempotency_keys \
                 WHERE created_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT $2)",
+            seconds,
+            limit,
         )
-        .bind(seconds)
-        .bind(limit)
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected())

@@ -4,15 +4,20 @@
 //! The store knows nothing of the catalog: events are typed names with JSON payloads.
 
 mod append;
+mod checkout;
 mod group;
 mod idempotency;
+mod inspect;
+mod progress;
 mod read;
 pub mod scratch;
 
 pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
 pub use group::{GroupAppender, GroupOptions};
 pub use idempotency::RecordedKey;
-pub use read::{StoredEvent, StreamRow};
+pub use inspect::EventFilter;
+pub use progress::Backlog;
+pub use read::{StoredEvent, StreamEvent, StreamRow};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
@@ -52,15 +57,17 @@ impl EventStore {
         &self.pool
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
         MIGRATOR.run(&self.pool).await
     }
 
     /// Starts a transaction holding the schema lock exclusively: structure commands (categories,
     /// families, attribute definitions) read and decide inside it, then append and commit.
+    #[tracing::instrument(skip_all)]
     pub async fn begin_schema_change(&self) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(SCHEMA_LOCK).execute(&mut *tx).await?;
+        sqlx::query!("SELECT pg_advisory_xact_lock($1)", SCHEMA_LOCK).execute(&mut *tx).await?;
         Ok(tx)
     }
 }

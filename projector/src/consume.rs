@@ -135,6 +135,7 @@ impl Projector {
     }
 
     /// Projects until `stop` completes, starting over after any failure.
+    #[tracing::instrument(skip_all, name = "projector")]
     pub async fn run(self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
         loop {
@@ -155,6 +156,7 @@ impl Projector {
 
     /// Pulls messages and applies them: each batch is what has arrived by the time the previous
     /// one committed, so batches grow with the load and a lone event goes through at once.
+    #[tracing::instrument(skip_all)]
     async fn consume(&self) -> Result<(), ProjectError> {
         let mut messages = self
             .consumer
@@ -190,6 +192,7 @@ impl Projector {
     }
 
     /// Applies one batch of messages and acks them after the commit.
+    #[tracing::instrument(skip_all, fields(messages = messages.len()))]
     pub async fn handle(&self, messages: &[Message]) -> Result<Batch, ProjectError> {
         let mut tx = self.read.begin().await?;
         let mut changes = Changes::default();
@@ -304,6 +307,7 @@ fn positions(message: &Message) -> Option<(i64, i64)> {
 
 /// The events after `after` and before `before`, from the write database (all committed: the
 /// relay published a later one).
+#[tracing::instrument(skip_all, fields(after, before))]
 pub async fn fill(write: &PgPool, mut after: i64, before: i64) -> Result<Vec<StoredEvent>, ProjectError> {
     let mut found = Vec::new();
     loop {

@@ -70,6 +70,9 @@ impl Changes {
             // price lists are never cached. Marking them would turn the whole cache away at
             // every cart change.
             "product_terms" | "price_list" | "stock" | "cart" | "order" | "user" | "company" => {}
+            // A media list (a product's or a family's, whose media show on every variant): its
+            // stream id is not the product's, and a family's reaches many products, so it turns
+            // away every cached answer, as other structure does. Media change seldom.
             _ => self.structure = true,
         }
     }

@@ -9,6 +9,7 @@ pub mod consume;
 pub mod invalidate;
 pub mod rebuild;
 
+use secrecy::{ExposeSecret, SecretString};
 use std::str::FromStr;
 
 use anyhow::Context;
@@ -44,7 +45,7 @@ pub struct Config {
         hide_env_values = true,
         default_value = "postgres://postgres@127.0.0.1:5432/ferrule_read"
     )]
-    pub read_database_url: String,
+    pub read_database_url: SecretString,
 
     /// PostgreSQL URL of the write database (read only: to fill holes and to rebuild).
     #[arg(
@@ -54,11 +55,11 @@ pub struct Config {
         hide_env_values = true,
         default_value = "postgres://postgres@127.0.0.1:5432/ferrule_write"
     )]
-    pub write_database_url: String,
+    pub write_database_url: SecretString,
 
     /// NATS server with JetStream.
     #[arg(long, global = true, env = "FERRULE_NATS_URL", default_value = "nats://127.0.0.1:4222")]
-    pub nats_url: String,
+    pub nats_url: SecretString,
 
     /// Messages applied in one read-database transaction at most.
     #[arg(long, global = true, env = "FERRULE_PROJECTOR_BATCH", default_value_t = 500,
@@ -70,7 +71,7 @@ pub struct Config {
     /// Unset: no cache to invalidate. When Redis is down the projection goes on; the invalidation
     /// is delivered when it answers again.
     #[arg(long, global = true, env = "FERRULE_REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
+    pub redis_url: Option<SecretString>,
 
     /// Prefix of the cache's Redis keys: the query API's.
     #[arg(long, global = true, env = "FERRULE_CACHE_PREFIX", default_value = read_store::cache_keys::DEFAULT_PREFIX)]
@@ -110,7 +111,7 @@ pub enum Command {
 impl Config {
     /// The cache invalidation this configuration asks for (none without `FERRULE_REDIS_URL`).
     pub fn invalidator(&self) -> anyhow::Result<Invalidator> {
-        match &self.redis_url {
+        match self.redis_url.as_ref().map(ExposeSecret::expose_secret) {
             Some(url) => Invalidator::connect(url, &self.cache_prefix),
             None => Ok(Invalidator::off()),
         }
@@ -120,7 +121,7 @@ impl Config {
 impl Config {
     /// The revocation entries this configuration records (none without `FERRULE_REDIS_URL`).
     pub fn revocations(&self) -> anyhow::Result<service_http::revocations::Revocations> {
-        match &self.redis_url {
+        match self.redis_url.as_ref().map(ExposeSecret::expose_secret) {
             Some(url) => service_http::revocations::Revocations::connect(url, &self.revocation_prefix),
             None => Ok(service_http::revocations::Revocations::off()),
         }

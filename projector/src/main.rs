@@ -2,19 +2,24 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
+use event_store::{EventFilter, EventStore};
 use indicatif::{ProgressBar, ProgressStyle};
 use projector::{
     connect_write, rebuild_and_invalidate, Command, Config, Invalidator, Progress, Projector, RebuildOptions,
 };
 use relay::jetstream::ensure_consumer;
 use relay::Names;
+use secrecy::ExposeSecret;
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let config = Config::parse();
     telemetry::init(config.log_format);
-    let read = read_store::prepare_read_database(&config.read_database_url, 8).await?;
-    let write = connect_write(&config.write_database_url, 4).await?;
+    let read = read_store::prepare_read_database(config.read_database_url.expose_secret(), 8).await?;
+    let write = connect_write(config.write_database_url.expose_secret(), 4).await?;
     let invalidator = config.invalidator()?;
     if config.redis_url.is_none() {
         tracing::info!("FERRULE_REDIS_URL is not set: no query cache to invalidate");
@@ -35,10 +40,11 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run(config: &Config, read: sqlx::PgPool, write: sqlx::PgPool, invalidator: Invalidator) -> anyhow::Result<()> {
-    let client =
-        async_nats::ConnectOptions::new().retry_on_initial_connect().connect(&config.nats_url).await.with_context(
-            || format!("cannot reach NATS at {}: is it running and FERRULE_NATS_URL right?", config.nats_url),
-        )?;
+    let client = async_nats::ConnectOptions::new()
+        .retry_on_initial_connect()
+        .connect(config.nats_url.expose_secret())
+        .await
+        .with_context(|| "cannot reach NATS: is it running and FERRULE_NATS_URL right?".to_owned())?;
     let jetstream = async_nats::jetstream::new(client);
     let consumer = ensure_consumer(&jetstream, &Names::default())
         .await
@@ -75,7 +81,7 @@ async fn rebuild_command(
     lanes: usize,
     invalidator: &Invalidator,
 ) -> anyhow::Result<()> {
-    let total: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&write).await?;
+    let total: i64 = EventStore::count_events(&write, &EventFilter::all()).await?;
     let bar = ProgressBar::new(u64::try_from(total).unwrap_or(0));
     bar.set_style(
         ProgressStyle::with_template(

@@ -60,6 +60,7 @@ impl Progress for () {
 }
 
 /// Rebuilds the read model from the event store and swaps it in.
+#[tracing::instrument(skip_all)]
 pub async fn rebuild(
     read: &PgPool,
     write: &PgPool,
@@ -70,6 +71,7 @@ pub async fn rebuild(
 }
 
 /// As `rebuild`, and turns away every answer the query cache holds from the old read model.
+#[tracing::instrument(skip_all)]
 pub async fn rebuild_and_invalidate(
     read: &PgPool,
     write: &PgPool,
@@ -120,6 +122,7 @@ pub async fn rebuild_and_invalidate(
 /// depends only on the structure rows it takes its columns from, which are then as they stand at
 /// the end of the page, as applying in order ends with too; each product's own events stay in
 /// order in its lane.
+#[tracing::instrument(skip_all, fields(events = events.len(), lanes))]
 async fn apply_page(read: &PgPool, events: Vec<StoredEvent>, lanes: usize) -> Result<(), ProjectError> {
     let lanes = lanes.max(1);
     let (products, structure): (Vec<StoredEvent>, Vec<StoredEvent>) =
@@ -155,6 +158,7 @@ async fn apply_page(read: &PgPool, events: Vec<StoredEvent>, lanes: usize) -> Re
 }
 
 /// Builds the copy's indexes, `lanes` at a time, each with room to sort in memory.
+#[tracing::instrument(skip_all)]
 async fn index_copy(read: &PgPool, lanes: usize) -> Result<(), ProjectError> {
     let mut statements: Vec<String> = sqlx::query_scalar("SELECT read_model_indexes()").fetch_all(read).await?;
     // Longest first (they are listed so): the others fill in beside them.

@@ -1,5 +1,6 @@
 //! The query API's configuration, read once at start from flags or environment variables.
 
+use secrecy::SecretString;
 use std::net::SocketAddr;
 
 use telemetry::LogFormat;
@@ -24,12 +25,12 @@ pub struct Config {
         hide_env_values = true,
         default_value = "postgres://postgres@127.0.0.1:5432/ferrule_read"
     )]
-    pub read_database_url: String,
+    pub read_database_url: SecretString,
 
     /// PostgreSQL URL of the write database. Optional: only `/v1/health` uses it, to report how
     /// far the read model lags behind the event store (a pool of 2 connections).
     #[arg(long, env = "FERRULE_WRITE_DATABASE_URL", hide_env_values = true)]
-    pub write_database_url: Option<String>,
+    pub write_database_url: Option<SecretString>,
 
     /// Address to listen on.
     #[arg(long, env = "FERRULE_QUERY_ADDR", default_value = "127.0.0.1:8081")]
@@ -52,7 +53,7 @@ pub struct Config {
     /// for TLS). Unset: no cache, every answer comes from the read database. When Redis is down
     /// the API answers from the read database, with `X-Cache: off`.
     #[arg(long, env = "FERRULE_REDIS_URL", hide_env_values = true)]
-    pub redis_url: Option<String>,
+    pub redis_url: Option<SecretString>,
 
     /// Prefix of every Redis key of the response cache; the projector must use the same one.
     #[arg(long, env = "FERRULE_CACHE_PREFIX", default_value = read_store::cache_keys::DEFAULT_PREFIX)]
@@ -72,6 +73,12 @@ pub struct Config {
     /// (401) and only the public endpoints answer.
     #[command(flatten)]
     pub auth: auth_tokens::KeyConfig,
+
+    /// The media bucket (`media_store::S3Config`): media URLs are built from it at response
+    /// time (FERRULE_MEDIA_PUBLIC_BASE_URL, else presigned GETs) and buyers' downloads are
+    /// presigned with its keys.
+    #[command(flatten)]
+    pub s3: media_store::S3Config,
 
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]

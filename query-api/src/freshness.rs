@@ -18,6 +18,7 @@ use tokio::sync::watch;
 use tokio::time::MissedTickBehavior;
 
 use crate::error::ApiError;
+use crate::write_head::WriteHead;
 
 /// The request header naming the position the answer must reflect.
 pub const MIN_POSITION: &str = "x-min-position";
@@ -32,12 +33,14 @@ const REREAD_EVERY: Duration = Duration::from_secs(1);
 pub struct Freshness {
     position: watch::Receiver<i64>,
     wait: Duration,
+    head: WriteHead,
 }
 
 impl Freshness {
     /// Reads the checkpoint once and starts the task that keeps it current. The task ends when the
-    /// last `Freshness` clone is dropped.
-    pub async fn start(pool: PgPool, wait: Duration) -> Self {
+    /// last `Freshness` clone is dropped. With the write database, positions beyond its head are
+    /// refused rather than waited for.
+    pub async fn start(pool: PgPool, write: Option<PgPool>, wait: Duration) -> Self {
         let initial = match read_store::checkpoint(&pool).await {
             Ok(checkpoint) => checkpoint.position,
             Err(error) => {
@@ -47,7 +50,7 @@ impl Freshness {
         };
         let (sender, position) = watch::channel(initial);
         tokio::spawn(watch_checkpoint(pool, sender));
-        Freshness { position, wait }
+        Freshness { position, wait, head: WriteHead::new(write) }
     }
 
     /// The last position seen.
@@ -56,8 +59,15 @@ impl Freshness {
     }
 
     /// Waits, at most the configured time, until the read model has reached `wanted`; returns the
-    /// position reached.
+    /// position reached. A position the event store has not reached is refused at once (422).
     pub async fn reach(&self, wanted: i64) -> Result<i64, ApiError> {
+        let now = self.position();
+        if wanted <= now {
+            return Ok(now);
+        }
+        if let Some(head) = self.head.beyond(wanted).await {
+            return Err(ApiError::BeyondHead { head, wanted });
+        }
         let mut position = self.position.clone();
         let reached = async move { position.wait_for(|p| *p >= wanted).await.map(|p| *p) };
         match tokio::time::timeout(self.wait, reached).await {
@@ -102,7 +112,10 @@ fn min_position(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         _ => Err(ApiError::bad_request(
             "X-Min-Position",
             "invalid_header",
-            "X-Min-Position must be a non-negative integer: the position a command answered with",
+            format!(
+                "X-Min-Position must be a whole number from 0 to {}: the position a command answered with",
+                i64::MAX
+            ),
         )),
     }
 }

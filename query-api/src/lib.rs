@@ -10,7 +10,9 @@ pub mod http;
 pub mod prices;
 pub mod search;
 pub mod state;
+pub mod write_head;
 
+use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::time::Duration;
@@ -42,8 +44,9 @@ impl Application {
     /// Connects to the read database (applying its migrations) and, when configured, lazily to
     /// the write database; then binds the listener.
     pub async fn build(config: &Config) -> anyhow::Result<Self> {
-        let read = read_store::prepare_read_database(&config.read_database_url, config.read_pool_size).await?;
-        let write = match &config.write_database_url {
+        let read =
+            read_store::prepare_read_database(config.read_database_url.expose_secret(), config.read_pool_size).await?;
+        let write = match config.write_database_url.as_ref().map(ExposeSecret::expose_secret) {
             Some(url) => Some(write_pool(url)?),
             None => None,
         };
@@ -77,11 +80,11 @@ impl Application {
         keyring: Keyring,
     ) -> anyhow::Result<Self> {
         let keyring = Arc::new(keyring.verify_only());
-        let cache = match &config.redis_url {
+        let cache = match config.redis_url.as_ref().map(ExposeSecret::expose_secret) {
             Some(url) => Cache::connect(url, &config.cache_prefix)?,
             None => Cache::off(),
         };
-        let revocations = match &config.redis_url {
+        let revocations = match config.redis_url.as_ref().map(ExposeSecret::expose_secret) {
             Some(url) => Revocations::connect(url, &config.revocation_prefix)?,
             None => {
                 tracing::warn!(
@@ -91,9 +94,11 @@ impl Application {
                 Revocations::off()
             }
         };
-        let freshness = Freshness::start(read.clone(), Duration::from_millis(config.min_position_wait_ms)).await;
+        let wait = Duration::from_millis(config.min_position_wait_ms);
+        let freshness = Freshness::start(read.clone(), write.clone(), wait).await;
         let search = search::Caches::start(&read);
-        let state = AppState { read, write, freshness, search, keyring, revocations };
+        let media = media_store::MediaStore::new(&config.s3);
+        let state = AppState { read, write, freshness, search, keyring, revocations, media };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, cache, config)? })
@@ -118,8 +123,9 @@ impl Application {
     }
 }
 
-/// The write database is optional and only for the health check: two connections, opened when
-/// first needed, so the query API starts (and serves) while it is down.
+/// The write database is optional, for the health check and the write head `X-Min-Position` is
+/// checked against: two connections, opened when first needed, so the query API starts (and
+/// serves) while it is down.
 fn write_pool(url: &str) -> anyhow::Result<PgPool> {
     let options =
         PgConnectOptions::from_str(url).context("FERRULE_WRITE_DATABASE_URL is not a valid PostgreSQL URL")?;
@@ -129,8 +135,9 @@ fn write_pool(url: &str) -> anyhow::Result<PgPool> {
 /// The answers no cache may keep: the commerce reads (a buyer's cart and orders, stock, price
 /// lists) and whatever is asked with a token (products and searches carry the caller's prices).
 /// Browsing and searching without one stay cacheable.
-const PRIVATE: service_http::Private =
-    service_http::Private::Credentialed { paths: &["/v1/cart", "/v1/orders", "/v1/stock", "/v1/price-lists"] };
+const PRIVATE: service_http::Private = service_http::Private::Credentialed {
+    paths: &["/v1/cart", "/v1/orders", "/v1/stock", "/v1/price-lists", "/v1/media"],
+};
 
 /// The routes inside the shared outer layers (`service_http::layers`). Browsing and search are
 /// public: a client is rate limited by its IP, or as its user when it sends a valid token.
@@ -154,7 +161,7 @@ pub fn router(state: AppState, cache: Cache, config: &Config) -> anyhow::Result<
             timeout: Duration::from_secs(config.request_timeout_secs),
             body_limit: config.body_limit_bytes,
             uploads: &[],
-            redis_url: config.redis_url.as_deref(),
+            redis_url: config.redis_url.as_ref().map(ExposeSecret::expose_secret),
             // As in the command API: staff signed in to the admin portal get the staff class.
             identity: service_http::Identity::tokens(keyring),
             private: PRIVATE,

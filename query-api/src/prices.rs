@@ -20,13 +20,15 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use domain::commerce::price_list::PriceList;
-use domain::commerce::pricing::{resolve_price, PriceError, ResolvedPrice};
-use domain::commerce::terms::{rules_of, ProductTerms, PurchasingRules};
+use domain::commerce::pricing::{resolve_price, PriceError, PriceSource, ResolvedPrice};
+use domain::commerce::terms::{rules_of, ProductTerms, PurchasingRules, StockPolicy};
 use domain::commerce::{Money, Quantity};
 use domain::identity::Role;
 use domain::Aggregate;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use sqlx::PgPool;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::caller::Caller;
@@ -36,6 +38,41 @@ use service_http::caller::Refusal;
 
 /// Largest answer the prices are added to (a search page is far smaller).
 const MAX_BODY: usize = 8 * 1024 * 1024;
+
+/// From `min_quantity` units on, each costs `unit` (priced as charged, for the buyer's company).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct QuantityBreak {
+    min_quantity: Quantity,
+    unit: Money,
+    source: PriceSource,
+}
+
+/// Why a product has no price for the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceProblem {
+    /// Neither a list price nor a price list of the company prices it.
+    NoPrice,
+    /// The company's price lists price it in a currency other than the list price's.
+    CurrencyMismatch,
+}
+
+/// The caller's price of a product, present only with an access token. A buyer gets its company's
+/// unit price at `quantity` (the minimum order quantity unless `?quantity=` was given) and the
+/// breaks that apply to its company; ops and admin get the list price and no breaks. `unit` is
+/// null with a `problem` when the product cannot be sold so.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Price {
+    quantity: Quantity,
+    unit: Option<Money>,
+    source: Option<PriceSource>,
+    problem: Option<PriceProblem>,
+    minimum_quantity: Quantity,
+    order_increment: Quantity,
+    /// What happens when an order asks for more than is available.
+    stock_policy: StockPolicy,
+    breaks: Vec<QuantityBreak>,
+}
 
 /// The terms of some products and the price lists of one company (only the entries of those
 /// products), as of `today`.
@@ -100,7 +137,7 @@ impl PriceBook {
     /// The unit price from each quantity on where it changes, from the minimum order quantity up:
     /// every break of the company's lists valid today, each priced by `resolve` (so a break of a
     /// list that another list outranks shows the price actually charged).
-    pub fn breaks(&self, product: Uuid) -> Vec<Value> {
+    pub fn breaks(&self, product: Uuid) -> Vec<QuantityBreak> {
         let minimum = self.rules(product).minimum;
         let company = self.company.unwrap_or_default();
         let mut quantities = BTreeSet::from([minimum]);
@@ -108,12 +145,12 @@ impl PriceBook {
             let breaks = list.entries.get(&product).map(Vec::as_slice).unwrap_or_default();
             quantities.extend(breaks.iter().map(|b| b.min_quantity).filter(|q| *q > minimum));
         }
-        let mut shown: Vec<Value> = Vec::new();
+        let mut shown = Vec::new();
         let mut last: Option<ResolvedPrice> = None;
         for quantity in quantities {
             let Ok(price) = self.resolve(product, quantity) else { continue };
             if last != Some(price) {
-                shown.push(json!({ "min_quantity": quantity, "unit": price.unit, "source": price.source }));
+                shown.push(QuantityBreak { min_quantity: quantity, unit: price.unit, source: price.source });
                 last = Some(price);
             }
         }
@@ -121,45 +158,41 @@ impl PriceBook {
     }
 
     /// The `price` of a product answer for `caller`: see the module doc.
-    pub fn price(&self, caller: &Caller, product: Uuid, quantity: Option<Quantity>) -> Value {
+    pub fn price(&self, caller: &Caller, product: Uuid, quantity: Option<Quantity>) -> Price {
         let rules = self.rules(product);
-        let mut price = json!({
-            "minimum_quantity": rules.minimum,
-            "order_increment": rules.increment,
-            "stock_policy": rules.stock_policy,
-        });
-        let shown = if caller.role == Role::Buyer {
+        let (quantity, unit, source, problem, breaks) = if caller.role == Role::Buyer {
             let quantity = quantity.unwrap_or(rules.minimum);
             let resolved = self.resolve(product, quantity);
-            json!({
-                "quantity": quantity,
-                "unit": resolved.as_ref().ok().map(|p| p.unit),
-                "source": resolved.as_ref().ok().map(|p| p.source),
-                "problem": resolved.as_ref().err().map(problem_code),
-                "breaks": self.breaks(product),
-            })
+            (
+                quantity,
+                resolved.as_ref().ok().map(|p| p.unit),
+                resolved.as_ref().ok().map(|p| p.source),
+                resolved.as_ref().err().map(problem_code),
+                self.breaks(product),
+            )
         } else {
             let list_price = self.list_price(product);
-            json!({
-                "quantity": rules.minimum,
-                "unit": list_price,
-                "source": list_price.map(|_| json!({ "kind": "list_price" })),
-                "problem": if list_price.is_none() { Some("no_price") } else { None },
-                "breaks": [],
-            })
+            let problem = list_price.is_none().then_some(PriceProblem::NoPrice);
+            (rules.minimum, list_price, list_price.map(|_| PriceSource::ListPrice), problem, Vec::new())
         };
-        if let (Value::Object(price), Value::Object(shown)) = (&mut price, shown) {
-            price.extend(shown);
+        Price {
+            quantity,
+            unit,
+            source,
+            problem,
+            minimum_quantity: rules.minimum,
+            order_increment: rules.increment,
+            stock_policy: rules.stock_policy,
+            breaks,
         }
-        price
     }
 }
 
 /// The stable code of a price that cannot be resolved.
-pub fn problem_code(error: &PriceError) -> &'static str {
+pub fn problem_code(error: &PriceError) -> PriceProblem {
     match error {
-        PriceError::NoPrice(_) => "no_price",
-        PriceError::CurrencyMismatch { .. } => "currency_mismatch",
+        PriceError::NoPrice(_) => PriceProblem::NoPrice,
+        PriceError::CurrencyMismatch { .. } => PriceProblem::CurrencyMismatch,
     }
 }
 
@@ -258,13 +291,13 @@ async fn add_prices(read: &PgPool, caller: &Caller, priced: Priced, response: Re
     match priced {
         Priced::Detail(quantity) => {
             if let (Some(id), Value::Object(fields)) = (ids.first(), &mut answer) {
-                fields.insert("price".into(), book.price(caller, *id, quantity));
+                fields.insert("price".into(), priced_json(book.price(caller, *id, quantity))?);
             }
         }
         Priced::Search => {
             for (hit, id) in answer["hits"].as_array_mut().into_iter().flatten().zip(&ids) {
                 if let Value::Object(fields) = hit {
-                    fields.insert("price".into(), book.price(caller, *id, None));
+                    fields.insert("price".into(), priced_json(book.price(caller, *id, None))?);
                 }
             }
         }
@@ -272,6 +305,12 @@ async fn add_prices(read: &PgPool, caller: &Caller, priced: Priced, response: Re
     let body = serde_json::to_vec(&answer).map_err(|e| ApiError::Internal(e.into()))?;
     parts.headers.remove(header::CONTENT_LENGTH);
     Ok(Response::from_parts(parts, Body::from(body)))
+}
+
+/// A price as the JSON inserted into a cached answer (the answer is one of the handler's typed
+/// bodies, `ProductDetail` or `SearchResults`, whose `price` is this `Price`).
+fn priced_json(price: Price) -> Result<Value, ApiError> {
+    serde_json::to_value(price).map_err(|e| ApiError::Internal(e.into()))
 }
 
 #[cfg(test)]

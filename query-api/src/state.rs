@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use auth_tokens::Keyring;
 use axum::extract::FromRef;
+use media_store::MediaStore;
 use service_http::revocations::Revocations;
 use sqlx::PgPool;
 
@@ -23,6 +24,9 @@ pub struct AppState {
     pub keyring: Arc<Keyring>,
     /// Tokens whose rights were revoked since they were issued (`service_http::revocations`).
     pub revocations: Revocations,
+    /// The media bucket: URLs of media and presigned downloads (it only signs; no request is
+    /// sent to S3 to answer).
+    pub media: MediaStore,
 }
 
 impl service_http::caller::Verifier for AppState {

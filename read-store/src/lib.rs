@@ -25,7 +25,8 @@ pub const LIVE_SCHEMA: &str = "catalog";
 pub const CHECKPOINT_CHANNEL: &str = "ferrule_checkpoint";
 
 /// How far the read model has got.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Checkpoint {
     /// The global position of the last event applied (0: none yet).
     pub position: i64,

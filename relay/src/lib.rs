@@ -79,6 +79,7 @@ impl Relay {
 
     /// Relays until `stop` completes: standing by while another replica holds the relay lock,
     /// publishing while this one does, and starting over after any failure.
+    #[tracing::instrument(skip_all, name = "relay")]
     pub async fn run(self, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
         loop {
@@ -98,6 +99,7 @@ impl Relay {
     }
 
     /// Takes the relay lock (or returns when another relay has it) and publishes until an error.
+    #[tracing::instrument(skip_all)]
     async fn lead(&self) -> Result<(), RelayError> {
         let mut conn = PgConnection::connect_with(&self.options).await?;
         let leader: bool =
@@ -124,6 +126,7 @@ impl Relay {
 
     /// One round on a connection that holds the relay lock: read the next events after the
     /// recorded progress, publish them, wait for their PubAcks, record the new progress.
+    #[tracing::instrument(skip_all)]
     pub async fn round(&self, conn: &mut PgConnection) -> Result<Round, RelayError> {
         let from = progress(&mut *conn).await?;
         let events = EventStore::read_all(&mut *conn, from, self.config.batch_size).await?;
@@ -131,15 +134,13 @@ impl Relay {
             return Ok(Round { position: from, ..Round::default() });
         };
         let duplicates = self.publish(&events, from).await?;
-        sqlx::query("UPDATE relay_progress SET position = $1, updated_at = now() WHERE id = 1")
-            .bind(last)
-            .execute(&mut *conn)
-            .await?;
+        EventStore::record_relay_position(&mut *conn, last).await?;
         Ok(Round { published: events.len(), duplicates, position: last })
     }
 
     /// Publishes in order, pipelined, and waits for every PubAck. Returns how many JetStream
     /// reported as duplicates (already published by an earlier, interrupted round).
+    #[tracing::instrument(skip_all, fields(events = events.len(), after = previous))]
     pub async fn publish(&self, events: &[StoredEvent], mut previous: i64) -> Result<usize, RelayError> {
         let mut pending = Vec::with_capacity(events.len());
         for event in events {
@@ -176,5 +177,5 @@ impl Relay {
 
 /// The relay's recorded progress.
 pub async fn progress(executor: impl sqlx::PgExecutor<'_>) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT position FROM relay_progress WHERE id = 1").fetch_one(executor).await
+    EventStore::relay_position(executor).await
 }

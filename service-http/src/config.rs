@@ -2,6 +2,7 @@
 //! clap `Config`, so every one is a flag and a `FERRULE_*` variable of that service.
 
 use crate::rate_limit::TrustedProxies;
+use secrecy::SecretString;
 
 #[derive(Clone, Debug, clap::Args)]
 pub struct HttpConfig {
@@ -37,7 +38,7 @@ pub struct RateLimitConfig {
     /// neither, or while Redis is down, general traffic is not limited and the login/refresh
     /// class is limited by each replica on its own.
     #[arg(long, env = "FERRULE_RATE_LIMIT_REDIS_URL", hide_env_values = true)]
-    pub rate_limit_redis_url: Option<String>,
+    pub rate_limit_redis_url: Option<SecretString>,
 
     /// Prefix of the limiter's Redis keys.
     #[arg(long, env = "FERRULE_RATE_LIMIT_PREFIX", default_value = "ferrule:rl")]

@@ -137,12 +137,7 @@ impl Shop {
     /// The stock's head row in the write database: (on_hand, reserved, backordered).
     pub async fn stock(&self, product: Uuid, warehouse: Uuid) -> (u64, u64, u64) {
         let id = domain::commerce::stock_id(product, warehouse);
-        let snapshot: Option<Value> = sqlx::query_scalar("SELECT snapshot FROM streams WHERE stream_id = $1")
-            .bind(id)
-            .fetch_optional(&self.app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let Some(snapshot) = snapshot else { return (0, 0, 0) };
+        let Some(snapshot) = self.app.snapshot(id).await else { return (0, 0, 0) };
         match serde_json::from_value(snapshot.clone()) {
             Ok(domain::Aggregate::Stock(stock)) => (stock.on_hand, stock.reserved, stock.backordered()),
             other => panic!("stream {id} holds no stock: {other:?}"),

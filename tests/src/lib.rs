@@ -2,6 +2,7 @@
 //! and the whole event pipeline behind it (`pipeline`).
 
 pub mod commerce;
+pub mod contract;
 pub mod openapi;
 pub mod outer;
 pub mod pipeline;
@@ -12,7 +13,7 @@ use std::str::FromStr;
 use auth_tokens::Keyring;
 use command_api::config::{AuthConfig, Config};
 use command_api::Application;
-use event_store::EventStore;
+use event_store::{EventFilter, EventStore, StoredEvent};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sqlx::PgPool;
@@ -104,7 +105,7 @@ pub fn test_keyring() -> Keyring {
 
 pub fn test_config() -> Config {
     Config {
-        database_url: String::new(),
+        database_url: String::new().into(),
         addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
         auth: auth_config(),
         body_limit_bytes: 64 * 1024,
@@ -119,6 +120,9 @@ pub fn test_config() -> Config {
         idempotency_retention_hours: 24,
         import_workers: 1,
         import_max_bytes: 16 * 1024 * 1024,
+        // The test S3 server under a key prefix of this config's own; no background GC (tests run
+        // passes themselves).
+        media: command_api::config::MediaConfig::local(media_store::testing::test_config()),
         // Rate limits are tested on their own (tests/tests/hardening.rs), with their own settings.
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
@@ -165,6 +169,7 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{e:#}"));
         let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
         tokio::spawn(app.run_until(std::future::pending()));
+        contract::serves(&format!("http://{addr}"), contract::Service::Command);
         let mut app = TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
@@ -208,11 +213,17 @@ impl TestApp {
         Self::answer(request).await
     }
 
+    /// Sends `request`; the answer is checked against the service's document (`contract`).
     pub async fn answer(request: reqwest::RequestBuilder) -> Answer {
-        let response = request.send().await.unwrap_or_else(|e| panic!("request failed: {e}"));
+        let (client, request) = request.build_split();
+        let request = request.unwrap_or_else(|e| panic!("cannot build the request: {e}"));
+        let (method, url) = (request.method().clone(), request.url().clone());
+        let response = client.execute(request).await.unwrap_or_else(|e| panic!("request failed: {e}"));
         let status = response.status();
         let headers = response.headers().clone();
         let text = response.text().await.unwrap_or_default();
+        let base = url.origin().ascii_serialization();
+        contract::check(&base, &method, &url, status, &headers, &text).await;
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
         Answer { status, headers, body }
     }
@@ -239,7 +250,28 @@ impl TestApp {
 
     /// How many events the store holds.
     pub async fn event_count(&self) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(&self.db).await.unwrap_or_else(|e| panic!("{e}"))
+        self.count_events(EventFilter::all()).await
+    }
+
+    /// How many events `filter` selects.
+    pub async fn count_events(&self, filter: EventFilter<'_>) -> i64 {
+        EventStore::count_events(&self.db, &filter).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The events `filter` selects, in global order.
+    pub async fn events(&self, filter: EventFilter<'_>) -> Vec<StoredEvent> {
+        EventStore::events(&self.db, &filter).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// One stream's events in version order.
+    pub async fn stream_events(&self, stream_id: Uuid) -> Vec<StoredEvent> {
+        EventStore::read_stream(&self.db, stream_id).await.unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A stream's head snapshot, if the stream has a head.
+    pub async fn snapshot(&self, stream_id: Uuid) -> Option<Value> {
+        let head = EventStore::stream_head(&self.db, stream_id).await.unwrap_or_else(|e| panic!("{e}"));
+        head.map(|head| head.snapshot)
     }
 
     /// Creates a category and returns its id, asserting 201.

@@ -13,7 +13,7 @@ use crate::{test_config, TestApp};
 /// requests per minute, and `auth` login-class requests per minute.
 pub fn rate_limited(redis_url: &str, general: u32, auth: u32) -> HttpConfig {
     let mut http = HttpConfig::default();
-    http.rate_limit.rate_limit_redis_url = Some(redis_url.to_owned());
+    http.rate_limit.rate_limit_redis_url = Some(redis_url.into());
     http.rate_limit.rate_limit_prefix = format!("ftrl{}", &Uuid::new_v4().simple().to_string()[..12]);
     http.rate_limit.rate_limit_requests = general;
     http.rate_limit.rate_limit_auth_requests = auth;

@@ -83,6 +83,9 @@ pub struct Pipeline {
     pub nats_url: String,
     /// The query cache the projector invalidates and `query_api()` uses; none: no cache.
     pub cache: Option<TestCache>,
+    /// The media bucket `query_api()` signs URLs for: the test S3 server under a key prefix of
+    /// the test's own (put objects with `MediaStore::new(&pipeline.media)`).
+    pub media: media_store::S3Config,
     relay: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
     projector: Option<(Projector, JoinHandle<()>)>,
 }
@@ -120,6 +123,7 @@ impl Pipeline {
             names,
             nats_url: nats_url.to_owned(),
             cache,
+            media: media_store::testing::test_config(),
             relay: None,
             projector: None,
         };
@@ -251,13 +255,13 @@ impl Pipeline {
     ) -> String {
         let prefix = self.cache.as_ref().map_or_else(|| "ferrule".to_owned(), |c| c.prefix.clone());
         let config = query_api::config::Config {
-            read_database_url: String::new(),
+            read_database_url: String::new().into(),
             write_database_url: None,
             addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
             read_pool_size: 4,
             min_position_wait_ms: 10_000,
             request_timeout_secs,
-            redis_url: redis_url.map(str::to_owned),
+            redis_url: redis_url.map(Into::into),
             cache_prefix: prefix,
             revocation_prefix: self
                 .cache
@@ -267,6 +271,7 @@ impl Pipeline {
             http,
             log_format: Default::default(),
             auth: auth_tokens::KeyConfig::defaults(),
+            s3: self.media.clone(),
         };
         // Tokens the test's command API issued verify (its keyring, without the private keys).
         let keyring = self.app.keyring.clone();
@@ -275,7 +280,9 @@ impl Pipeline {
             .unwrap_or_else(|e| panic!("{e}"));
         let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
         tokio::spawn(app.run_until(std::future::pending()));
-        format!("http://{addr}")
+        let base = format!("http://{addr}");
+        crate::contract::serves(&base, crate::contract::Service::Query);
+        base
     }
 
     /// Stops the relay and the projector and deletes the test's stream (and cache keys).
@@ -313,6 +320,8 @@ pub async fn read_model(pool: &PgPool) -> Value {
         ("carts", "id"),
         ("orders", "id"),
         ("order_history", "order_id, version"),
+        ("media_lists", "id"),
+        ("media", "id"),
     ];
     let mut model = serde_json::Map::new();
     for (table, order) in tables {

@@ -35,7 +35,7 @@ pub async fn query_api_with_keys(keyring: auth_tokens::Keyring) -> String {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let config = query_api::config::Config {
-        read_database_url: String::new(),
+        read_database_url: String::new().into(),
         write_database_url: None,
         addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
         read_pool_size: 4,
@@ -48,12 +48,15 @@ pub async fn query_api_with_keys(keyring: auth_tokens::Keyring) -> String {
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
         auth: auth_tokens::KeyConfig::defaults(),
+        s3: media_store::testing::test_config(),
     };
     let app =
         query_api::Application::with_keyring(&config, read, None, keyring).await.unwrap_or_else(|e| panic!("{e}"));
     let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
     tokio::spawn(app.run_until(std::future::pending()));
-    format!("http://{addr}")
+    let base = format!("http://{addr}");
+    crate::contract::serves(&base, crate::contract::Service::Query);
+    base
 }
 
 /// The raw 32-byte Ed25519 public key of a PKCS#8 private key.

@@ -1,6 +1,7 @@
 //! The audit trail: every event carries who, which request, which correlation, when, and change
 //! events carry their diff.
 
+use event_store::EventFilter;
 use integration_tests::{hex_bolts, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -113,11 +114,7 @@ async fn a_product_made_invalid_by_a_schema_change_stays_until_its_next_update()
         .await;
     let id = created.id();
     app.attribute(cat.hex_bolts, "grade", json!({"label": "Grade", "type": "text", "required": true})).await;
-    let product_events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_id = $1")
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let product_events = app.count_events(EventFilter::all().stream(id)).await;
     assert_eq!(product_events, 1, "the schema change did not rewrite the product");
     let rename = app.patch(&format!("/v1/products/{id}"), json!({"name": "Old bolt"})).await;
     assert_eq!(rename.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -1,17 +1,14 @@
 //! The category tree over HTTP: clusters, nodes and leaves, moves that rewrite paths, cycles.
 
 use domain::format_path;
+use event_store::EventFilter;
 use integration_tests::{hex_bolts, TestApp};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
 async fn snapshot(app: &TestApp, id: Uuid) -> Value {
-    sqlx::query_scalar("SELECT snapshot FROM streams WHERE stream_id = $1")
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    app.snapshot(id).await.unwrap_or_else(|| panic!("stream {id} has no head"))
 }
 
 async fn path_of(app: &TestApp, id: Uuid) -> Vec<Uuid> {
@@ -34,13 +31,14 @@ async fn moving_a_node_rewrites_every_descendants_path() {
     assert_eq!(path_of(&app, cat.fasteners).await, [cat.fasteners]);
 
     // One command, one transaction: the move and each descendant's new path, in that order.
-    let events: Vec<(String, Uuid, String)> = sqlx::query_as(
-        "SELECT event_type, stream_id, request_id FROM events WHERE position > $1 - 3 AND position <= $1 ORDER BY position",
-    )
-    .bind(moved.body["position"].as_i64().unwrap_or_default())
-    .fetch_all(&app.db)
-    .await
-    .unwrap_or_else(|e| panic!("{e}"));
+    let last = moved.body["position"].as_i64().unwrap_or_default();
+    let events: Vec<(String, Uuid, String)> = app
+        .events(EventFilter::all().after(last - 3))
+        .await
+        .into_iter()
+        .filter(|e| e.position <= last)
+        .map(|e| (e.event_type, e.stream_id, e.request_id))
+        .collect();
     let kinds: Vec<&str> = events.iter().map(|(t, _, _)| t.as_str()).collect();
     assert_eq!(kinds, ["CategoryMoved", "CategoryPathChanged", "CategoryPathChanged"]);
     assert!(events.iter().all(|(_, _, r)| *r == events[0].2));

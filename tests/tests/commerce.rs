@@ -4,6 +4,7 @@
 
 use chrono::{Duration, Utc};
 use command_api::config::Config;
+use event_store::EventFilter;
 use futures::future::join_all;
 use integration_tests::commerce::{Shop, User};
 use integration_tests::{Answer, TestApp};
@@ -103,11 +104,7 @@ async fn the_price_is_resolved_from_list_price_lists_breaks_validity_and_priorit
 
     // A price change after the order leaves the placed order's price as it was (frozen).
     shop.terms(product, json!({"list_price": {"amount_minor": 1_500, "currency": "EUR"}})).await;
-    let frozen: Value = sqlx::query_scalar("SELECT snapshot FROM streams WHERE stream_id = $1")
-        .bind(order_id(&ten))
-        .fetch_one(&shop.app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let frozen = shop.app.snapshot(order_id(&ten)).await.unwrap_or_else(|| panic!("no head"));
     assert_eq!(frozen["placed"]["lines"][0]["unit_price"]["amount_minor"], 900);
 
     // Bad price list input is refused with every field listed.
@@ -149,11 +146,7 @@ async fn fifty_concurrent_orders_for_ten_units_reserve_exactly_ten() {
         assert!(detail.contains("not enough stock"), "{answer:?}");
     }
     assert_eq!(shop.stock(product, shop.warehouse).await, (10, 10, 0));
-    let reserved: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_type = 'stock' AND event_type = 'StockReserved'")
-            .fetch_one(&shop.app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+    let reserved = shop.app.count_events(EventFilter::all().stream_type("stock").event_type("StockReserved")).await;
     assert_eq!(reserved, 10);
 }
 
@@ -273,10 +266,7 @@ async fn a_retried_checkout_with_the_same_idempotency_key_answers_the_same_order
         assert_eq!(retry.body["lines"], first.body["lines"]);
         assert_eq!(retry.header("idempotency-key"), Some("po-4711-attempt"));
     }
-    let placed: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'OrderPlaced'")
-        .fetch_one(&shop.app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let placed = shop.app.count_events(EventFilter::all().event_type("OrderPlaced")).await;
     assert_eq!(placed, 1);
     assert_eq!(shop.stock(product, shop.warehouse).await, (100, 4, 0));
 
@@ -386,11 +376,7 @@ async fn the_order_lifecycle_moves_through_each_status_with_its_actor_and_refuse
 
     // Every transition is an event whose metadata names the ops user.
     let events: Vec<(String, String, String)> =
-        sqlx::query_as("SELECT event_type, actor_id, actor_role FROM events WHERE stream_id = $1 ORDER BY version")
-            .bind(order)
-            .fetch_all(&shop.app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        shop.app.stream_events(order).await.into_iter().map(|e| (e.event_type, e.actor_id, e.actor_role)).collect();
     let ops = (shop.ops.id.to_string(), "ops".to_owned());
     let expected = [
         ("OrderPlaced", (buyer.id.to_string(), "buyer".to_owned())),
@@ -405,11 +391,7 @@ async fn the_order_lifecycle_moves_through_each_status_with_its_actor_and_refuse
     // Payment terms changed later leave the order's as placed.
     shop.ops(Method::PUT, &format!("/v1/companies/{company}/payment-terms"), Some(json!({"payment_terms": "net60"})))
         .await;
-    let snapshot: Value = sqlx::query_scalar("SELECT snapshot FROM streams WHERE stream_id = $1")
-        .bind(order)
-        .fetch_one(&shop.app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let snapshot = shop.app.snapshot(order).await.unwrap_or_else(|| panic!("no head"));
     assert_eq!(snapshot["placed"]["payment_terms"], "net30");
 }
 
@@ -516,11 +498,7 @@ async fn carts_belong_to_buyers_flag_retired_products_at_checkout_and_refuse_sta
     let placed = shop.checkout(&buyer, Some("cart"), "PO-C").await;
     assert_eq!(placed.status, StatusCode::CREATED, "{placed:?}");
     // Checkout empties the cart (it stays the buyer's one cart).
-    let cart: Value = sqlx::query_scalar("SELECT snapshot FROM streams WHERE stream_id = $1")
-        .bind(domain::commerce::cart_id(buyer.id))
-        .fetch_one(&shop.app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let cart = shop.app.snapshot(domain::commerce::cart_id(buyer.id)).await.unwrap_or_else(|| panic!("no head"));
     assert_eq!(cart["lines"], json!([]));
 
     // Staff have no cart; nobody else's cart can be named.

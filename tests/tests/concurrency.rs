@@ -1,5 +1,6 @@
 //! Concurrency: optimistic versions and the schema guard, against the real PostgreSQL.
 
+use event_store::EventFilter;
 use futures::future::join_all;
 use integration_tests::{hex_bolts, TestApp};
 use reqwest::StatusCode;
@@ -28,11 +29,7 @@ async fn two_concurrent_updates_with_the_same_expected_version_give_exactly_one_
         assert_eq!(statuses, [StatusCode::OK, StatusCode::CONFLICT], "{a:?} {b:?}");
         let conflict = if a.status == StatusCode::CONFLICT { &a } else { &b };
         assert_eq!(conflict.header("content-type"), Some("application/problem+json"));
-        let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM events WHERE stream_id = $1 ORDER BY version")
-            .bind(created.id())
-            .fetch_all(&app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        let versions: Vec<i64> = app.stream_events(created.id()).await.into_iter().map(|e| e.version).collect();
         assert_eq!(versions, [1, 2], "exactly one update was appended");
     }
 }
@@ -52,11 +49,7 @@ async fn many_clients_updating_one_product_never_lose_a_write() {
     let ok = answers.iter().filter(|a| a.status == StatusCode::OK).count();
     let conflicts = answers.iter().filter(|a| a.status == StatusCode::CONFLICT).count();
     assert_eq!(ok + conflicts, 16, "only 200 or 409: {answers:?}");
-    let last: i64 = sqlx::query_scalar("SELECT max(version) FROM events WHERE stream_id = $1")
-        .bind(created.id())
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let last = app.stream_events(created.id()).await.last().map_or(0, |e| e.version);
     assert_eq!(last as usize, 1 + ok, "every 200 is one event, every 409 none");
 }
 
@@ -114,11 +107,11 @@ async fn products_racing_a_schema_change_are_validated_against_the_schema_they_c
     assert_eq!(changed.status, StatusCode::CREATED);
     let change_position = changed.body["position"].as_i64().unwrap_or_default();
     assert!(answers.iter().all(|a| a.status == StatusCode::CREATED || a.status == StatusCode::UNPROCESSABLE_ENTITY));
-    let late: Vec<serde_json::Value> =
-        sqlx::query_scalar("SELECT payload FROM events WHERE event_type = 'ProductCreated' AND position > $1")
-            .bind(change_position)
-            .fetch_all(&a.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+    let late: Vec<serde_json::Value> = a
+        .events(EventFilter::all().event_type("ProductCreated").after(change_position))
+        .await
+        .into_iter()
+        .map(|e| e.payload)
+        .collect();
     assert!(late.iter().all(|p| p["specs"]["finish"].is_string()), "a product slipped past the new schema");
 }

@@ -2,6 +2,7 @@
 //! creates, updates, or appends nothing and says so; an external id is unique per kind, checked
 //! with a code, and shown and found by the query API.
 
+use event_store::{EventFilter, EventStore};
 use integration_tests::pipeline::Pipeline;
 use integration_tests::{hex_bolts, Answer, HexBolts, TestApp};
 use reqwest::StatusCode;
@@ -12,11 +13,7 @@ use uuid::Uuid;
 const MAT_4711: &str = "MAT%2F4711%20A";
 
 async fn stream_events(app: &TestApp, id: Uuid) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_id = $1")
-        .bind(id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    app.count_events(EventFilter::all().stream(id)).await
 }
 
 fn bolt(cat: &HexBolts, name: &str, specs: Value) -> Value {
@@ -178,10 +175,7 @@ async fn an_external_id_is_unique_per_kind_and_checked_with_a_code() {
     let mismatch = app.put("/v1/brands/by-external-id/B-1", json!({"name": "Acme", "external_id": "B-2"})).await;
     assert_eq!(mismatch.field_errors(), [("external_id".to_owned(), "external_id_mismatch".to_owned())]);
     // Nothing refused made anything: one product, one brand beyond the walk-through's.
-    let held: i64 = sqlx::query_scalar("SELECT count(*) FROM claims WHERE claim LIKE 'external:%'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let held = EventStore::count_claims(&app.db, "external:").await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(held, 2);
 }
 
@@ -207,10 +201,7 @@ async fn concurrent_upserts_of_one_new_external_id_create_exactly_one_product() 
     assert_eq!(outcomes.iter().filter(|o| *o == "created").count(), 1, "{outcomes:?}");
     assert!(outcomes.iter().all(|o| o == "created" || o == "unchanged"), "{outcomes:?}");
     assert_eq!(ids.len(), 1, "every answer names the one product");
-    let created: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'ProductCreated'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let created = app.count_events(EventFilter::all().event_type("ProductCreated")).await;
     assert_eq!(created, 1);
 }
 
@@ -369,10 +360,7 @@ async fn an_import_worker_upserts_in_process_and_resolves_a_batch_of_external_id
     // Per kind: no category is known by them.
     let categories = catalog.resolve_external_ids(StreamType::Category, &ids).await.unwrap_or_else(|e| panic!("{e}"));
     assert!(categories.is_empty());
-    let recorded: String = sqlx::query_scalar("SELECT request_id FROM events WHERE stream_id = $1")
-        .bind(made[0])
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let events = app.stream_events(made[0]).await;
+    let recorded = events.first().map(|e| e.request_id.clone()).unwrap_or_else(|| panic!("no event"));
     assert_eq!(recorded, "import-1");
 }

@@ -117,11 +117,7 @@ async fn an_update_keeps_the_generated_sku() {
     // The update's event changes the name and material only; the SKU is the created event's.
     let again = app.patch(&path, json!({"specs": {"material": "steel"}})).await;
     assert_eq!(again.body["sku"], sku, "{again:?}");
-    let events: Vec<Value> = sqlx::query_scalar("SELECT payload FROM events WHERE stream_id = $1 ORDER BY version")
-        .bind(created.id())
-        .fetch_all(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let events: Vec<Value> = app.stream_events(created.id()).await.into_iter().map(|e| e.payload).collect();
     assert_eq!(events.len(), 3);
     assert_eq!(events[0]["sku"], sku);
     for update in &events[1..] {

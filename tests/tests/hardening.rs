@@ -143,11 +143,14 @@ async fn every_answer_of_the_command_api_carries_a_request_id_generated_or_echoe
 
 #[tokio::test]
 async fn a_query_that_outlasts_the_timeout_is_503_problem_json_with_its_request_id() {
-    let pipeline = Pipeline::start("timeout").await;
+    let mut pipeline = Pipeline::start("timeout").await;
     let query = pipeline.query_api_with(None, HttpConfig::unlimited(), 1).await;
+    // A position written but never projected (the projector is stopped; a position beyond the
+    // write head would be refused at once): the request waits until the timeout ends it.
+    pipeline.kill_projector().await;
+    let written = pipeline.app.post("/v1/categories", serde_json::json!({ "name": "Valves" })).await;
+    let never = written.body["position"].as_i64().unwrap_or_else(|| panic!("{written:?}")).to_string();
     let client = &pipeline.app.client;
-    // The read model will not reach this position: the request waits until the timeout ends it.
-    let never = i64::MAX.to_string();
     let slow = fetch(client.get(format!("{query}/v1/categories")).header("x-min-position", never)).await;
     slow.assert_problem(StatusCode::SERVICE_UNAVAILABLE);
     let ok = fetch(client.get(format!("{query}/v1/categories")).header("x-request-id", "q-1")).await;

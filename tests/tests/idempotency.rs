@@ -2,6 +2,7 @@
 //! the same key and body gets the first answer and runs nothing; another body is a 422; keys are
 //! the caller's; the key is written in the command's own transaction.
 
+use event_store::{EventFilter, EventStore};
 use integration_tests::{hex_bolts, Answer, TestApp};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -23,11 +24,7 @@ fn product(family: Uuid, thread: &str, length: u32) -> Value {
 }
 
 async fn key_rows(app: &TestApp, key: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM idempotency_keys WHERE key = $1")
-        .bind(key)
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    EventStore::count_keys(&app.db, key).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test]
@@ -160,18 +157,13 @@ async fn the_key_is_written_with_the_events_and_a_lost_answer_still_says_it_was_
     let body = product(bolts.family, "M16", 80);
     let first = keyed(&app, Method::POST, "/v1/products", "lost-1", &body, &app.token).await;
     assert_eq!(first.status, StatusCode::CREATED, "{first:?}");
-    let (position, status): (Option<i64>, Option<i16>) =
-        sqlx::query_as("SELECT position, status FROM idempotency_keys WHERE key = 'lost-1'")
-            .fetch_one(&app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+    let recorded = app.store.recorded_key(app.admin_id, "lost-1").await.unwrap_or_else(|e| panic!("{e}"));
+    let recorded = recorded.unwrap_or_else(|| panic!("the key lost-1 is not recorded"));
+    let (position, status) = (recorded.position, recorded.status);
     assert_eq!(position, first.body["position"].as_i64(), "recorded with the command's events");
     assert_eq!(status, Some(201));
     // The answer is lost as if the process had stopped between commit and recording it.
-    sqlx::query("UPDATE idempotency_keys SET status = NULL, headers = NULL, body = NULL WHERE key = 'lost-1'")
-        .execute(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    event_store::scratch::forget_answers(&app.db, "lost-1").await.unwrap_or_else(|e| panic!("{e}"));
     let events = app.event_count().await;
     let again = keyed(&app, Method::POST, "/v1/products", "lost-1", &body, &app.token).await;
     assert_eq!(again.status, StatusCode::OK, "{again:?}");
@@ -190,11 +182,7 @@ async fn updates_and_structure_changes_are_idempotent_too() {
     let again = keyed(&app, Method::POST, "/v1/categories", "cat-1", &category, &app.token).await;
     assert_eq!(again.header("idempotent-replayed"), Some("true"), "{again:?}");
     assert_eq!(again.id(), first.id());
-    let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_id = $1")
-        .bind(first.id())
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let rows = app.count_events(EventFilter::all().stream(first.id())).await;
     assert_eq!(rows, 1);
 
     // An update.

@@ -3,6 +3,7 @@
 
 use auth_tokens::{Claims, Keyring, TokenType};
 use base64::Engine as _;
+use event_store::EventFilter;
 use futures::future::join_all;
 use integration_tests::{Answer, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD, KID};
 use reqwest::{Method, StatusCode};
@@ -166,12 +167,9 @@ async fn events_record_the_authenticated_user_and_role_and_never_serve_the_hash(
     let token = text(&login, "access_token");
     let brand = app.send(Method::POST, "/v1/brands", Some(json!({"name": "Audited"})), Some(&token)).await;
     assert_eq!(brand.status, StatusCode::CREATED);
-    let (actor_id, actor_role): (String, String) =
-        sqlx::query_as("SELECT actor_id, actor_role FROM events WHERE stream_id = $1")
-            .bind(brand.id())
-            .fetch_one(&app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+    let events = app.stream_events(brand.id()).await;
+    let event = events.first().unwrap_or_else(|| panic!("the brand has no event"));
+    let (actor_id, actor_role) = (event.actor_id.clone(), event.actor_role.clone());
     assert_eq!((actor_id, actor_role.as_str()), (second_admin.to_string(), "admin"));
 
     let trail = app.get(&format!("/v1/streams/{second_admin}/events")).await;
@@ -188,20 +186,12 @@ async fn a_login_rehashes_the_password_when_the_argon2_parameters_changed() {
     config.auth.argon2_iterations = 3;
     let stronger = app.replica_with(config).await;
     let stored: Vec<(String, Value)> =
-        sqlx::query_as("SELECT event_type, payload FROM events WHERE stream_id = $1 ORDER BY version")
-            .bind(app.admin_id)
-            .fetch_all(&app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+        app.stream_events(app.admin_id).await.into_iter().map(|e| (e.event_type, e.payload)).collect();
     let types: Vec<&str> = stored.iter().map(|(t, _)| t.as_str()).collect();
     assert_eq!(types, ["UserCreated", "UserPasswordRehashed"], "the replica's admin login rehashed once");
     assert!(stored[1].1["password_hash"].as_str().is_some_and(|h| h.contains("m=19456,t=3,p=1")));
     assert_eq!(stronger.login(ADMIN_EMAIL, ADMIN_PASSWORD).await.status, StatusCode::OK);
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE stream_id = $1")
-        .bind(app.admin_id)
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let count = app.count_events(EventFilter::all().stream(app.admin_id)).await;
     assert_eq!(count, 2, "parameters as configured: no further rehash");
 }
 
@@ -273,9 +263,6 @@ async fn the_first_admin_is_created_once_across_replicas() {
     let app = TestApp::spawn().await;
     let replicas = join_all((0..3).map(|_| app.replica())).await;
     assert_eq!(replicas.len(), 3);
-    let admins: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = 'UserCreated'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let admins = app.count_events(EventFilter::all().event_type("UserCreated")).await;
     assert_eq!(admins, 1);
 }

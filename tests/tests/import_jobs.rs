@@ -5,6 +5,7 @@
 use std::time::{Duration, Instant};
 
 use command_api::Config;
+use event_store::{EventFilter, StoredEvent};
 use integration_tests::{test_config, Answer, TestApp};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -82,16 +83,17 @@ async fn errors(app: &TestApp, id: Uuid, limit: u32) -> Vec<(i64, String, String
     }
 }
 
+/// How many of `events` mention `text` anywhere in their payload.
+fn mentioning(events: &[StoredEvent], text: &str) -> i64 {
+    events.iter().filter(|e| e.payload.to_string().contains(text)).count() as i64
+}
+
 /// `(events, events by the admin)` carrying `correlation` as correlation id.
 async fn events_of(app: &TestApp, correlation: Uuid) -> (i64, i64) {
-    sqlx::query_as(
-        "SELECT count(*), count(*) FILTER (WHERE actor_id = $2 AND actor_role = 'admin') FROM events WHERE correlation_id = $1",
-    )
-    .bind(correlation)
-    .bind(app.admin_id.to_string())
-    .fetch_one(&app.db)
-    .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    let events = app.events(EventFilter::all().correlation(correlation)).await;
+    let admin = app.admin_id.to_string();
+    let by_admin = events.iter().filter(|e| e.actor_id == admin && e.actor_role == "admin").count();
+    (events.len() as i64, by_admin as i64)
 }
 
 fn expected_errors() -> Vec<(i64, String, String)> {
@@ -120,12 +122,7 @@ async fn a_csv_job_applies_its_good_rows_as_the_admin_and_lists_the_bad_ones() {
     let (events, by_admin) = events_of(&app, id).await;
     assert!(events >= 4, "{events}");
     assert_eq!(by_admin, events, "every event of the job is the admin's");
-    let bolts: i64 =
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE correlation_id = $1 AND payload::text LIKE '%Bolts%'")
-            .bind(id)
-            .fetch_one(&app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+    let bolts = mentioning(&app.events(EventFilter::all().correlation(id)).await, "Bolts");
     assert_eq!(bolts, 1);
     let chunks: i64 = sqlx::query_scalar("SELECT count(*) FROM import_chunks WHERE job_id = $1")
         .bind(id)
@@ -260,10 +257,7 @@ async fn a_job_whose_worker_stopped_resumes_at_its_checkpoint_and_appends_nothin
     assert_eq!(errors(&replica, second, 10).await, expected_errors());
     assert_eq!(events_of(&app, second).await, (0, 0), "nothing is appended twice");
     assert_eq!(app.event_count().await, appended);
-    let roots: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE payload::text LIKE '%Fasteners%'")
-        .fetch_one(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+    let roots = mentioning(&app.events(EventFilter::all()).await, "Fasteners");
     assert_eq!(roots, 1, "one category C-ROOT");
 }
 

@@ -90,22 +90,12 @@ async fn users_stored_before_addresses_were_normalized_still_log_in_by_their_add
         let placeholder = fresh("legacy", "x.com");
         let created = app.post("/v1/users", staff(&placeholder)).await;
         assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
-        let mut tx = app.db.begin().await.unwrap_or_else(|e| panic!("{e}"));
-        sqlx::query("UPDATE claims SET claim = $1 WHERE claim = $2")
-            .bind(format!("email:{legacy}"))
-            .bind(format!("email:{placeholder}"))
-            .execute(&mut *tx)
+        let mut conn = app.db.acquire().await.unwrap_or_else(|e| panic!("{e}"));
+        let (claim, legacy_claim) = (format!("email:{placeholder}"), format!("email:{legacy}"));
+        let rewritten = event_store::scratch::rewrite_claim(&mut conn, &claim, &legacy_claim, "email", &legacy)
             .await
             .unwrap_or_else(|e| panic!("{e}"));
-        sqlx::query(
-            "UPDATE streams SET snapshot = jsonb_set(snapshot, '{email}', to_jsonb($1::text)) WHERE stream_id = $2",
-        )
-        .bind(&legacy)
-        .bind(created.id())
-        .execute(&mut *tx)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
-        tx.commit().await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(rewritten, "no stream held {claim}");
         users.push((legacy, created.id()));
     }
     for (legacy, id) in &users {

@@ -4,6 +4,7 @@
 use std::time::{Duration, Instant};
 
 use domain::format_path;
+use event_store::scratch::{insert_raw_event, RawEvent};
 use integration_tests::{admin_url, Answer, TestApp};
 use query_api::read_store::READ_MIGRATOR;
 use query_api::{Application, Config};
@@ -22,7 +23,7 @@ struct ReadApp {
 
 fn config(min_position_wait: Duration) -> Config {
     Config {
-        read_database_url: String::new(),
+        read_database_url: String::new().into(),
         write_database_url: None,
         addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
         read_pool_size: 4,
@@ -35,6 +36,7 @@ fn config(min_position_wait: Duration) -> Config {
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
         auth: Default::default(),
+        s3: media_store::testing::test_config(),
     }
 }
 
@@ -439,19 +441,23 @@ async fn health_with_a_write_database_reports_how_far_behind_the_read_model_is()
         .unwrap_or_else(|e| panic!("cannot create a write database: {e}"));
     let write = PgPoolOptions::new().max_connections(2).connect_with(options).await.unwrap_or_else(|e| panic!("{e}"));
     for (position, age_secs) in [(10_i64, 120.0_f64), (20, 60.0), (30, 1.0)] {
-        sqlx::query(
-            "INSERT INTO events (position, event_id, stream_id, stream_type, version, event_type, schema_version,
-                                 payload, actor_id, actor_role, request_id, correlation_id, recorded_at)
-             VALUES ($1, $2, $3, 'brand', 1, 'BrandCreated', 1, '{}', 'test', 'admin', 'r', $2,
-                     now() - make_interval(secs => $4))",
-        )
-        .bind(position)
-        .bind(Uuid::new_v4())
-        .bind(Uuid::new_v4())
-        .bind(age_secs)
-        .execute(&write)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"));
+        let event_id = Uuid::new_v4();
+        let event = RawEvent {
+            position: Some(position),
+            event_id,
+            stream_id: Uuid::new_v4(),
+            stream_type: "brand".into(),
+            version: 1,
+            event_type: "BrandCreated".into(),
+            schema_version: 1,
+            payload: json!({}),
+            actor_id: "test".into(),
+            actor_role: "admin".into(),
+            request_id: "r".into(),
+            correlation_id: event_id,
+            recorded_at: chrono::Utc::now() - chrono::Duration::milliseconds((age_secs * 1000.0) as i64),
+        };
+        insert_raw_event(&write, &event).await.unwrap_or_else(|e| panic!("{e}"));
     }
     let app = ReadApp::spawn_with(Duration::from_secs(1), Some(write)).await;
     app.checkpoint(10, true).await;

@@ -1,7 +1,7 @@
 //! The outbox relay against the real PostgreSQL and NATS JetStream, on a stream of its own.
 
 use async_nats::jetstream;
-use event_store::{Append, EventStore, EventToAppend, Metadata, StreamWrite};
+use event_store::{Append, EventFilter, EventStore, EventToAppend, Metadata, StreamWrite};
 use futures::StreamExt;
 use integration_tests::admin_url;
 use relay::{Names, Relay, RelayConfig, Round};
@@ -90,10 +90,8 @@ async fn readable(store: &EventStore, n: usize) -> Vec<event_store::StoredEvent>
 
 /// Every committed event's position, in order.
 async fn committed(store: &EventStore) -> Vec<i64> {
-    sqlx::query_scalar("SELECT position FROM events ORDER BY position")
-        .fetch_all(store.pool())
-        .await
-        .unwrap_or_default()
+    let events = EventStore::events(store.pool(), &EventFilter::all()).await.unwrap_or_default();
+    events.into_iter().map(|e| e.position).collect()
 }
 
 /// Each position with the one before it (0 for the first): what the relay's headers must say.

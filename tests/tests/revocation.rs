@@ -5,6 +5,7 @@
 
 use std::time::{Duration, Instant};
 
+use event_store::{EventFilter, EventStore};
 use integration_tests::commerce::{issue, Shop, User, PASSWORD};
 use integration_tests::pipeline::{redis_url, OwnRedis, Pipeline, DEADLINE};
 use integration_tests::{test_config, Answer, TestApp};
@@ -25,7 +26,7 @@ impl Stack {
         let pipeline = Pipeline::start_with_cache(tag).await;
         let cache = pipeline.cache.as_ref().unwrap_or_else(|| panic!("the pipeline has a cache"));
         let config = command_api::config::Config {
-            redis_url: Some(cache.redis_url.clone()),
+            redis_url: Some(cache.redis_url.clone().into()),
             revocation_prefix: cache.revocation_prefix(),
             ..test_config()
         };
@@ -62,11 +63,7 @@ impl Stack {
     }
 
     async fn events_by(&self, user: Uuid) -> i64 {
-        sqlx::query_scalar("SELECT count(*) FROM events WHERE actor_id = $1")
-            .bind(user.to_string())
-            .fetch_one(&self.shop.app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"))
+        self.shop.app.count_events(EventFilter::all().actor(&user.to_string())).await
     }
 
     async fn finish(self) {
@@ -109,9 +106,7 @@ async fn a_disabled_admin_is_refused_at_once_on_both_apis_with_a_token_issued_be
         assert_revoked(&TestApp::answer(request).await, path);
     }
     assert_eq!(stack.events_by(rogue.id).await, acted, "nothing was appended with the revoked token");
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM streams WHERE snapshot->>'email' = $1")
-        .bind(&email)
-        .fetch_one(&stack.shop.app.db)
+    let users = EventStore::count_heads(&stack.shop.app.db, None, Some(&json!({ "email": email })))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(users, 0, "no backdoor admin exists");

@@ -127,15 +127,10 @@ async fn catalog(tag: &str) -> Catalog {
 
 impl Catalog {
     async fn get(&self, query: &str) -> (StatusCode, Value) {
-        let response = self
-            .client
-            .get(format!("{}/v1/search?{query}", self.query))
-            .header("X-Min-Position", self.position)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
-        let status = response.status();
-        (status, response.json().await.unwrap_or(Value::Null))
+        let request =
+            self.client.get(format!("{}/v1/search?{query}", self.query)).header("X-Min-Position", self.position);
+        let answer = TestApp::answer(request).await;
+        (answer.status, answer.body)
     }
 
     async fn search(&self, query: &str) -> Value {
@@ -379,11 +374,16 @@ async fn bad_parameters_are_422_problems_and_per_page_is_capped() {
             ("sort".into(), "unknown_parameter".into())
         ]
     );
-    assert_eq!(c.invalid("q=bolt&page=500&per_page=100").await, [("page".into(), "beyond_results".into())]);
-    assert_eq!(
-        c.invalid(&format!("category_id={}", Uuid::new_v4())).await,
-        [("category_id".into(), "unknown_category".into())]
-    );
+    // Well-formed, naming what is not there: 404, naming the parameter.
+    for (query, field, code) in [
+        ("q=bolt&page=500&per_page=100".to_owned(), "page", "beyond_results"),
+        (format!("category_id={}", Uuid::new_v4()), "category_id", "unknown_category"),
+    ] {
+        let (status, body) = c.get(&query).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{query}: {body}");
+        assert_eq!(body["errors"][0]["field"], field, "{body}");
+        assert_eq!(body["errors"][0]["code"], code, "{body}");
+    }
     assert_eq!(c.invalid("category_id=nope").await, [("category_id".into(), "invalid_uuid".into())]);
     // Whatever the query text, never a 500.
     for text in ["'", "\\", "&|!():*", "a:*", "''''", "-", "/", "\"\"", "x'y", "%00"] {
@@ -419,8 +419,8 @@ async fn synonyms_defined_by_admins_apply_to_queries_until_removed() {
     c.at(position);
     // "316 stainless" is found as A4; "stainless" alone is not a phrase of that set.
     assert_eq!(sorted(c.hits(&q("316 stainless")).await), ["m12_a4", "m8_a4"]);
-    let response = c.client.get(format!("{}/v1/synonyms", c.query)).header("X-Min-Position", c.position).send().await;
-    let listed: Value = response.unwrap_or_else(|e| panic!("{e}")).json().await.unwrap_or_default();
+    let request = c.client.get(format!("{}/v1/synonyms", c.query)).header("X-Min-Position", c.position);
+    let listed = TestApp::answer(request).await.body;
     assert_eq!(listed["synonyms"].as_array().map(Vec::len), Some(2), "{listed}");
 
     // Replaced, then removed: each an event, each applied.
@@ -475,9 +475,9 @@ async fn suggest_offers_categories_brands_families_and_products_for_a_prefix() {
         let url = format!("{}/v1/search/suggest?{}", c.query, q(text));
         let client = c.client.clone();
         async move {
-            let response = client.get(url).send().await.unwrap_or_else(|e| panic!("{e}"));
-            assert_eq!(response.status(), StatusCode::OK);
-            response.json::<Value>().await.unwrap_or_default()
+            let answer = TestApp::answer(client.get(url)).await;
+            assert_eq!(answer.status, StatusCode::OK);
+            answer.body
         }
     };
     let names = |body: &Value, kind: &str| -> Vec<String> {

@@ -91,11 +91,7 @@ fn call(
 }
 
 async fn snapshot(app: &TestApp, stream: Uuid) -> Option<Value> {
-    sqlx::query_scalar("SELECT snapshot FROM streams WHERE stream_id = $1")
-        .bind(stream)
-        .fetch_optional(&app.db)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    app.snapshot(stream).await
 }
 
 // ---- API1: no cross-company access -------------------------------------------------------------
@@ -371,6 +367,7 @@ async fn every_read_of_the_query_api_that_needs_a_token_refuses_none_with_401_an
     let expected = [
         "/v1/cart",
         "/v1/exports/products",
+        "/v1/media/{id}/download",
         "/v1/orders",
         "/v1/orders/{id}",
         "/v1/price-lists",
@@ -381,7 +378,8 @@ async fn every_read_of_the_query_api_that_needs_a_token_refuses_none_with_401_an
     for (method, documented, _) in secured {
         let needs = match documented.as_str() {
             "/v1/cart" => Needs::Buyer,
-            "/v1/orders" | "/v1/orders/{id}" => Needs::Caller,
+            // Buyers-only documents: any signed-in buyer of a company, or staff.
+            "/v1/orders" | "/v1/orders/{id}" | "/v1/media/{id}/download" => Needs::Caller,
             _ => Needs::Staff,
         };
         let path = concrete(documented);
@@ -1124,13 +1122,18 @@ fn assert_generic_5xx(answer: &Answer, status: StatusCode, what: &str) {
 
 #[tokio::test]
 async fn a_5xx_of_either_service_carries_no_internal_text() {
-    let pipeline = Pipeline::start("generic5xx").await;
-    let app = &pipeline.app;
+    let mut pipeline = Pipeline::start("generic5xx").await;
     let query = pipeline.query_api().await;
     let slow = pipeline.query_api_with(None, HttpConfig::unlimited(), 1).await;
     pipeline.converged().await;
+    // A position written but never projected (beyond the write head it would be refused at once):
+    // waiting for it outlasts the slow API's timeout.
+    pipeline.kill_projector().await;
+    let written = pipeline.app.post("/v1/categories", json!({"name": "Unprojected"})).await;
+    let unprojected = written.body["position"].as_i64().unwrap_or_else(|| panic!("{written:?}"));
+    let app = &pipeline.app;
     // The test's own databases, broken under the services: a table they read is gone.
-    sqlx::query("ALTER TABLE claims RENAME TO claims_probe").execute(&app.db).await.unwrap_or_else(|e| panic!("{e}"));
+    event_store::scratch::break_claims(&app.db).await.unwrap_or_else(|e| panic!("{e}"));
     sqlx::query("ALTER TABLE catalog.orders RENAME TO orders_probe")
         .execute(&pipeline.read)
         .await
@@ -1142,7 +1145,7 @@ async fn a_5xx_of_either_service_carries_no_internal_text() {
     assert_generic_5xx(&brand, StatusCode::INTERNAL_SERVER_ERROR, "a create without its table");
     let orders = TestApp::answer(app.client.get(format!("{query}/v1/orders")).bearer_auth(&app.token)).await;
     assert_generic_5xx(&orders, StatusCode::INTERNAL_SERVER_ERROR, "orders without their table");
-    let waited = app.client.get(format!("{slow}/v1/categories")).header("x-min-position", i64::MAX.to_string());
+    let waited = app.client.get(format!("{slow}/v1/categories")).header("x-min-position", unprojected.to_string());
     assert_generic_5xx(&TestApp::answer(waited).await, StatusCode::SERVICE_UNAVAILABLE, "a timeout");
     pipeline.finish().await;
 }
@@ -1181,5 +1184,51 @@ async fn a_hostile_origin_gets_no_cors_grant_and_no_one_gets_credentials() {
     for answer in [TestApp::answer(preflight(shop)).await, TestApp::answer(write(shop)).await] {
         assert_eq!(answer.header("access-control-allow-origin"), Some(shop), "{answer:?}");
         assert_eq!(answer.header("access-control-allow-credentials"), None, "{answer:?}");
+    }
+}
+
+/// Configurations are logged at start and may be printed while debugging: the credentials in
+/// database, Redis and NATS URLs never show in their `Debug`.
+#[test]
+fn configurations_print_no_credentials() {
+    use clap::Parser;
+    let secret = "hunter2-secret";
+    let pg = format!("postgres://ferrule:{secret}@db.internal:5432/ferrule");
+    let redis = format!("rediss://default:{secret}@cache.internal:6380");
+    let nats = format!("nats://relay:{secret}@nats.internal:4222");
+    let command = command_api::config::Config::parse_from([
+        "command-api",
+        "--database-url",
+        &pg,
+        "--redis-url",
+        &redis,
+        "--nats-url",
+        &nats,
+        "--rate-limit-redis-url",
+        &redis,
+    ]);
+    let query = query_api::config::Config::parse_from([
+        "query-api",
+        "--read-database-url",
+        &pg,
+        "--write-database-url",
+        &pg,
+        "--redis-url",
+        &redis,
+    ]);
+    let projector = projector::Config::parse_from([
+        "projector",
+        "--read-database-url",
+        &pg,
+        "--write-database-url",
+        &pg,
+        "--nats-url",
+        &nats,
+        "--redis-url",
+        &redis,
+    ]);
+    for printed in [format!("{command:?}"), format!("{query:?}"), format!("{projector:?}")] {
+        assert!(!printed.contains(secret), "a credential is printed: {printed}");
+        assert!(printed.contains("REDACTED") || printed.contains("redacted"), "{printed}");
     }
 }

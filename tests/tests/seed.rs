@@ -2,6 +2,7 @@
 //! command path, a re-run changes nothing, a larger count extends the catalog, and the same seed
 //! gives the same streams in another database.
 
+use event_store::{EventFilter, EventStore, StoredEvent};
 use ferrule_seed::{seed_database, Options, Report};
 use integration_tests::admin_url;
 use serde_json::Value;
@@ -36,16 +37,16 @@ async fn seed(url: &str, seed: u64, products: u64) -> Report {
     seed_database(&options(url, seed, products)).await.unwrap_or_else(|e| panic!("{e:#}"))
 }
 
-async fn count(pool: &PgPool, sql: &str) -> i64 {
-    sqlx::query_scalar(sql).fetch_one(pool).await.unwrap_or_else(|e| panic!("{sql}: {e}"))
+async fn events(pool: &PgPool, filter: EventFilter<'_>) -> Vec<StoredEvent> {
+    EventStore::events(pool, &filter).await.unwrap_or_else(|e| panic!("{e}"))
+}
+
+async fn event_count(pool: &PgPool) -> i64 {
+    EventStore::count_events(pool, &EventFilter::all()).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 async fn events_of_type(pool: &PgPool, event_type: &str) -> i64 {
-    sqlx::query_scalar("SELECT count(*) FROM events WHERE event_type = $1")
-        .bind(event_type)
-        .fetch_one(pool)
-        .await
-        .unwrap_or_else(|e| panic!("{e}"))
+    EventStore::count_events(pool, &EventFilter::all().event_type(event_type)).await.unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[tokio::test]
@@ -54,7 +55,7 @@ async fn seeding_writes_ordinary_events_and_running_it_again_changes_nothing() {
     let report = seed(&url, 42, 300).await;
     assert_eq!(report.products.created, 300);
     assert!(!report.already_complete);
-    assert_eq!(count(&pool, "SELECT count(*) FROM events").await, report.events as i64);
+    assert_eq!(event_count(&pool).await, report.events as i64);
     assert_eq!(events_of_type(&pool, "ProductCreated").await, 300);
     assert_eq!(events_of_type(&pool, "BrandCreated").await, report.brands.created as i64);
     assert_eq!(events_of_type(&pool, "CategoryCreated").await, report.categories.created as i64);
@@ -64,44 +65,45 @@ async fn seeding_writes_ordinary_events_and_running_it_again_changes_nothing() {
         report.categories.created >= 40 && report.brands.created >= 15 && report.families.created >= 50,
         "{report:?}"
     );
-    let foreign =
-        count(&pool, "SELECT count(*) FROM events WHERE actor_id <> 'ferrule-seed' OR request_id <> 'seed-42'").await;
+    let all = events(&pool, EventFilter::all()).await;
+    let foreign = all.iter().filter(|e| e.actor_id != "ferrule-seed" || e.request_id != "seed-42").count();
     assert_eq!(foreign, 0, "every event carries the seed's audit metadata");
-    let claims = count(&pool, "SELECT count(*) FROM claims WHERE claim LIKE 'sku:%'").await;
+    let claims = EventStore::count_claims(&pool, "sku:").await.unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(claims, 300, "every product took its SKU through the event store's claims");
 
     let again = seed(&url, 42, 300).await;
     assert!(again.already_complete, "{again:?}");
     assert_eq!((again.events, again.products.skipped), (0, 300));
-    assert_eq!(count(&pool, "SELECT count(*) FROM events").await, report.events as i64, "a re-run appends nothing");
+    assert_eq!(event_count(&pool).await, report.events as i64, "a re-run appends nothing");
 }
 
 #[tokio::test]
 async fn a_larger_count_for_the_same_seed_adds_products_and_keeps_those_there() {
     let (url, pool) = fresh().await;
     seed(&url, 7, 200).await;
-    let before: Vec<Uuid> = sqlx::query_scalar("SELECT stream_id FROM events WHERE event_type = 'ProductCreated'")
-        .fetch_all(&pool)
+    let before: Vec<Uuid> = EventStore::stream_ids(&pool, &EventFilter::all().event_type("ProductCreated"))
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     let more = seed(&url, 7, 320).await;
     assert_eq!(more.products.created + more.products.skipped, 320, "{more:?}");
     assert!(more.products.skipped > 0 && more.products.created > 0, "{more:?}");
     assert_eq!(more.brands.created + more.categories.created, 0, "the structure was there: {more:?}");
-    let after = count(&pool, "SELECT count(*) FROM events WHERE event_type = 'ProductCreated'").await;
+    let after = events_of_type(&pool, "ProductCreated").await;
     assert_eq!(after, before.len() as i64 + more.products.created as i64);
-    let versions = count(&pool, "SELECT count(*) FROM events WHERE stream_type = 'product' AND version > 1").await;
+    let versions =
+        events(&pool, EventFilter::all().stream_type("product")).await.iter().filter(|e| e.version > 1).count();
     assert_eq!(versions, 0, "no product was written twice");
 }
 
 /// A database's streams: id, type, version, event type and payload, in stream order.
 async fn streams(pool: &PgPool) -> Vec<(Uuid, String, i64, String, Value)> {
-    sqlx::query_as(
-        "SELECT stream_id, stream_type, version, event_type, payload FROM events ORDER BY stream_id, version",
-    )
-    .fetch_all(pool)
-    .await
-    .unwrap_or_else(|e| panic!("{e}"))
+    let mut rows: Vec<(Uuid, String, i64, String, Value)> = events(pool, EventFilter::all())
+        .await
+        .into_iter()
+        .map(|e| (e.stream_id, e.stream_type, e.version, e.event_type, e.payload))
+        .collect();
+    rows.sort_by_key(|(stream, _, version, _, _)| (*stream, *version));
+    rows
 }
 
 #[tokio::test]
@@ -121,8 +123,8 @@ async fn the_same_seed_gives_the_same_streams_in_another_database() {
 async fn another_seed_is_refused_by_a_database_holding_a_catalog() {
     let (url, pool) = fresh().await;
     seed(&url, 1, 50).await;
-    let events = count(&pool, "SELECT count(*) FROM events").await;
+    let appended = event_count(&pool).await;
     let refused = seed_database(&options(&url, 2, 50)).await.err().map(|e| format!("{e:#}")).unwrap_or_default();
     assert!(refused.contains("not seed 2's") && refused.contains("seed-1"), "{refused}");
-    assert_eq!(count(&pool, "SELECT count(*) FROM events").await, events);
+    assert_eq!(event_count(&pool).await, appended);
 }

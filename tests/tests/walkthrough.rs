@@ -1,5 +1,6 @@
 //! The README's walk-through over HTTP against the real PostgreSQL.
 
+use event_store::EventFilter;
 use integration_tests::{hex_bolts, TestApp};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -60,12 +61,8 @@ async fn the_walk_through_builds_a_catalog_and_validates_products() {
     assert_eq!(inches.body["sku"], "HB933-M12-50.8-A2");
 
     // What the API answered is what the store holds: the event's payload carries the same specs.
-    let stored: serde_json::Value =
-        sqlx::query_scalar("SELECT payload FROM events WHERE stream_id = $1 AND event_type = 'ProductCreated'")
-            .bind(inches.id())
-            .fetch_one(&app.db)
-            .await
-            .unwrap_or_else(|e| panic!("{e}"));
+    let created = app.events(EventFilter::all().stream(inches.id()).event_type("ProductCreated")).await;
+    let stored = created.first().map(|e| e.payload.clone()).unwrap_or_else(|| panic!("no ProductCreated"));
     assert_eq!(stored["specs"]["length"]["base_value"], 50.8);
 }
 

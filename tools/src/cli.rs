@@ -70,6 +70,74 @@ pub enum Command {
     /// Users: create an admin without the API (`ferrule admin create --email … --password-stdin`).
     #[command(subcommand)]
     Admin(AdminCommand),
+
+    /// Product media: attach an image or a document to a product or a family.
+    #[command(subcommand)]
+    Media(MediaCommand),
+}
+
+#[derive(Subcommand)]
+pub enum MediaCommand {
+    /// Upload a file and attach it to a product or a family (the presigned flow every client uses).
+    #[command(long_about = "Upload a file and attach it to a product or a family, the way every client does: \
+        POST /v1/media/uploads answers a presigned PUT, the file is streamed straight to S3 with exactly the \
+        signed content type and length, and POST /v1/media/uploads/{id}/complete has the command API verify \
+        the object in place (size, magic bytes against the declared type, image decoding limits), store it \
+        content-addressed and append the MediumAttached event. Images get 160, 480 and 1200 px variants \
+        (WebP and JPEG) shortly after.\n\n\
+        Accepted: JPEG, PNG and WebP images (up to 20 MiB) for the roles primary, gallery and drawing; PDF, \
+        STEP and DXF documents (up to 100 MiB) for datasheet, certificate and drawing. The type is taken from \
+        the file's extension unless --content-type says otherwise.\n\n\
+        Example: ferrule media upload --product DGB-6204-2RS --role datasheet datasheet.pdf")]
+    Upload(MediaUploadArgs),
+}
+
+#[derive(Args)]
+pub struct MediaUploadArgs {
+    /// The file to upload.
+    pub file: std::path::PathBuf,
+
+    /// The product: its id, or its SKU (looked up through the query API).
+    #[arg(long)]
+    pub product: Option<String>,
+
+    /// The family (its id): its media serve all its variants.
+    #[arg(long)]
+    pub family: Option<String>,
+
+    /// primary, gallery, datasheet, certificate or drawing.
+    #[arg(long, value_parser = ["primary", "gallery", "datasheet", "certificate", "drawing"])]
+    pub role: String,
+
+    /// The content type, when the file's extension does not say it.
+    #[arg(long)]
+    pub content_type: Option<String>,
+
+    #[arg(long)]
+    pub title: Option<String>,
+
+    /// The alternative text of an image.
+    #[arg(long)]
+    pub alt: Option<String>,
+
+    /// The language of a document (a BCP 47 tag: de, en-GB).
+    #[arg(long)]
+    pub language: Option<String>,
+
+    /// Only signed-in buyers and staff may download it (certificates): no public URL.
+    #[arg(long)]
+    pub buyers_only: bool,
+
+    /// Base URL of the command API.
+    #[arg(long, env = "FERRULE_API_URL", default_value = "http://127.0.0.1:8080")]
+    pub api: String,
+
+    /// Base URL of the query API (to find a product by its SKU).
+    #[arg(long, env = "FERRULE_QUERY_URL", default_value = "http://127.0.0.1:8081")]
+    pub query_api: String,
+
+    #[command(flatten)]
+    pub admin: AdminLogin,
 }
 
 const SEED_ABOUT: &str = "Generate a realistic industrial catalog from a seed number and write it through the command \
@@ -414,6 +482,10 @@ pub enum BenchCommand {
         At the end the stock is checked: on hand untouched, the orders' units reserved. The scratch databases \
         are dropped.")]
     Orders(OrdersArgs),
+
+    /// Image variants/s of 2-megapixel JPEGs next to a decode-only baseline of the same files.
+    #[command(long_about = crate::bench::media::LONG_ABOUT)]
+    Media(crate::bench::media::MediaBenchArgs),
 }
 
 #[derive(Args)]

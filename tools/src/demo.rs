@@ -3,6 +3,7 @@
 
 mod catalog;
 mod commerce;
+mod media;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -34,8 +35,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         None => None,
     };
     let products = plan.steps.iter().filter(|s| matches!(s, Step::Product { .. })).count();
-    // The catalog's commands, then the commerce set-up: one tick per product and two more.
-    let bar = progress(plan.steps.len() + products + 2);
+    // The catalog's commands, then the commerce set-up (one tick per product and two more), then
+    // the media.
+    let bar = progress(plan.steps.len() + products + 2 + 5);
     bar.inc(1);
     for (i, step) in plan.steps.iter().enumerate().skip(1) {
         bar.set_message(describe_step(step));
@@ -65,6 +67,13 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         "setting up the demo's prices, stock and customer failed after the catalog was loaded: load the demo into \
          an empty write database (deploy/local/down, drop the write and read databases, deploy/local/up)",
     )?;
+    bar.set_message("pictures, a drawing, a datasheet and a certificate");
+    let pictured = sold_products.iter().copied().find(|p| p["sku"] == media::PRODUCT_SKU);
+    let attached = media::attach(&loader.api, loader.id("skf62")?, pictured, || bar.inc(1)).await.context(
+        "attaching the demo's media failed after the catalog was loaded: is the object store running (deploy/local/up \
+         starts s3s-fs)? Then load the demo into an empty write database (deploy/local/down, drop the write and read \
+         databases, deploy/local/up)",
+    )?;
     bar.finish_and_clear();
     summary(&plan, &loader, started.elapsed());
     println!(
@@ -80,6 +89,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if let Some(email) = sold.buyer {
         println!("  its buyer: {email}");
     }
+    println!(
+        "  {} media: the SKF 6200 family's picture (inherited by its products){}",
+        attached.media,
+        attached
+            .product_id
+            .map(|id| format!(
+                "; photo, drawing, datasheet and buyers-only certificate of {} (product {id})",
+                media::PRODUCT_SKU
+            ))
+            .unwrap_or_default()
+    );
     Ok(())
 }
 

@@ -5,11 +5,15 @@ mod api;
 mod bench;
 mod cli;
 mod demo;
+mod media;
 mod transfer;
 
 use clap::Parser;
 
-use cli::{Cli, Command};
+use cli::{Cli, Command, MediaCommand};
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() {
@@ -22,6 +26,7 @@ async fn main() {
         },
         Command::Bench(command) => bench::run(command).await,
         Command::Export(args) => transfer::export(args).await,
+        Command::Media(MediaCommand::Upload(args)) => media::run(args).await,
         Command::Import(args) => match transfer::import(args).await {
             // Refused rows are reported in the summary and the errors file: exit 2 so scripts tell.
             Ok(transfer::Ended::WithRefusals) => std::process::exit(2),

@@ -2,15 +2,15 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use domain::category::CategoryCommand;
-use domain::{family, Aggregate, DefinitionInput};
-use serde_json::json;
+use domain::{family, Aggregate, AttributeDefinition, DefinitionInput};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, written};
+use super::{context, written, Answer, Written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
@@ -26,9 +26,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// below unless they override the key.
 #[utoipa::path(put, path = "/v1/categories/{id}/attributes/{key}", tag = "attributes", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The category"), ("key" = String, Path, description = "The attribute key")),
-    request_body = super::schemas::DefinitionInput,
-    responses((status = 200, description = "Replaced", body = super::schemas::AttributeWritten),
-              (status = 201, description = "Defined", body = super::schemas::AttributeWritten),
+    request_body = DefinitionInput,
+    responses((status = 200, description = "Replaced", body = Written<AttributeRecord>),
+              (status = 201, description = "Defined", body = Written<AttributeRecord>),
               (status = 404, description = "No such category", body = service_http::openapi::Problem),
               (status = 409, description = "The definition conflicts with products or definitions below", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid definition, every problem listed", body = service_http::openapi::Problem)))]
@@ -38,30 +38,30 @@ async fn define_on_category(
     ids: RequestIds,
     Path((id, key)): Path<(Uuid, String)>,
     input: JsonBody<DefinitionInput>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<AttributeRecord>>, ApiError> {
     define(state, admin, ids, Owner::Category, id, key, input).await
 }
 
 /// Removes an attribute definition from a category.
 #[utoipa::path(delete, path = "/v1/categories/{id}/attributes/{key}", tag = "attributes", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The category"), ("key" = String, Path, description = "The attribute key")),
-    responses((status = 200, description = "Removed (`attribute` is null)", body = super::schemas::AttributeWritten),
+    responses((status = 200, description = "Removed (`attribute` is null)", body = Written<AttributeRecord>),
               (status = 404, description = "No such category or definition", body = service_http::openapi::Problem)))]
 async fn remove_from_category(
     state: State<AppState>,
     admin: Admin,
     ids: RequestIds,
     Path((id, key)): Path<(Uuid, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<AttributeRecord>>, ApiError> {
     remove(state, admin, ids, Owner::Category, id, key).await
 }
 
 /// Defines or replaces an attribute of a family, overriding an inherited one with the same key.
 #[utoipa::path(put, path = "/v1/families/{id}/attributes/{key}", tag = "attributes", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The family"), ("key" = String, Path, description = "The attribute key")),
-    request_body = super::schemas::DefinitionInput,
-    responses((status = 200, description = "Replaced", body = super::schemas::AttributeWritten),
-              (status = 201, description = "Defined", body = super::schemas::AttributeWritten),
+    request_body = DefinitionInput,
+    responses((status = 200, description = "Replaced", body = Written<AttributeRecord>),
+              (status = 201, description = "Defined", body = Written<AttributeRecord>),
               (status = 404, description = "No such family", body = service_http::openapi::Problem),
               (status = 409, description = "The definition conflicts with the family's products", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid definition, every problem listed", body = service_http::openapi::Problem)))]
@@ -71,21 +71,21 @@ async fn define_on_family(
     ids: RequestIds,
     Path((id, key)): Path<(Uuid, String)>,
     input: JsonBody<DefinitionInput>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<AttributeRecord>>, ApiError> {
     define(state, admin, ids, Owner::Family, id, key, input).await
 }
 
 /// Removes a family's own attribute definition (an inherited one applies again).
 #[utoipa::path(delete, path = "/v1/families/{id}/attributes/{key}", tag = "attributes", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The family"), ("key" = String, Path, description = "The attribute key")),
-    responses((status = 200, description = "Removed (`attribute` is null)", body = super::schemas::AttributeWritten),
+    responses((status = 200, description = "Removed (`attribute` is null)", body = Written<AttributeRecord>),
               (status = 404, description = "No such family or definition", body = service_http::openapi::Problem)))]
 async fn remove_from_family(
     state: State<AppState>,
     admin: Admin,
     ids: RequestIds,
     Path((id, key)): Path<(Uuid, String)>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<AttributeRecord>>, ApiError> {
     remove(state, admin, ids, Owner::Family, id, key).await
 }
 
@@ -122,7 +122,7 @@ async fn define(
     id: Uuid,
     key: String,
     JsonBody(input): JsonBody<DefinitionInput>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<AttributeRecord>>, ApiError> {
     let mut existed = false;
     let committed = state
         .catalog
@@ -148,7 +148,7 @@ async fn remove(
     owner: Owner,
     id: Uuid,
     key: String,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<AttributeRecord>>, ApiError> {
     let committed = state
         .catalog
         .change_structure(&context(&actor, ids), &owner.extra(id), |tree, heads| match owner {
@@ -159,14 +159,33 @@ async fn remove(
     answer(StatusCode::OK, &committed, id, &key)
 }
 
+/// The answer to a definition being defined or removed.
+#[derive(Serialize, ToSchema)]
+pub struct AttributeRecord {
+    /// The category or family.
+    owner_id: Uuid,
+    key: String,
+    /// The definition as it now stands there (null once removed).
+    attribute: Option<AttributeDefinition>,
+    /// The owner's new version.
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
 /// The owner's new version and the definition as it now stands there (null once removed).
-fn answer(status: StatusCode, committed: &Committed, owner: Uuid, key: &str) -> Result<Response, ApiError> {
+fn answer(
+    status: StatusCode,
+    committed: &Committed,
+    owner: Uuid,
+    key: &str,
+) -> Result<Answer<Written<AttributeRecord>>, ApiError> {
     let head = committed.head(owner).ok_or_else(|| ApiError::NotFound(format!("{owner} does not exist")))?;
     let definition = match &head.state {
         Aggregate::Category(c) => c.attributes.get(key),
         Aggregate::Family(f) => f.attributes.get(key),
         _ => None,
     };
-    let body = json!({ "owner_id": owner, "key": key, "attribute": definition, "version": head.version });
+    let body =
+        AttributeRecord { owner_id: owner, key: key.to_owned(), attribute: definition.cloned(), version: head.version };
     Ok(written(status, committed.position, body))
 }

@@ -20,7 +20,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Every event of one stream, oldest first, with its metadata (the audit trail).
 #[utoipa::path(get, path = "/v1/streams/{id}/events", tag = "audit", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The stream (an aggregate's id)")),
-    responses((status = 200, description = "The stream's events", body = Vec<super::schemas::StoredEvent>),
+    responses((status = 200, description = "The stream's events", body = Vec<StoredEvent>),
               (status = 404, description = "No such stream", body = service_http::openapi::Problem)))]
 async fn stream_events(
     State(state): State<AppState>,

@@ -34,7 +34,7 @@ struct RefreshToken {
 
 /// Logs in: a token pair. Rate limited per IP more tightly than other routes.
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = Login,
-    responses((status = 200, description = "Logged in", body = super::schemas::Tokens),
+    responses((status = 200, description = "Logged in", body = Tokens),
               (status = 401, description = "An unknown email, a wrong password or a disabled user alike", body = service_http::openapi::Problem),
               (status = 422, description = "Missing or mistyped fields", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]
@@ -49,7 +49,7 @@ async fn login(
 
 /// A new token pair for a refresh token, which is spent: reusing it revokes its whole family.
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshToken,
-    responses((status = 200, description = "A new pair", body = super::schemas::Tokens),
+    responses((status = 200, description = "A new pair", body = Tokens),
               (status = 401, description = "Not a valid refresh token, spent, revoked, or its user disabled", body = service_http::openapi::Problem),
               (status = 422, description = "Missing or mistyped fields", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]

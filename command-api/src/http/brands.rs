@@ -2,16 +2,14 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use domain::Aggregate;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, external_id_of, upserted, written};
+use super::{context, external_id_of, upserted, written, Answer, UpsertWritten, Written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::Committed;
@@ -25,10 +23,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBrand {
+    #[schema(schema_with = domain::openapi::names::max_200)]
     name: String,
-    /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
+    /// The source system's id: 1 to 128 characters, no control characters, stored trimmed; unique
     /// among brands.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(schema_with = domain::openapi::names::optional_external_id)]
     external_id: Option<String>,
 }
 
@@ -38,15 +37,26 @@ impl CreateBrand {
     }
 }
 
-fn brand_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+/// A brand as a command left it.
+#[derive(Serialize, ToSchema)]
+pub struct BrandRecord {
+    id: Uuid,
+    name: String,
+    /// The source system's id, when the record has one.
+    external_id: Option<String>,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+fn brand_body(committed: &Committed, id: Uuid) -> Result<BrandRecord, ApiError> {
     match committed.head(id) {
         Some(head) => match &head.state {
-            Aggregate::Brand(b) => Ok(json!({
-                "id": b.id,
-                "name": b.name,
-                "external_id": b.external_id,
-                "version": head.version,
-            })),
+            Aggregate::Brand(b) => Ok(BrandRecord {
+                id: b.id,
+                name: b.name.clone(),
+                external_id: b.external_id.as_ref().map(|e| e.as_str().to_owned()),
+                version: head.version,
+            }),
             _ => Err(ApiError::NotFound(format!("brand {id} does not exist"))),
         },
         None => Err(ApiError::NotFound(format!("brand {id} does not exist"))),
@@ -55,7 +65,7 @@ fn brand_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
 
 /// Creates a brand.
 #[utoipa::path(post, path = "/v1/brands", tag = "brands", security(("bearer" = [])), request_body = CreateBrand,
-    responses((status = 201, description = "Created", body = super::schemas::BrandWritten),
+    responses((status = 201, description = "Created", body = Written<BrandRecord>),
               (status = 409, description = "A brand with that name or external id exists", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn create(
@@ -63,7 +73,7 @@ async fn create(
     Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateBrand>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<BrandRecord>>, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
     let committed = state.catalog.create_brand(&ctx, id, &body.fields(), body.external_id.as_deref()).await?;
@@ -77,9 +87,9 @@ async fn create(
     params(("external_id" = String, Path, min_length = 1, max_length = 128,
             description = "The source system's id, percent-encoded")),
     request_body = CreateBrand,
-    responses((status = 201, description = "Created (`outcome`: `created`)", body = super::schemas::BrandWritten,
+    responses((status = 201, description = "Created (`outcome`: `created`)", body = UpsertWritten<BrandRecord>,
                 headers(("Location" = String, description = "The new brand"))),
-              (status = 200, description = "Renamed, or already so (`outcome`: `updated` or `unchanged`)", body = super::schemas::BrandWritten),
+              (status = 200, description = "Renamed, or already so (`outcome`: `updated` or `unchanged`)", body = UpsertWritten<BrandRecord>),
               (status = 409, description = "Another brand has that name", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed (`invalid_external_id`, `external_id_too_long`, `external_id_mismatch`, …)", body = service_http::openapi::Problem)))]
 async fn upsert(
@@ -88,7 +98,7 @@ async fn upsert(
     ids: RequestIds,
     Path(external_id): Path<String>,
     JsonBody(body): JsonBody<CreateBrand>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<UpsertWritten<BrandRecord>>, ApiError> {
     let external_id = external_id_of(&external_id, body.external_id.as_deref())?;
     let ctx = context(&actor, ids);
     let done = state.catalog.upsert_brand(&ctx, &external_id, &body.fields()).await?;

@@ -8,20 +8,18 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use domain::commerce::cart;
+use domain::commerce::cart::{self, CartLine};
 use domain::commerce::{cart_id, terms_id};
 use domain::identity::user::User;
 use domain::product::Product;
 use domain::{DomainError, NewEvent};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, written};
+use super::{check_version, context, written, Answer, Written};
 use crate::commerce::{as_cart, as_company, as_terms, as_user, state_of};
 use crate::error::ApiError;
 use crate::extract::{Buyer, JsonBody, RequestIds};
@@ -37,6 +35,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct AddLineBody {
     product_id: Uuid,
     /// Added to the line's quantity when the product is in the cart already.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     quantity: i64,
     /// The cart's version the buyer saw (a retried add is then a 409, not added twice).
     expected_version: Option<i64>,
@@ -45,22 +44,23 @@ struct AddLineBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ChangeLineBody {
+    #[schema(minimum = 1, maximum = 1_000_000)]
     quantity: i64,
     expected_version: Option<i64>,
 }
 
 /// Puts a product in the cart (or more of it).
 #[utoipa::path(post, path = "/v1/cart/lines", tag = "cart", security(("bearer" = [])), request_body = AddLineBody,
-    responses((status = 200, description = "The cart", body = super::schemas::CartWritten),
+    responses((status = 200, description = "The cart", body = Written<CartRecord>),
               (status = 404, description = "No such product", body = service_http::openapi::Problem),
-              (status = 409, description = "The product is retired", body = service_http::openapi::Problem),
+              (status = 409, description = "The product is retired, the company is disabled, or a stale expected_version", body = service_http::openapi::Problem),
               (status = 422, description = "Below the minimum, not whole packs, or not a quantity", body = service_http::openapi::Problem)))]
 async fn add_line(
     State(state): State<AppState>,
     buyer: Buyer,
     ids: RequestIds,
     JsonBody(body): JsonBody<AddLineBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CartRecord>>, ApiError> {
     let product_id = body.product_id;
     change_cart(&state, &buyer, ids, (Some(product_id), body.expected_version), |heads, user, product| {
         let missing =
@@ -76,8 +76,9 @@ async fn add_line(
 /// Sets a line's quantity.
 #[utoipa::path(patch, path = "/v1/cart/lines/{product_id}", tag = "cart", security(("bearer" = [])),
     params(("product_id" = Uuid, Path, description = "The product of the line")), request_body = ChangeLineBody,
-    responses((status = 200, description = "The cart", body = super::schemas::CartWritten),
+    responses((status = 200, description = "The cart", body = Written<CartRecord>),
               (status = 404, description = "The cart has no such line", body = service_http::openapi::Problem),
+              (status = 409, description = "The company is disabled, or a stale expected_version", body = service_http::openapi::Problem),
               (status = 422, description = "Below the minimum, not whole packs, or not a quantity", body = service_http::openapi::Problem)))]
 async fn change_line(
     State(state): State<AppState>,
@@ -85,7 +86,7 @@ async fn change_line(
     ids: RequestIds,
     Path(product_id): Path<Uuid>,
     JsonBody(body): JsonBody<ChangeLineBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CartRecord>>, ApiError> {
     change_cart(&state, &buyer, ids, (Some(product_id), body.expected_version), |heads, user, _| {
         let cart = state_of(heads, cart_id(user.id), as_cart)
             .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
@@ -99,14 +100,15 @@ async fn change_line(
 /// Takes a product out of the cart.
 #[utoipa::path(delete, path = "/v1/cart/lines/{product_id}", tag = "cart", security(("bearer" = [])),
     params(("product_id" = Uuid, Path, description = "The product of the line")),
-    responses((status = 200, description = "The cart", body = super::schemas::CartWritten),
-              (status = 404, description = "The cart has no such line", body = service_http::openapi::Problem)))]
+    responses((status = 200, description = "The cart", body = Written<CartRecord>),
+              (status = 404, description = "The cart has no such line", body = service_http::openapi::Problem),
+              (status = 409, description = "The company is disabled", body = service_http::openapi::Problem)))]
 async fn remove_line(
     State(state): State<AppState>,
     buyer: Buyer,
     ids: RequestIds,
     Path(product_id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CartRecord>>, ApiError> {
     change_cart(&state, &buyer, ids, (None, None), |heads, user, _| {
         let cart = state_of(heads, cart_id(user.id), as_cart)
             .ok_or_else(|| DomainError::not_found("cart line", product_id))?;
@@ -125,7 +127,7 @@ async fn change_cart(
     ids: RequestIds,
     (product_of, expected): (Option<Uuid>, Option<i64>),
     decide: impl Fn(&HashMap<Uuid, Head>, &User, Option<&Product>) -> Result<Vec<NewEvent>, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CartRecord>>, ApiError> {
     let user_id = buyer.caller.user_id;
     let cart = cart_id(user_id);
     let streams = vec![user_id, cart, buyer.company];
@@ -158,8 +160,17 @@ async fn change_cart(
     Ok(written(StatusCode::OK, committed.position, cart_body(&committed, cart)))
 }
 
-fn cart_body(committed: &Committed, id: Uuid) -> Value {
+/// The buyer's cart as written (prices are resolved when it is read: query API `GET /v1/cart`).
+#[derive(Serialize, ToSchema)]
+pub struct CartRecord {
+    id: Uuid,
+    lines: Vec<CartLine>,
+    #[schema(minimum = 0)]
+    version: i64,
+}
+
+fn cart_body(committed: &Committed, id: Uuid) -> CartRecord {
     let head = committed.head(id);
     let lines = head.and_then(|h| as_cart(&h.state)).map(|c| c.lines.clone()).unwrap_or_default();
-    json!({ "id": id, "lines": lines, "version": head.map_or(0, |h| h.version) })
+    CartRecord { id, lines, version: head.map_or(0, |h| h.version) }
 }

@@ -2,18 +2,16 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
-use domain::category::CategoryCommand;
+use domain::category::{CategoryCommand, CategoryKind};
 use domain::names::change_external_id;
 use domain::{format_path, Aggregate, StreamType};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, external_id_of, upserted, written};
+use super::{check_version, context, external_id_of, upserted, written, Answer, UpsertWritten, Written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::Committed;
@@ -27,11 +25,12 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateCategory {
+    #[schema(schema_with = domain::openapi::names::max_200)]
     name: String,
     parent_id: Option<Uuid>,
-    /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
+    /// The source system's id: 1 to 128 characters, no control characters, stored trimmed; unique
     /// among categories.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(schema_with = domain::openapi::names::optional_external_id)]
     external_id: Option<String>,
 }
 
@@ -44,31 +43,55 @@ impl CreateCategory {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateCategory {
+    #[schema(schema_with = domain::openapi::names::optional_max_200)]
     name: Option<String>,
     /// A new parent; `null` makes the category a root (a cluster); absent leaves it.
     #[schema(value_type = Option<Uuid>)]
     #[serde(default, deserialize_with = "super::present")]
     parent_id: Option<Option<Uuid>>,
     /// A new external id; `null` removes it; absent leaves it.
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 128)]
+    #[schema(schema_with = domain::openapi::names::optional_external_id)]
     #[serde(default, deserialize_with = "super::present")]
     external_id: Option<Option<String>>,
     expected_version: Option<i64>,
 }
 
-fn category_body(committed: &Committed, id: Uuid) -> Result<serde_json::Value, ApiError> {
+/// A category as a command left it.
+#[derive(Serialize, ToSchema)]
+pub struct CategoryRecord {
+    id: Uuid,
+    name: String,
+    parent_id: Option<Uuid>,
+    /// The materialized path: the ids from the root, simple (no hyphens), joined by dots.
+    path: String,
+    /// 0 for a root.
+    #[schema(minimum = 0)]
+    depth: i64,
+    retired: bool,
+    /// Given on create: a root is a cluster, anything else a node until a family makes it a leaf.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    kind: Option<CategoryKind>,
+    /// The source system's id, when the record has one.
+    external_id: Option<String>,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+fn category_body(committed: &Committed, id: Uuid) -> Result<CategoryRecord, ApiError> {
     match committed.head(id) {
         Some(head) => match &head.state {
-            Aggregate::Category(c) => Ok(json!({
-                "id": c.id,
-                "name": c.name,
-                "parent_id": c.parent_id,
-                "path": format_path(&c.path),
-                "depth": c.depth(),
-                "retired": c.retired,
-                "external_id": c.external_id,
-                "version": head.version,
-            })),
+            Aggregate::Category(c) => Ok(CategoryRecord {
+                id: c.id,
+                name: c.name.clone(),
+                parent_id: c.parent_id,
+                path: format_path(&c.path),
+                depth: i64::try_from(c.depth()).unwrap_or(i64::MAX),
+                retired: c.retired,
+                kind: None,
+                external_id: c.external_id.as_ref().map(|e| e.as_str().to_owned()),
+                version: head.version,
+            }),
             _ => Err(ApiError::NotFound(format!("category {id} does not exist"))),
         },
         None => Err(ApiError::NotFound(format!("category {id} does not exist"))),
@@ -78,7 +101,7 @@ fn category_body(committed: &Committed, id: Uuid) -> Result<serde_json::Value, A
 /// Creates a category: a root is a cluster; under a parent it is a node (a leaf once a family
 /// is in it).
 #[utoipa::path(post, path = "/v1/categories", tag = "categories", security(("bearer" = [])), request_body = CreateCategory,
-    responses((status = 201, description = "Created", body = super::schemas::CategoryWritten),
+    responses((status = 201, description = "Created", body = Written<CategoryRecord>),
               (status = 404, description = "The parent does not exist", body = service_http::openapi::Problem),
               (status = 409, description = "A sibling has that name", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
@@ -87,13 +110,13 @@ async fn create(
     Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateCategory>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CategoryRecord>>, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
-    let kind = if body.parent_id.is_none() { "cluster" } else { "node" };
+    let kind = if body.parent_id.is_none() { CategoryKind::Cluster } else { CategoryKind::Node };
     let committed = state.catalog.create_category(&ctx, id, &body.fields(), body.external_id.as_deref()).await?;
     let mut body = category_body(&committed, id)?;
-    body["kind"] = json!(kind);
+    body.kind = Some(kind);
     Ok(written(StatusCode::CREATED, committed.position, body))
 }
 
@@ -105,9 +128,9 @@ async fn create(
     params(("external_id" = String, Path, min_length = 1, max_length = 128,
             description = "The source system's id, percent-encoded")),
     request_body = CreateCategory,
-    responses((status = 201, description = "Created (`outcome`: `created`)", body = super::schemas::CategoryWritten,
+    responses((status = 201, description = "Created (`outcome`: `created`)", body = UpsertWritten<CategoryRecord>,
                 headers(("Location" = String, description = "The new category"))),
-              (status = 200, description = "Updated, or already so (`outcome`: `updated` or `unchanged`)", body = super::schemas::CategoryWritten),
+              (status = 200, description = "Updated, or already so (`outcome`: `updated` or `unchanged`)", body = UpsertWritten<CategoryRecord>),
               (status = 404, description = "The parent does not exist", body = service_http::openapi::Problem),
               (status = 409, description = "A sibling has that name, or the move is not allowed", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed (`invalid_external_id`, `external_id_too_long`, `external_id_mismatch`, …)", body = service_http::openapi::Problem)))]
@@ -117,7 +140,7 @@ async fn upsert(
     ids: RequestIds,
     Path(external_id): Path<String>,
     JsonBody(body): JsonBody<CreateCategory>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<UpsertWritten<CategoryRecord>>, ApiError> {
     let external_id = external_id_of(&external_id, body.external_id.as_deref())?;
     let ctx = context(&actor, ids);
     let done = state.catalog.upsert_category(&ctx, &external_id, &body.fields()).await?;
@@ -127,7 +150,7 @@ async fn upsert(
 /// Renames or moves a category (the subtree's paths follow), or gives it an external id.
 #[utoipa::path(patch, path = "/v1/categories/{id}", tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The category")),
     request_body = UpdateCategory,
-    responses((status = 200, description = "Updated", body = super::schemas::CategoryWritten),
+    responses((status = 200, description = "Updated", body = Written<CategoryRecord>),
               (status = 404, description = "No such category (or parent)", body = service_http::openapi::Problem),
               (status = 409, description = "Stale expected_version, a name or external id taken, or a move under its own subtree", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
@@ -137,7 +160,7 @@ async fn update(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<UpdateCategory>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CategoryRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -158,7 +181,7 @@ async fn update(
 
 /// Retires a category: hidden from browsing, kept in history.
 #[utoipa::path(post, path = "/v1/categories/{id}/retire", tag = "categories", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The category")),
-    responses((status = 200, description = "Retired", body = super::schemas::CategoryWritten),
+    responses((status = 200, description = "Retired", body = Written<CategoryRecord>),
               (status = 404, description = "No such category", body = service_http::openapi::Problem),
               (status = 409, description = "The category still holds categories or families", body = service_http::openapi::Problem)))]
 async fn retire(
@@ -166,7 +189,7 @@ async fn retire(
     Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CategoryRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     let committed =
         state.catalog.change_structure(&ctx, &[], |tree, _| Ok(tree.decide(CategoryCommand::Retire { id })?)).await?;

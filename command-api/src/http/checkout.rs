@@ -9,7 +9,6 @@
 
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
 use domain::commerce::checkout::{AddressInput, IdempotencyKey};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -17,8 +16,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::orders::order_body;
-use super::{context, written};
+use super::orders::{order_body, OrderRecord};
+use super::{context, written, Answer, Written};
 use crate::commerce::{self, CheckoutRequest};
 use crate::error::ApiError;
 use crate::extract::{Buyer, JsonBody, RequestIds};
@@ -31,17 +30,16 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CheckoutBody {
-    /// The buyer's purchase order number (1–50 characters).
+    /// The buyer's purchase order number.
+    #[schema(schema_with = domain::openapi::names::max_50)]
     po_number: String,
-    #[schema(value_type = service_http::openapi::commerce::ShippingAddress)]
     shipping_address: AddressInput,
 }
 
 /// Places an order from the buyer's cart, with the company's payment terms.
 #[utoipa::path(post, path = "/v1/checkout", tag = "cart", security(("bearer" = [])), request_body = CheckoutBody,
-    params(("Idempotency-Key" = Option<String>, Header, description = "1–255 visible ASCII characters; a retry with the same key answers the same order")),
-    responses((status = 201, description = "The order placed", body = super::schemas::OrderWritten),
-              (status = 200, description = "The order this key placed before (a retry)", body = super::schemas::OrderWritten),
+    responses((status = 201, description = "The order placed", body = Written<OrderRecord>),
+              (status = 200, description = "The order this key placed before (a retry)", body = Written<OrderRecord>),
               (status = 409, description = "The cart is empty, stock is short (refuse policy), or the key was used for another checkout", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, or cart lines that cannot be ordered, each listed", body = service_http::openapi::Problem)))]
 async fn checkout(
@@ -50,7 +48,7 @@ async fn checkout(
     ids: RequestIds,
     headers: HeaderMap,
     JsonBody(body): JsonBody<CheckoutBody>,
-) -> Result<Response, ApiError> {
+) -> Result<(HeaderMap, Answer<Written<OrderRecord>>), ApiError> {
     let key = match headers.get("idempotency-key") {
         Some(value) => {
             let text = value.to_str().unwrap_or("\u{0}");
@@ -70,10 +68,10 @@ async fn checkout(
     };
     let placed = commerce::checkout(&state.catalog, &ctx, request).await?;
     let status = if placed.placed_now { StatusCode::CREATED } else { StatusCode::OK };
-    let mut response =
-        written(status, placed.committed.position, order_body(&placed.committed.heads, placed.order_id)?);
+    let answer = written(status, placed.committed.position, order_body(&placed.committed.heads, placed.order_id)?);
+    let mut headers = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(key.as_str()) {
-        response.headers_mut().insert("idempotency-key", value);
+        headers.insert("idempotency-key", value);
     }
-    Ok(response)
+    Ok((headers, answer))
 }

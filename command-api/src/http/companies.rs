@@ -4,19 +4,17 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use domain::identity::company::{self, Company, PaymentTerms};
 use domain::identity::Role;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use service_http::revocations::Change;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::users::user_body;
-use super::{context, current, written};
+use super::users::{user_body, UserRecord};
+use super::{context, current, written, Answer, Written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds, Staff};
 use crate::identity::accounts::{self, company_of};
@@ -36,6 +34,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Named {
+    #[schema(schema_with = domain::openapi::names::max_200)]
     name: String,
     #[serde(default)]
     expected_version: Option<i64>,
@@ -43,7 +42,7 @@ struct Named {
 
 /// Creates a company account (names are unique).
 #[utoipa::path(post, path = "/v1/companies", tag = "companies", security(("bearer" = [])), request_body = Named,
-    responses((status = 201, description = "Created", body = super::schemas::CompanyWritten),
+    responses((status = 201, description = "Created", body = Written<CompanyRecord>),
               (status = 409, description = "The name is taken", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn create(
@@ -51,7 +50,7 @@ async fn create(
     Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<Named>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CompanyRecord>>, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
     let committed = state.catalog.change_streams(&ctx, &[], |_| Ok(company::create(id, &body.name)?)).await?;
@@ -61,7 +60,7 @@ async fn create(
 /// Renames a company.
 #[utoipa::path(patch, path = "/v1/companies/{id}", tag = "companies", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The company")), request_body = Named,
-    responses((status = 200, description = "Renamed", body = super::schemas::CompanyWritten),
+    responses((status = 200, description = "Renamed", body = Written<CompanyRecord>),
               (status = 404, description = "No such company", body = service_http::openapi::Problem),
               (status = 409, description = "Stale expected_version, or the name is taken", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
@@ -71,7 +70,7 @@ async fn rename(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<Named>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CompanyRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -84,7 +83,7 @@ async fn rename(
 
 #[utoipa::path(post, path = "/v1/companies/{id}/disable", tag = "companies", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The company")),
-    responses((status = 200, description = "Disabled", body = super::schemas::CompanyWritten),
+    responses((status = 200, description = "Disabled", body = Written<CompanyRecord>),
               (status = 404, description = "No such company", body = service_http::openapi::Problem),
               (status = 409, description = "Already disabled", body = service_http::openapi::Problem)))]
 /// Disables a company: its buyers can no longer log in or refresh, and their access tokens are
@@ -94,7 +93,7 @@ async fn disable(
     Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CompanyRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -108,7 +107,6 @@ async fn disable(
 #[serde(deny_unknown_fields)]
 struct PaymentTermsBody {
     /// `prepaid` (every company starts so), `net30` or `net60`.
-    #[schema(value_type = String)]
     payment_terms: PaymentTerms,
     #[serde(default)]
     expected_version: Option<i64>,
@@ -117,7 +115,7 @@ struct PaymentTermsBody {
 /// Sets the payment terms the company's orders are placed on (frozen into each order). Ops.
 #[utoipa::path(put, path = "/v1/companies/{id}/payment-terms", tag = "companies", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The company")), request_body = PaymentTermsBody,
-    responses((status = 200, description = "Set", body = super::schemas::CompanyWritten),
+    responses((status = 200, description = "Set", body = Written<CompanyRecord>),
               (status = 404, description = "No such company", body = service_http::openapi::Problem),
               (status = 409, description = "Stale expected_version", body = service_http::openapi::Problem),
               (status = 422, description = "Unknown payment terms", body = service_http::openapi::Problem)))]
@@ -127,7 +125,7 @@ async fn set_payment_terms(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<PaymentTermsBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<CompanyRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -142,14 +140,16 @@ async fn set_payment_terms(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateBuyer {
+    #[schema(schema_with = domain::openapi::email)]
     email: String,
+    #[schema(schema_with = domain::openapi::password)]
     password: String,
 }
 
 /// Creates a buyer of the company.
 #[utoipa::path(post, path = "/v1/companies/{id}/users", tag = "companies", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The company")), request_body = CreateBuyer,
-    responses((status = 201, description = "Created", body = super::schemas::UserWritten),
+    responses((status = 201, description = "Created", body = Written<UserRecord>),
               (status = 404, description = "No such company", body = service_http::openapi::Problem),
               (status = 409, description = "The email is taken", body = service_http::openapi::Problem),
               (status = 422, description = "A bad email or password (12–128 characters), each listed", body = service_http::openapi::Problem)))]
@@ -159,7 +159,7 @@ async fn create_buyer(
     ids: RequestIds,
     Path(company_id): Path<Uuid>,
     JsonBody(body): JsonBody<CreateBuyer>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<UserRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     let (id, committed) = accounts::create_user(
         &state.identity.passwords,
@@ -174,9 +174,20 @@ async fn create_buyer(
     Ok(written(StatusCode::CREATED, committed.position, user_body(&committed, id)?))
 }
 
-fn company_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+/// A company account as a command left it.
+#[derive(Serialize, ToSchema)]
+pub struct CompanyRecord {
+    id: Uuid,
+    name: String,
+    disabled: bool,
+    payment_terms: PaymentTerms,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+fn company_body(committed: &Committed, id: Uuid) -> Result<CompanyRecord, ApiError> {
     let head = committed.head(id);
     let Company { name, disabled, payment_terms, .. } = company_of(head, id)?;
     let version = head.map_or(0, |h| h.version);
-    Ok(json!({ "id": id, "name": name, "disabled": disabled, "payment_terms": payment_terms, "version": version }))
+    Ok(CompanyRecord { id, name: name.clone(), disabled: *disabled, payment_terms: *payment_terms, version })
 }

@@ -2,17 +2,15 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use domain::family::Family;
 use domain::Aggregate;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, external_id_of, upserted, written};
+use super::{context, external_id_of, upserted, written, Answer, UpsertWritten, Written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, RequestIds};
 use crate::service::{Committed, Head};
@@ -28,14 +26,15 @@ pub fn router() -> OpenApiRouter<AppState> {
 struct CreateFamilyBody {
     category_id: Uuid,
     brand_id: Option<Uuid>,
+    #[schema(schema_with = domain::openapi::names::max_200)]
     name: String,
     /// The short code SKUs start with. When absent it is derived from the name ("DIN 933" →
     /// "DIN933"; a long name abbreviated: "Socket head cap screw DIN 912" → "SHCSDIN912") and,
     /// when another family holds that, suffixed ("SHCSS2", "DIN933B"). A given code that is taken is a 409.
     code: Option<String>,
-    /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
+    /// The source system's id: 1 to 128 characters, no control characters, stored trimmed; unique
     /// among families.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(schema_with = domain::openapi::names::optional_external_id)]
     external_id: Option<String>,
 }
 
@@ -50,22 +49,37 @@ impl CreateFamilyBody {
     }
 }
 
-fn family_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+/// A product family as a command left it.
+#[derive(Serialize, ToSchema)]
+pub struct FamilyRecord {
+    id: Uuid,
+    category_id: Uuid,
+    brand_id: Option<Uuid>,
+    name: String,
+    /// The short code SKUs start with.
+    code: String,
+    /// The source system's id, when the record has one.
+    external_id: Option<String>,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+fn family_body(committed: &Committed, id: Uuid) -> Result<FamilyRecord, ApiError> {
     let family = family_of(committed.head(id), id)?;
-    Ok(json!({
-        "id": id,
-        "category_id": family.category_id,
-        "brand_id": family.brand_id,
-        "name": family.name,
-        "code": family.code,
-        "external_id": family.external_id,
-        "version": committed.head(id).map_or(1, |h| h.version),
-    }))
+    Ok(FamilyRecord {
+        id,
+        category_id: family.category_id,
+        brand_id: family.brand_id,
+        name: family.name.clone(),
+        code: family.code.as_str().to_owned(),
+        external_id: family.external_id.as_ref().map(|e| e.as_str().to_owned()),
+        version: committed.head(id).map_or(1, |h| h.version),
+    })
 }
 
 /// Creates a product family in a leaf category.
 #[utoipa::path(post, path = "/v1/families", tag = "families", security(("bearer" = [])), request_body = CreateFamilyBody,
-    responses((status = 201, description = "Created", body = super::schemas::FamilyWritten),
+    responses((status = 201, description = "Created", body = Written<FamilyRecord>),
               (status = 404, description = "The category or brand does not exist", body = service_http::openapi::Problem),
               (status = 409, description = "The family code or external id is taken", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields (the category must be a leaf), each listed", body = service_http::openapi::Problem)))]
@@ -74,7 +88,7 @@ async fn create(
     Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateFamilyBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<FamilyRecord>>, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
     let committed = state.catalog.create_family(&ctx, id, &body.fields(), body.external_id.as_deref()).await?;
@@ -89,9 +103,9 @@ async fn create(
     params(("external_id" = String, Path, min_length = 1, max_length = 128,
             description = "The source system's id, percent-encoded")),
     request_body = CreateFamilyBody,
-    responses((status = 201, description = "Created (`outcome`: `created`)", body = super::schemas::FamilyWritten,
+    responses((status = 201, description = "Created (`outcome`: `created`)", body = UpsertWritten<FamilyRecord>,
                 headers(("Location" = String, description = "The new family"))),
-              (status = 200, description = "Renamed, or already so (`outcome`: `updated` or `unchanged`)", body = super::schemas::FamilyWritten),
+              (status = 200, description = "Renamed, or already so (`outcome`: `updated` or `unchanged`)", body = UpsertWritten<FamilyRecord>),
               (status = 404, description = "The category or brand does not exist", body = service_http::openapi::Problem),
               (status = 409, description = "The code is taken, or the body names another category, brand or code than the family's (`unchangeable`)", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed (`invalid_external_id`, `external_id_too_long`, `external_id_mismatch`, …)", body = service_http::openapi::Problem)))]
@@ -101,7 +115,7 @@ async fn upsert(
     ids: RequestIds,
     Path(external_id): Path<String>,
     JsonBody(body): JsonBody<CreateFamilyBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<UpsertWritten<FamilyRecord>>, ApiError> {
     let external_id = external_id_of(&external_id, body.external_id.as_deref())?;
     let ctx = context(&actor, ids);
     let done = state.catalog.upsert_family(&ctx, &external_id, &body.fields()).await?;

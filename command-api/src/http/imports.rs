@@ -379,7 +379,7 @@ async fn job(
 #[utoipa::path(get, path = "/v1/imports/{id}/errors", tag = "imports", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The job"),
            ("after_row" = Option<i64>, Query, description = "Only rows after this one (the previous page's `next_after_row`)"),
-           ("limit" = Option<i64>, Query, description = "Rows in the page (1 to 1000, default 100); each with all its errors")),
+           ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Rows in the page (1 to 1000, default 100); each with all its errors")),
     responses((status = 200, description = "The errors, by row", body = ImportErrorsPage),
               (status = 404, description = "No such job", body = service_http::openapi::Problem),
               (status = 422, description = "A bad parameter", body = service_http::openapi::Problem)))]

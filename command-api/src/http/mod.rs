@@ -11,10 +11,12 @@ mod companies;
 mod families;
 mod health;
 mod imports;
+mod links;
+mod media;
+mod media_list;
 mod orders;
 mod price_lists;
 mod products;
-mod schemas;
 mod stock;
 mod synonyms;
 mod terms;
@@ -27,9 +29,12 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use chrono::Utc;
 use event_store::Metadata;
-use serde_json::Value;
+use serde::Serialize;
 use service_http::openapi::{self, About};
-use utoipa::openapi::{HttpMethod, OpenApi};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::schema::OneOfBuilder;
+use utoipa::openapi::{Content, HttpMethod, OpenApi, Ref, RefOr, Response as DocResponse};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
 
@@ -37,6 +42,7 @@ pub use imports::IMPORTS_PATH;
 
 use crate::error::ApiError;
 use crate::extract::{Actor, RequestIds};
+use crate::idempotency::LostAnswer;
 use crate::service::{CommandContext, Head};
 use crate::state::AppState;
 use crate::upsert::{Outcome, Upserted};
@@ -57,7 +63,8 @@ pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
     for (path, method, operation) in openapi::operations_mut(routes.get_openapi_mut()) {
         // Every authenticated write answers with the position of its last event (but the import
         // routes, which queue or cancel a job and append nothing themselves).
-        let import = path.starts_with(IMPORTS_PATH);
+        // Starting a media upload appends nothing either (its completion does).
+        let import = path.starts_with(IMPORTS_PATH) || path == "/v1/media/uploads";
         if method != HttpMethod::Get && operation.security.is_some() && !import {
             openapi::success_header(operation, "X-Position", "The global position of the command's last event");
         }
@@ -70,12 +77,50 @@ pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
                  (method, path, body) within 24 hours answers the first answer again, with `Idempotent-Replayed: \
                  true`, and runs nothing; the same key with another request is a 422 (`idempotency_key_reused`).",
             );
+            lost_answer(operation);
+            operation.responses.responses.entry("422".to_owned()).or_insert_with(|| {
+                RefOr::T(openapi::problem_response(
+                    "Invalid fields, or an invalid or reused Idempotency-Key (`invalid_idempotency_key`, \
+                     `idempotency_key_reused`)",
+                ))
+            });
         }
+        external_id_parameter(operation);
     }
+    links::add(routes.get_openapi_mut());
+    let components = routes.get_openapi_mut().components.get_or_insert_with(Default::default);
+    components.schemas.insert("LostAnswer".to_owned(), <LostAnswer as utoipa::PartialSchema>::schema());
     // Path ids are UUIDs: anything else is a 400 before a handler runs (`Path<Uuid>` then holds).
     let routes = routes.route_layer(axum::middleware::from_fn(service_http::path_ids::uuids));
     let (router, doc) = openapi::publish(routes, &ABOUT)?;
     Ok((router.fallback(|| async { ApiError::NotFound("no such endpoint".into()) }), doc))
+}
+
+/// A `{external_id}` path parameter is checked as the body's `external_id` is.
+fn external_id_parameter(operation: &mut Operation) {
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.name == "external_id" {
+            parameter.schema = Some(RefOr::T(domain::openapi::names::external_id().into()));
+        }
+    }
+}
+
+/// A replayed key whose command was applied but whose answer was lost answers 200 with a
+/// `LostAnswer` (see `idempotency`): the 200 of the operation is that, or else its own body.
+fn lost_answer(operation: &mut Operation) {
+    let lost = RefOr::Ref(Ref::from_schema_name("LostAnswer"));
+    let responses = &mut operation.responses.responses;
+    let Some(RefOr::T(ok)) = responses.get_mut("200") else {
+        let mut response = DocResponse::new("A replay of a command whose answer was lost: only its position is known");
+        response.content.insert("application/json".to_owned(), Content::new(Some(lost)));
+        responses.insert("200".to_owned(), RefOr::T(response));
+        return;
+    };
+    for content in ok.content.values_mut() {
+        if let Some(own) = content.schema.take() {
+            content.schema = Some(RefOr::T(OneOfBuilder::new().item(own).item(lost.clone()).build().into()));
+        }
+    }
 }
 
 fn resources() -> OpenApiRouter<AppState> {
@@ -97,6 +142,8 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(checkout::router())
         .merge(orders::router())
         .merge(imports::router())
+        .merge(media::router())
+        .merge(media_list::router())
         .merge(health::router())
 }
 
@@ -124,35 +171,64 @@ fn context_of(actor_id: &str, actor_role: &str, ids: RequestIds) -> CommandConte
     }
 }
 
-/// A command's answer: the body with `position` added, and the `X-Position` header.
-fn written(status: StatusCode, position: i64, mut body: Value) -> Response {
-    if let Value::Object(map) = &mut body {
-        map.insert("position".into(), position.into());
+/// A command's answer: the record as the command left it, with the global position of the
+/// command's last event (also sent as `X-Position`, which the query API's `X-Min-Position` waits for).
+#[derive(Serialize, ToSchema)]
+pub struct Written<T> {
+    #[serde(flatten)]
+    pub record: T,
+    /// The global position of the command's last event.
+    #[schema(minimum = 0)]
+    pub position: i64,
+}
+
+/// An upsert's answer (`PUT …/by-external-id/{external_id}`): the record, what the upsert did, and
+/// the position of its last event (or, unchanged, of the record's).
+#[derive(Serialize, ToSchema)]
+pub struct UpsertWritten<T> {
+    #[serde(flatten)]
+    pub record: T,
+    pub outcome: Outcome,
+    #[schema(minimum = 0)]
+    pub position: i64,
+}
+
+/// A write's HTTP answer: its status, the body, `X-Position`, and `Location` for a record created
+/// by an upsert.
+pub struct Answer<B> {
+    status: StatusCode,
+    position: i64,
+    location: Option<String>,
+    body: B,
+}
+
+impl<B: Serialize> IntoResponse for Answer<B> {
+    fn into_response(self) -> Response {
+        let mut response = (self.status, Json(self.body)).into_response();
+        if let Ok(value) = HeaderValue::from_str(&self.position.to_string()) {
+            response.headers_mut().insert("x-position", value);
+        }
+        if let Some(value) = self.location.and_then(|l| HeaderValue::from_str(&l).ok()) {
+            response.headers_mut().insert(axum::http::header::LOCATION, value);
+        }
+        response
     }
-    let mut response = (status, Json(body)).into_response();
-    if let Ok(value) = HeaderValue::from_str(&position.to_string()) {
-        response.headers_mut().insert("x-position", value);
-    }
-    response
+}
+
+/// A command's answer: the record with `position`, and the `X-Position` header.
+fn written<T>(status: StatusCode, position: i64, record: T) -> Answer<Written<T>> {
+    Answer { status, position, location: None, body: Written { record, position } }
 }
 
 /// An upsert's answer: 201 with `Location` when it created the record, else 200; the body
 /// carries `outcome` and `position`.
-fn upserted(upserted: &Upserted, location: &str, mut body: Value) -> Response {
-    let status = match upserted.outcome {
-        Outcome::Created => StatusCode::CREATED,
-        Outcome::Updated | Outcome::Unchanged => StatusCode::OK,
+fn upserted<T>(upserted: &Upserted, location: &str, record: T) -> Answer<UpsertWritten<T>> {
+    let (status, location) = match upserted.outcome {
+        Outcome::Created => (StatusCode::CREATED, Some(format!("{location}/{}", upserted.id))),
+        Outcome::Updated | Outcome::Unchanged => (StatusCode::OK, None),
     };
-    if let Value::Object(map) = &mut body {
-        map.insert("outcome".into(), serde_json::json!(upserted.outcome));
-    }
-    let mut response = written(status, upserted.position(), body);
-    if upserted.outcome == Outcome::Created {
-        if let Ok(value) = HeaderValue::from_str(&format!("{location}/{}", upserted.id)) {
-            response.headers_mut().insert(axum::http::header::LOCATION, value);
-        }
-    }
-    response
+    let position = upserted.position();
+    Answer { status, position, location, body: UpsertWritten { record, outcome: upserted.outcome, position } }
 }
 
 /// The path's external id, checked; a body's own (when it has one) must say the same.

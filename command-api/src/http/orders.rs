@@ -7,19 +7,21 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use domain::commerce::checkout::ShippingAddress;
+use domain::commerce::money::{Money, Quantity};
 use domain::commerce::order::{self, Order, OrderStatus, ShipInput};
+use domain::commerce::pricing::PriceSource;
 use domain::commerce::stock::{self, Stock};
 use domain::commerce::stock_id;
+use domain::identity::company::PaymentTerms;
 use domain::{DomainError, NewEvent};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, written};
+use super::{check_version, context, written, Answer, Written};
 use crate::commerce::{as_order, as_stock, state_of};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, OptionalJsonBody, RequestIds, Staff};
@@ -75,7 +77,7 @@ fn expected(body: Option<Versioned>) -> Option<i64> {
 #[utoipa::path(post, path = "/v1/orders/{id}/confirm", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")),
     request_body(content = Option<Versioned>, description = "Optional: `{\"expected_version\": N}`"),
-    responses((status = 200, description = "Confirmed", body = super::schemas::OrderWritten),
+    responses((status = 200, description = "Confirmed", body = Written<OrderRecord>),
               (status = 404, description = "No such order", body = service_http::openapi::Problem),
               (status = 409, description = "The order is not placed", body = service_http::openapi::Problem)))]
 async fn confirm(
@@ -84,7 +86,7 @@ async fn confirm(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     OptionalJsonBody(body): OptionalJsonBody<Versioned>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<OrderRecord>>, ApiError> {
     transition(&state, context(&actor, ids), id, expected(body), |order, _| Ok(order::confirm(order)?)).await
 }
 
@@ -92,7 +94,7 @@ async fn confirm(
 /// in. The order is `partially_shipped` until every line has shipped in full.
 #[utoipa::path(post, path = "/v1/orders/{id}/ship", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")), request_body = ShipBody,
-    responses((status = 200, description = "Shipped", body = super::schemas::OrderWritten),
+    responses((status = 200, description = "Shipped", body = Written<OrderRecord>),
               (status = 404, description = "No such order", body = service_http::openapi::Problem),
               (status = 409, description = "Not confirmed, or more than is reserved (an unallocated backorder)", body = service_http::openapi::Problem),
               (status = 422, description = "Lines not in the order or more than remains to ship, each listed", body = service_http::openapi::Problem)))]
@@ -102,7 +104,7 @@ async fn ship(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<ShipBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<OrderRecord>>, ApiError> {
     let lines: Vec<ShipInput> =
         body.lines.iter().map(|l| ShipInput { product_id: l.product_id, quantity: l.quantity }).collect();
     let shipment_id = Uuid::now_v7();
@@ -116,7 +118,7 @@ async fn ship(
 #[utoipa::path(post, path = "/v1/orders/{id}/deliver", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")),
     request_body(content = Option<Versioned>, description = "Optional: `{\"expected_version\": N}`"),
-    responses((status = 200, description = "Delivered", body = super::schemas::OrderWritten),
+    responses((status = 200, description = "Delivered", body = Written<OrderRecord>),
               (status = 404, description = "No such order", body = service_http::openapi::Problem),
               (status = 409, description = "The order is not fully shipped", body = service_http::openapi::Problem)))]
 async fn deliver(
@@ -125,14 +127,14 @@ async fn deliver(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     OptionalJsonBody(body): OptionalJsonBody<Versioned>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<OrderRecord>>, ApiError> {
     transition(&state, context(&actor, ids), id, expected(body), |order, _| Ok(order::deliver(order)?)).await
 }
 
 /// Cancels an order nothing of which has shipped, releasing its reserved and backordered units.
 #[utoipa::path(post, path = "/v1/orders/{id}/cancel", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")), request_body = CancelBody,
-    responses((status = 200, description = "Cancelled", body = super::schemas::OrderWritten),
+    responses((status = 200, description = "Cancelled", body = Written<OrderRecord>),
               (status = 404, description = "No such order", body = service_http::openapi::Problem),
               (status = 409, description = "Something has shipped, or it is cancelled already", body = service_http::openapi::Problem),
               (status = 422, description = "No reason given", body = service_http::openapi::Problem)))]
@@ -142,7 +144,7 @@ async fn cancel(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<CancelBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<OrderRecord>>, ApiError> {
     transition(&state, context(&actor, ids), id, body.expected_version, |order, stocks| {
         Ok(order::cancel(order, stocks, &body.reason)?)
     })
@@ -154,7 +156,7 @@ async fn cancel(
 #[utoipa::path(post, path = "/v1/orders/{id}/allocate", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")),
     request_body(content = Option<Versioned>, description = "Optional: `{\"expected_version\": N}`"),
-    responses((status = 200, description = "The order; its stock holds what could be allocated", body = super::schemas::OrderWritten),
+    responses((status = 200, description = "The order; its stock holds what could be allocated", body = Written<OrderRecord>),
               (status = 404, description = "No such order", body = service_http::openapi::Problem),
               (status = 409, description = "The order is shipped, delivered or cancelled", body = service_http::openapi::Problem)))]
 async fn allocate(
@@ -163,7 +165,7 @@ async fn allocate(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     OptionalJsonBody(body): OptionalJsonBody<Versioned>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<OrderRecord>>, ApiError> {
     transition(&state, context(&actor, ids), id, expected(body), |order, stocks| {
         if !matches!(order.status, OrderStatus::Placed | OrderStatus::Confirmed | OrderStatus::PartiallyShipped) {
             return Err(DomainError::Conflict(format!(
@@ -192,7 +194,7 @@ async fn transition(
     id: Uuid,
     expected: Option<i64>,
     decide: impl Fn(&Order, &[Stock]) -> Result<Vec<NewEvent>, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<OrderRecord>>, ApiError> {
     let load = || async {
         let mut heads = state.catalog.heads(&[id]).await?;
         let stocks: Vec<Uuid> = match state_of(&heads, id, as_order) {
@@ -215,40 +217,75 @@ async fn transition(
 }
 
 /// An order as the write side holds it: its frozen lines with what has shipped of each.
-pub fn order_body(heads: &HashMap<Uuid, Head>, id: Uuid) -> Result<Value, ApiError> {
+#[derive(Serialize, ToSchema)]
+pub struct OrderRecord {
+    id: Uuid,
+    status: OrderStatus,
+    company_id: Uuid,
+    buyer_id: Uuid,
+    idempotency_key: String,
+    po_number: String,
+    /// As the company had them at checkout.
+    payment_terms: PaymentTerms,
+    shipping_address: ShippingAddress,
+    lines: Vec<OrderLineRecord>,
+    total: Money,
+    /// The ids of its shipments so far.
+    shipments: Vec<Uuid>,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+/// One line of an order, its price frozen when it was placed.
+#[derive(Serialize, ToSchema)]
+pub struct OrderLineRecord {
+    product_id: Uuid,
+    sku: String,
+    name: String,
+    /// Where it is reserved.
+    warehouse_id: Uuid,
+    quantity: Quantity,
+    unit_price: Money,
+    price_source: PriceSource,
+    line_total: Money,
+    /// Units backordered when it was placed.
+    backordered: u32,
+    /// Units shipped so far.
+    shipped: u32,
+}
+
+pub fn order_body(heads: &HashMap<Uuid, Head>, id: Uuid) -> Result<OrderRecord, ApiError> {
     let order = state_of(heads, id, as_order).ok_or_else(|| DomainError::not_found("order", id))?;
     let placed = &order.placed;
-    let lines: Vec<Value> = placed
+    let lines = placed
         .lines
         .iter()
         .zip(&order.shipped)
-        .map(|(line, shipped)| {
-            json!({
-                "product_id": line.product_id,
-                "sku": line.sku,
-                "name": line.name,
-                "warehouse_id": line.warehouse_id,
-                "quantity": line.quantity,
-                "unit_price": line.unit_price,
-                "price_source": line.price_source,
-                "line_total": line.line_total,
-                "backordered": line.backordered,
-                "shipped": shipped,
-            })
+        .map(|(line, shipped)| OrderLineRecord {
+            product_id: line.product_id,
+            sku: line.sku.as_str().to_owned(),
+            name: line.name.clone(),
+            warehouse_id: line.warehouse_id,
+            quantity: line.quantity,
+            unit_price: line.unit_price,
+            price_source: line.price_source,
+            line_total: line.line_total,
+            backordered: line.backordered,
+            shipped: *shipped,
         })
         .collect();
-    Ok(json!({
-        "id": order.id,
-        "status": order.status,
-        "company_id": placed.company_id,
-        "buyer_id": placed.buyer_id,
-        "idempotency_key": placed.idempotency_key,
-        "po_number": placed.po_number,
-        "payment_terms": placed.payment_terms,
-        "shipping_address": placed.shipping_address,
-        "lines": lines,
-        "total": placed.total,
-        "shipments": order.shipments,
-        "version": heads.get(&id).map_or(0, |h| h.version),
-    }))
+    Ok(OrderRecord {
+        id: order.id,
+        status: order.status,
+        company_id: placed.company_id,
+        buyer_id: placed.buyer_id,
+        idempotency_key: placed.idempotency_key.as_str().to_owned(),
+        po_number: placed.po_number.as_str().to_owned(),
+        payment_terms: placed.payment_terms,
+        shipping_address: placed.shipping_address.clone(),
+        lines,
+        total: placed.total,
+        shipments: order.shipments.clone(),
+        version: heads.get(&id).map_or(0, |h| h.version),
+    })
 }

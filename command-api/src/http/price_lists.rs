@@ -7,18 +7,17 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use chrono::NaiveDate;
-use domain::commerce::price_list::{self, BreakInput, CreatePriceList, PriceList};
+use domain::commerce::money::Currency;
+use domain::commerce::price_list::{self, BreakInput, CreatePriceList, PriceBreak, PriceList};
 use domain::{DomainError, NewEvent};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, present, written};
+use super::{check_version, context, present, written, Answer, Written};
 use crate::commerce::{self, as_company, as_price_list, state_of};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, RequestIds, Staff};
@@ -36,11 +35,14 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreatePriceListBody {
+    #[schema(schema_with = domain::openapi::names::max_200)]
     name: String,
-    /// ISO 4217, e.g. `EUR`: every price in the list is in it.
+    /// Every price in the list is in it.
+    #[schema(value_type = Currency)]
     currency: String,
-    /// 0 to 1000; where several lists price a product for a company, the highest wins.
+    /// Where several lists price a product for a company, the highest wins.
     #[serde(default)]
+    #[schema(minimum = 0, maximum = 1000, default = 0)]
     priority: i64,
     /// First day the list applies (`YYYY-MM-DD`, inclusive); none: from the start.
     valid_from: Option<NaiveDate>,
@@ -51,6 +53,7 @@ struct CreatePriceListBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdatePriceListBody {
+    #[schema(minimum = 0, maximum = 1000)]
     priority: Option<i64>,
     /// `null` removes the start; absent leaves it.
     #[schema(value_type = Option<NaiveDate>)]
@@ -67,29 +70,32 @@ struct UpdatePriceListBody {
 #[serde(deny_unknown_fields)]
 struct BreakBody {
     /// The break applies from this quantity on.
+    #[schema(minimum = 1, maximum = 1_000_000)]
     min_quantity: i64,
     /// The unit price from `min_quantity` on, in the list's currency's minor units.
+    #[schema(minimum = 0)]
     amount_minor: i64,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct EntryBody {
-    /// 1 to 10 breaks, `min_quantity` rising and the unit price never rising with it.
+    /// `min_quantity` rising and the unit price never rising with it.
+    #[schema(min_items = 1, max_items = 10)]
     breaks: Vec<BreakBody>,
 }
 
 /// Creates a price list (assigned to no company yet).
 #[utoipa::path(post, path = "/v1/price-lists", tag = "commerce", security(("bearer" = [])),
     request_body = CreatePriceListBody,
-    responses((status = 201, description = "Created", body = super::schemas::PriceListWritten),
+    responses((status = 201, description = "Created", body = Written<PriceListRecord>),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
 async fn create(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreatePriceListBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<PriceListRecord>>, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
     let committed = state
@@ -111,7 +117,7 @@ async fn create(
 /// Changes a list's priority or validity window.
 #[utoipa::path(patch, path = "/v1/price-lists/{id}", tag = "commerce", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The price list")), request_body = UpdatePriceListBody,
-    responses((status = 200, description = "Updated", body = super::schemas::PriceListWritten),
+    responses((status = 200, description = "Updated", body = Written<PriceListRecord>),
               (status = 404, description = "No such price list", body = service_http::openapi::Problem),
               (status = 409, description = "Stale expected_version", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
@@ -121,7 +127,7 @@ async fn update(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<UpdatePriceListBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<PriceListRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     change_list(&state, &ctx, id, body.expected_version, &[], |list, _| {
         let mut events = Vec::new();
@@ -142,7 +148,7 @@ async fn update(
 #[utoipa::path(put, path = "/v1/price-lists/{id}/entries/{product_id}", tag = "commerce", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The price list"), ("product_id" = Uuid, Path, description = "The product")),
     request_body = EntryBody,
-    responses((status = 200, description = "The list with the entry", body = super::schemas::PriceListWritten),
+    responses((status = 200, description = "The list with the entry", body = Written<PriceListRecord>),
               (status = 404, description = "No such price list or product", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid breaks, each listed", body = service_http::openapi::Problem)))]
 async fn set_entry(
@@ -151,7 +157,7 @@ async fn set_entry(
     ids: RequestIds,
     Path((id, product_id)): Path<(Uuid, Uuid)>,
     JsonBody(body): JsonBody<EntryBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<PriceListRecord>>, ApiError> {
     let product = commerce::product(&state.catalog, product_id, None).await?;
     let breaks: Vec<BreakInput> =
         body.breaks.iter().map(|b| BreakInput { min_quantity: b.min_quantity, amount_minor: b.amount_minor }).collect();
@@ -162,14 +168,14 @@ async fn set_entry(
 /// Removes a product's entry from the list.
 #[utoipa::path(delete, path = "/v1/price-lists/{id}/entries/{product_id}", tag = "commerce", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The price list"), ("product_id" = Uuid, Path, description = "The product")),
-    responses((status = 200, description = "The list without the entry", body = super::schemas::PriceListWritten),
+    responses((status = 200, description = "The list without the entry", body = Written<PriceListRecord>),
               (status = 404, description = "No such price list or entry", body = service_http::openapi::Problem)))]
 async fn remove_entry(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
     Path((id, product_id)): Path<(Uuid, Uuid)>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<PriceListRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     change_list(&state, &ctx, id, None, &[], |list, _| Ok(price_list::remove_entry(list, product_id)?)).await
 }
@@ -177,14 +183,14 @@ async fn remove_entry(
 /// Assigns the list to a company: its buyers get its prices while it is valid.
 #[utoipa::path(put, path = "/v1/price-lists/{id}/companies/{company_id}", tag = "commerce", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The price list"), ("company_id" = Uuid, Path, description = "The company")),
-    responses((status = 200, description = "Assigned (also when it already was)", body = super::schemas::PriceListWritten),
+    responses((status = 200, description = "Assigned (also when it already was)", body = Written<PriceListRecord>),
               (status = 404, description = "No such price list or company", body = service_http::openapi::Problem)))]
 async fn assign(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
     Path((id, company_id)): Path<(Uuid, Uuid)>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<PriceListRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     change_list(&state, &ctx, id, None, &[company_id], |list, heads| {
         let company =
@@ -197,14 +203,14 @@ async fn assign(
 /// Unassigns the list from a company.
 #[utoipa::path(delete, path = "/v1/price-lists/{id}/companies/{company_id}", tag = "commerce", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The price list"), ("company_id" = Uuid, Path, description = "The company")),
-    responses((status = 200, description = "Unassigned (also when it was not assigned)", body = super::schemas::PriceListWritten),
+    responses((status = 200, description = "Unassigned (also when it was not assigned)", body = Written<PriceListRecord>),
               (status = 404, description = "No such price list", body = service_http::openapi::Problem)))]
 async fn unassign(
     State(state): State<AppState>,
     Staff(actor): Staff,
     ids: RequestIds,
     Path((id, company_id)): Path<(Uuid, Uuid)>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<PriceListRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     change_list(&state, &ctx, id, None, &[], |list, _| Ok(price_list::unassign(list, company_id)?)).await
 }
@@ -217,7 +223,7 @@ async fn change_list(
     expected: Option<i64>,
     also: &[Uuid],
     decide: impl Fn(&PriceList, &HashMap<Uuid, Head>) -> Result<Vec<NewEvent>, ApiError>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<PriceListRecord>>, ApiError> {
     let mut ids = vec![id];
     ids.extend_from_slice(also);
     let load = || async { Ok((state.catalog.heads(&ids).await?, ())) };
@@ -232,19 +238,46 @@ async fn change_list(
     Ok(written(StatusCode::OK, committed.position, list_body(&committed.heads, id)?))
 }
 
-fn list_body(heads: &HashMap<Uuid, Head>, id: Uuid) -> Result<Value, ApiError> {
+/// A price list as a command left it.
+#[derive(Serialize, ToSchema)]
+pub struct PriceListRecord {
+    id: Uuid,
+    name: String,
+    currency: Currency,
+    #[schema(minimum = 0, maximum = 1000)]
+    priority: i32,
+    valid_from: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
+    entries: Vec<PriceListEntry>,
+    /// The companies it is assigned to.
+    companies: Vec<Uuid>,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+/// One product's quantity breaks in a price list.
+#[derive(Serialize, ToSchema)]
+pub struct PriceListEntry {
+    product_id: Uuid,
+    breaks: Vec<PriceBreak>,
+}
+
+fn list_body(heads: &HashMap<Uuid, Head>, id: Uuid) -> Result<PriceListRecord, ApiError> {
     let list = state_of(heads, id, as_price_list).ok_or_else(|| DomainError::not_found("price list", id))?;
-    let entries: Vec<Value> =
-        list.entries.iter().map(|(product_id, breaks)| json!({ "product_id": product_id, "breaks": breaks })).collect();
-    Ok(json!({
-        "id": list.id,
-        "name": list.name,
-        "currency": list.currency,
-        "priority": list.priority,
-        "valid_from": list.valid_from,
-        "valid_until": list.valid_until,
-        "entries": entries,
-        "companies": list.companies,
-        "version": heads.get(&id).map_or(0, |h| h.version),
-    }))
+    let entries = list
+        .entries
+        .iter()
+        .map(|(product_id, breaks)| PriceListEntry { product_id: *product_id, breaks: breaks.clone() })
+        .collect();
+    Ok(PriceListRecord {
+        id: list.id,
+        name: list.name.clone(),
+        currency: list.currency,
+        priority: list.priority,
+        valid_from: list.valid_from,
+        valid_until: list.valid_until,
+        entries,
+        companies: list.companies.iter().copied().collect(),
+        version: heads.get(&id).map_or(0, |h| h.version),
+    })
 }

@@ -2,18 +2,18 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use domain::names::change_external_id;
 use domain::product::{self, Product, UpdateProduct};
+use domain::specs::Specs;
 use domain::{Aggregate, DomainError, StreamType};
-use serde::Deserialize;
-use serde_json::{json, Map, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, external_id_of, upserted, written};
+use super::{check_version, context, external_id_of, upserted, written, Answer, UpsertWritten, Written};
 use crate::error::ApiError;
 use crate::extract::{Admin, JsonBody, OptionalJsonBody, RequestIds};
 use crate::service::{Committed, Head};
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 struct CreateProductBody {
     family_id: Uuid,
+    #[schema(schema_with = domain::openapi::names::max_200)]
     name: String,
     /// Generated from the family code and the variant-defining specs when absent.
     sku: Option<String>,
@@ -36,9 +37,9 @@ struct CreateProductBody {
     #[serde(default)]
     #[schema(value_type = Object)]
     specs: Map<String, Value>,
-    /// The source system's id: 1 to 128 characters (trimmed), no control characters; unique
+    /// The source system's id: 1 to 128 characters, no control characters, stored trimmed; unique
     /// among products.
-    #[schema(min_length = 1, max_length = 128)]
+    #[schema(schema_with = domain::openapi::names::optional_external_id)]
     external_id: Option<String>,
 }
 
@@ -56,12 +57,13 @@ impl CreateProductBody {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateProductBody {
+    #[schema(schema_with = domain::openapi::names::optional_max_200)]
     name: Option<String>,
     /// Merged into the specs; `null` removes a key.
     #[schema(value_type = Option<Object>)]
     specs: Option<Map<String, Value>>,
     /// A new external id; `null` removes it; absent leaves it.
-    #[schema(value_type = Option<String>, min_length = 1, max_length = 128)]
+    #[schema(schema_with = domain::openapi::names::optional_external_id)]
     #[serde(default, deserialize_with = "super::present")]
     external_id: Option<Option<String>>,
     expected_version: Option<i64>,
@@ -73,25 +75,42 @@ struct RetireProductBody {
     expected_version: Option<i64>,
 }
 
-fn product_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+/// A product as a command left it.
+#[derive(Serialize, ToSchema)]
+pub struct ProductRecord {
+    id: Uuid,
+    family_id: Uuid,
+    sku: String,
+    name: String,
+    /// The specs by attribute key, as given and normalized.
+    #[schema(value_type = Object)]
+    specs: Specs,
+    retired: bool,
+    /// The source system's id, when the record has one.
+    external_id: Option<String>,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+fn product_body(committed: &Committed, id: Uuid) -> Result<ProductRecord, ApiError> {
     match committed.head(id) {
-        Some(Head { version, state: Aggregate::Product(p) }) => Ok(json!({
-            "id": p.id,
-            "family_id": p.family_id,
-            "sku": p.sku,
-            "name": p.name,
-            "specs": p.specs,
-            "retired": p.retired,
-            "external_id": p.external_id,
-            "version": version,
-        })),
+        Some(Head { version, state: Aggregate::Product(p) }) => Ok(ProductRecord {
+            id: p.id,
+            family_id: p.family_id,
+            sku: p.sku.as_str().to_owned(),
+            name: p.name.clone(),
+            specs: p.specs.clone(),
+            retired: p.retired,
+            external_id: p.external_id.as_ref().map(|e| e.as_str().to_owned()),
+            version: *version,
+        }),
         _ => Err(ApiError::NotFound(format!("product {id} does not exist"))),
     }
 }
 
 /// Creates a product; its specs are checked against every definition it inherits.
 #[utoipa::path(post, path = "/v1/products", tag = "products", security(("bearer" = [])), request_body = CreateProductBody,
-    responses((status = 201, description = "Created", body = super::schemas::ProductWritten),
+    responses((status = 201, description = "Created", body = Written<ProductRecord>),
               (status = 404, description = "The family does not exist", body = service_http::openapi::Problem),
               (status = 409, description = "The SKU, or the variant-defining values, are taken", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields and specs, every one listed", body = service_http::openapi::Problem)))]
@@ -100,7 +119,7 @@ async fn create(
     Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateProductBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<ProductRecord>>, ApiError> {
     let id = Uuid::now_v7();
     let ctx = context(&actor, ids);
     let committed = state.catalog.create_product(&ctx, id, &body.fields(), body.external_id.as_deref()).await?;
@@ -117,9 +136,9 @@ async fn create(
     params(("external_id" = String, Path, min_length = 1, max_length = 128,
             description = "The source system's id, percent-encoded")),
     request_body = CreateProductBody,
-    responses((status = 201, description = "Created (`outcome`: `created`)", body = super::schemas::ProductWritten,
+    responses((status = 201, description = "Created (`outcome`: `created`)", body = UpsertWritten<ProductRecord>,
                 headers(("Location" = String, description = "The new product"))),
-              (status = 200, description = "Updated, or already so (`outcome`: `updated` or `unchanged`)", body = super::schemas::ProductWritten),
+              (status = 200, description = "Updated, or already so (`outcome`: `updated` or `unchanged`)", body = UpsertWritten<ProductRecord>),
               (status = 404, description = "The family does not exist", body = service_http::openapi::Problem),
               (status = 409, description = "The SKU or variant-defining values are taken, the product is retired, or the body names another family or SKU than the product's (`unchangeable`)", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields and specs, every one listed (`invalid_external_id`, `external_id_too_long`, `external_id_mismatch`, …)", body = service_http::openapi::Problem)))]
@@ -129,7 +148,7 @@ async fn upsert(
     ids: RequestIds,
     Path(external_id): Path<String>,
     JsonBody(body): JsonBody<CreateProductBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<UpsertWritten<ProductRecord>>, ApiError> {
     let external_id = external_id_of(&external_id, body.external_id.as_deref())?;
     let ctx = context(&actor, ids);
     let done = state.catalog.upsert_product(&ctx, &external_id, &body.fields()).await?;
@@ -149,7 +168,7 @@ async fn existing(state: &AppState, id: Uuid) -> Result<(Head, Product), ApiErro
 /// Renames a product, changes its specs (merged; `null` removes a key) or its external id.
 #[utoipa::path(patch, path = "/v1/products/{id}", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The product")), request_body = UpdateProductBody,
-    responses((status = 200, description = "Updated", body = super::schemas::ProductWritten),
+    responses((status = 200, description = "Updated", body = Written<ProductRecord>),
               (status = 404, description = "No such product", body = service_http::openapi::Problem),
               (status = 409, description = "Stale expected_version, or the variant-defining values or external id are taken", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields and specs, every one listed", body = service_http::openapi::Problem)))]
@@ -159,7 +178,7 @@ async fn update(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<UpdateProductBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<ProductRecord>>, ApiError> {
     let (head, current) = existing(&state, id).await?;
     check_version(body.expected_version, head.version)?;
     let ctx = context(&actor, ids);
@@ -183,7 +202,7 @@ async fn update(
 #[utoipa::path(post, path = "/v1/products/{id}/retire", tag = "products", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The product")),
     request_body(content = Option<RetireProductBody>, description = "Optional: `{\"expected_version\": N}`"),
-    responses((status = 200, description = "Retired", body = super::schemas::ProductWritten),
+    responses((status = 200, description = "Retired", body = Written<ProductRecord>),
               (status = 404, description = "No such product", body = service_http::openapi::Problem),
               (status = 409, description = "Stale expected_version", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields", body = service_http::openapi::Problem)))]
@@ -193,7 +212,7 @@ async fn retire(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     OptionalJsonBody(body): OptionalJsonBody<RetireProductBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<ProductRecord>>, ApiError> {
     let (head, _) = existing(&state, id).await?;
     check_version(body.and_then(|b| b.expected_version), head.version)?;
     let ctx = context(&actor, ids);

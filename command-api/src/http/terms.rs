@@ -5,18 +5,17 @@ use std::collections::HashMap;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
+use domain::commerce::money::{Currency, Quantity};
 use domain::commerce::terms::{self, ProductTerms, PurchasingRules, StockPolicy};
 use domain::commerce::{terms_id, Money};
 use domain::{evolve, DomainError, NewEvent};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{check_version, context, written};
+use super::{check_version, context, written, Answer, Written};
 use crate::commerce::{self, as_terms, state_of};
 use crate::error::ApiError;
 use crate::extract::{JsonBody, RequestIds, Staff};
@@ -31,7 +30,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MoneyInput {
+    /// Zero or more.
+    #[schema(minimum = 0)]
     pub amount_minor: i64,
+    #[schema(value_type = Currency)]
     pub currency: String,
 }
 
@@ -52,16 +54,17 @@ struct TermsBody {
     /// The price per unit when no price list applies; `null` for none (then only companies
     /// with a price list for it can buy it).
     list_price: Option<MoneyInput>,
-    /// Default 1.
+    /// A multiple of `order_increment`. Default 1.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 1_000_000, default = 1)]
     minimum_quantity: i64,
     /// The pack size: quantities must be multiples of it. Default 1.
     #[serde(default = "one")]
+    #[schema(minimum = 1, maximum = 1_000_000, default = 1)]
     order_increment: i64,
     /// `refuse` (default): an order for more than is available is refused; `backorder`: the rest
     /// is backordered and allocated when stock arrives.
     #[serde(default)]
-    #[schema(value_type = Option<String>)]
     stock_policy: StockPolicy,
     expected_version: Option<i64>,
 }
@@ -69,7 +72,7 @@ struct TermsBody {
 /// Sets a product's list price and purchasing rules.
 #[utoipa::path(put, path = "/v1/products/{id}/terms", tag = "commerce", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The product")), request_body = TermsBody,
-    responses((status = 200, description = "The terms as set", body = super::schemas::TermsWritten),
+    responses((status = 200, description = "The terms as set", body = Written<TermsRecord>),
               (status = 404, description = "No such product", body = service_http::openapi::Problem),
               (status = 409, description = "The product is retired, or a stale expected_version", body = service_http::openapi::Problem),
               (status = 422, description = "Invalid fields, each listed", body = service_http::openapi::Problem)))]
@@ -79,7 +82,7 @@ async fn set_terms(
     ids: RequestIds,
     Path(product_id): Path<Uuid>,
     JsonBody(body): JsonBody<TermsBody>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<TermsRecord>>, ApiError> {
     let product = commerce::product(&state.catalog, product_id, None).await?;
     let price = match &body.list_price {
         Some(input) => Some(input.parse("list_price").map_err(ApiError::Invalid)?),
@@ -112,16 +115,30 @@ fn folded(id: Uuid, head: Option<&Head>, events: &[NewEvent]) -> Result<Option<P
     Ok(state.as_ref().and_then(as_terms).cloned())
 }
 
-fn terms_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+/// A product's list price and purchasing rules as set.
+#[derive(Serialize, ToSchema)]
+pub struct TermsRecord {
+    product_id: Uuid,
+    /// None: only companies with a price list for the product can buy it.
+    list_price: Option<Money>,
+    minimum_quantity: Quantity,
+    /// The pack size: order quantities are multiples of it.
+    order_increment: Quantity,
+    stock_policy: StockPolicy,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+fn terms_body(committed: &Committed, id: Uuid) -> Result<TermsRecord, ApiError> {
     let heads: &HashMap<Uuid, Head> = &committed.heads;
     let terms = state_of(heads, id, as_terms).ok_or_else(|| DomainError::not_found("product terms", id))?;
     let version = heads.get(&id).map_or(0, |h| h.version);
-    Ok(json!({
-        "product_id": terms.product_id,
-        "list_price": terms.list_price,
-        "minimum_quantity": terms.rules.minimum,
-        "order_increment": terms.rules.increment,
-        "stock_policy": terms.rules.stock_policy,
-        "version": version,
-    }))
+    Ok(TermsRecord {
+        product_id: terms.product_id,
+        list_price: terms.list_price,
+        minimum_quantity: terms.rules.minimum,
+        order_increment: terms.rules.increment,
+        stock_policy: terms.rules.stock_policy,
+        version,
+    })
 }

@@ -4,19 +4,17 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::Response;
 use domain::identity::user::{self, User};
 use domain::identity::{check_password, Role};
 use domain::FieldError;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use service_http::revocations::Change;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
-use super::{context, current, written};
+use super::{context, current, written, Answer, Written};
 use crate::error::ApiError;
 use crate::extract::{Actor, Admin, DeferredJsonBody, JsonBody, RequestIds};
 use crate::identity::accounts::{self, user_of};
@@ -35,17 +33,17 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateStaff {
+    #[schema(schema_with = domain::openapi::email)]
     email: String,
-    /// 12 to 128 characters.
+    #[schema(schema_with = domain::openapi::password)]
     password: String,
-    /// `admin` or `ops`.
-    #[schema(value_type = super::schemas::Role)]
+    #[schema(schema_with = domain::openapi::staff_role)]
     role: Role,
 }
 
 /// Creates a staff user (admin or ops); buyers are created under their company.
 #[utoipa::path(post, path = "/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateStaff,
-    responses((status = 201, description = "Created", body = super::schemas::UserWritten),
+    responses((status = 201, description = "Created", body = Written<UserRecord>),
               (status = 409, description = "The email is taken", body = service_http::openapi::Problem),
               (status = 422, description = "A bad email, password (12–128 characters) or role, each listed", body = service_http::openapi::Problem)))]
 async fn create(
@@ -53,7 +51,7 @@ async fn create(
     Admin(actor): Admin,
     ids: RequestIds,
     JsonBody(body): JsonBody<CreateStaff>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<UserRecord>>, ApiError> {
     if !body.role.is_staff() {
         let message = "staff users are admin or ops; buyers are created under their company";
         return Err(ApiError::Invalid(vec![FieldError::new("role", "not_staff", message)]));
@@ -74,7 +72,7 @@ async fn create(
 
 #[utoipa::path(post, path = "/v1/users/{id}/disable", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The user")),
-    responses((status = 200, description = "Disabled", body = super::schemas::UserWritten),
+    responses((status = 200, description = "Disabled", body = Written<UserRecord>),
               (status = 404, description = "No such user", body = service_http::openapi::Problem),
               (status = 409, description = "Already disabled", body = service_http::openapi::Problem)))]
 /// Disables the user and revokes their refresh families and access tokens.
@@ -83,7 +81,7 @@ async fn disable(
     Admin(actor): Admin,
     ids: RequestIds,
     Path(id): Path<Uuid>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<UserRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     let committed =
         state.catalog.change_streams(&ctx, &[id], |heads| Ok(user::disable(user_of(heads.get(&id), id)?)?)).await?;
@@ -95,6 +93,7 @@ async fn disable(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewPassword {
+    #[schema(schema_with = domain::openapi::password)]
     password: String,
     /// Required when users change their own password.
     #[serde(default)]
@@ -103,8 +102,9 @@ struct NewPassword {
 
 #[utoipa::path(put, path = "/v1/users/{id}/password", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The user")), request_body = NewPassword,
-    responses((status = 200, description = "Changed", body = super::schemas::UserWritten),
+    responses((status = 200, description = "Changed", body = Written<UserRecord>),
               (status = 404, description = "No such user", body = service_http::openapi::Problem),
+              (status = 409, description = "The user is disabled", body = service_http::openapi::Problem),
               (status = 422, description = "A bad new password, or a missing or wrong current one", body = service_http::openapi::Problem)))]
 /// A user changes their own password (proving the current one), or an admin sets anyone's. Every
 /// refresh family of the user is revoked: other sessions must log in with the new password.
@@ -114,7 +114,7 @@ async fn password(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     body: DeferredJsonBody<NewPassword>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<UserRecord>>, ApiError> {
     let pool = state.catalog.store().pool();
     let own = actor.user_id == id;
     if !own {
@@ -150,8 +150,7 @@ async fn password(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewRole {
-    /// `admin` or `ops`.
-    #[schema(value_type = super::schemas::Role)]
+    #[schema(schema_with = domain::openapi::staff_role)]
     role: Role,
     #[serde(default)]
     expected_version: Option<i64>,
@@ -161,7 +160,7 @@ struct NewRole {
 /// are refused, and the next login or refresh carries the new role.
 #[utoipa::path(put, path = "/v1/users/{id}/role", tag = "users", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The user")), request_body = NewRole,
-    responses((status = 200, description = "Changed", body = super::schemas::UserWritten),
+    responses((status = 200, description = "Changed", body = Written<UserRecord>),
               (status = 404, description = "No such user", body = service_http::openapi::Problem),
               (status = 409, description = "Stale expected_version", body = service_http::openapi::Problem),
               (status = 422, description = "Not a staff role, or the user is a buyer", body = service_http::openapi::Problem)))]
@@ -171,7 +170,7 @@ async fn role(
     ids: RequestIds,
     Path(id): Path<Uuid>,
     JsonBody(body): JsonBody<NewRole>,
-) -> Result<Response, ApiError> {
+) -> Result<Answer<Written<UserRecord>>, ApiError> {
     let ctx = context(&actor, ids);
     let committed = state
         .catalog
@@ -187,11 +186,29 @@ async fn role(
 }
 
 /// A user as the API shows one: never the password hash.
-pub(super) fn user_body(committed: &Committed, id: Uuid) -> Result<Value, ApiError> {
+#[derive(Serialize, ToSchema)]
+pub struct UserRecord {
+    id: Uuid,
+    /// Normalized: NFKC, case-folded, trimmed.
+    email: String,
+    role: Role,
+    /// The company of a buyer.
+    company_id: Option<Uuid>,
+    disabled: bool,
+    #[schema(minimum = 1)]
+    version: i64,
+}
+
+pub(super) fn user_body(committed: &Committed, id: Uuid) -> Result<UserRecord, ApiError> {
     let head = committed.head(id);
     let User { email, role, company_id, disabled, .. } = user_of(head, id)?;
     let version = head.map_or(0, |h| h.version);
-    Ok(
-        json!({ "id": id, "email": email, "role": role, "company_id": company_id, "disabled": disabled, "version": version }),
-    )
+    Ok(UserRecord {
+        id,
+        email: email.as_str().to_owned(),
+        role: *role,
+        company_id: *company_id,
+        disabled: *disabled,
+        version,
+    })
 }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use domain::identity::company::Company;
 use domain::identity::user::{self, User};
 use domain::identity::{check_password, Email, Role};
-use domain::{Aggregate, DomainError, FieldError};
+use domain::{Aggregate, DomainError, FieldError, StreamType};
 use event_store::{EventStore, Metadata};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -23,14 +23,8 @@ pub async fn user_by_login(pool: &PgPool, email: &str) -> Result<Option<(i64, Us
     if claims.is_empty() {
         return Ok(None);
     }
-    let row: Option<(i64, serde_json::Value)> = sqlx::query_as(
-        "SELECT s.version, s.snapshot FROM claims c JOIN streams s ON s.stream_id = c.stream_id \
-         WHERE c.claim = ANY($1) ORDER BY array_position($1, c.claim) LIMIT 1",
-    )
-    .bind(&claims)
-    .fetch_optional(pool)
-    .await?;
-    match row.map(|(version, snapshot)| (version, serde_json::from_value::<Aggregate>(snapshot))) {
+    let row = EventStore::head_by_claims(pool, &claims).await?;
+    match row.map(|row| (row.version, serde_json::from_value::<Aggregate>(row.snapshot))) {
         Some((version, Ok(Aggregate::User(user)))) => Ok(Some((version, user))),
         Some((_, Err(e))) => Err(ApiError::Internal(e.into())),
         _ => Ok(None),
@@ -128,12 +122,8 @@ pub fn system_context(actor: &str) -> CommandContext {
 
 /// Whether an active admin exists.
 pub async fn admin_exists(pool: &PgPool) -> Result<bool, sqlx::Error> {
-    sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM streams WHERE stream_type = 'user' AND snapshot->>'role' = 'admin' \
-                          AND NOT (snapshot->>'disabled')::boolean)",
-    )
-    .fetch_one(pool)
-    .await
+    EventStore::any_head(pool, StreamType::User.as_str(), &serde_json::json!({"role": "admin", "disabled": false}))
+        .await
 }
 
 /// Creates the first admin when no active admin exists. Idempotent across restarts and replicas:

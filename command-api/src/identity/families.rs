@@ -23,13 +23,15 @@ pub async fn start(
     jti: Uuid,
     expires: DateTime<Utc>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("INSERT INTO refresh_families (family_id, user_id, current_jti, expires_at) VALUES ($1, $2, $3, $4)")
-        .bind(family)
-        .bind(user)
-        .bind(jti)
-        .bind(expires)
-        .execute(pool)
-        .await?;
+    sqlx::query!(
+        "INSERT INTO refresh_families (family_id, user_id, current_jti, expires_at) VALUES ($1, $2, $3, $4)",
+        family,
+        user,
+        jti,
+        expires
+    )
+    .execute(pool)
+    .await?;
     Ok(())
 }
 
@@ -45,20 +47,22 @@ pub async fn rotate(
     expires: DateTime<Utc>,
 ) -> Result<Rotation, sqlx::Error> {
     let mut tx = pool.begin().await?;
-    let row: Option<(Uuid, Uuid, Option<DateTime<Utc>>)> =
-        sqlx::query_as("SELECT user_id, current_jti, revoked_at FROM refresh_families WHERE family_id = $1 FOR UPDATE")
-            .bind(family)
-            .fetch_optional(&mut *tx)
-            .await?;
+    let row = sqlx::query!(
+        "SELECT user_id, current_jti, revoked_at FROM refresh_families WHERE family_id = $1 FOR UPDATE",
+        family
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .map(|row| (row.user_id, row.current_jti, row.revoked_at));
     let rotation = match row {
         Some((owner, current, None)) if owner == user && current == presented => {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE refresh_families SET current_jti = $2, rotations = rotations + 1, refreshed_at = now(), \
                         expires_at = $3 WHERE family_id = $1",
+                family,
+                next,
+                expires
             )
-            .bind(family)
-            .bind(next)
-            .bind(expires)
             .execute(&mut *tx)
             .await?;
             Rotation::Rotated
@@ -74,11 +78,11 @@ pub async fn rotate(
 }
 
 async fn revoke_in(conn: &mut sqlx::PgConnection, family: Uuid, reason: &str) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    sqlx::query!(
         "UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2 WHERE family_id = $1 AND revoked_at IS NULL",
+        family,
+        reason
     )
-    .bind(family)
-    .bind(reason)
     .execute(conn)
     .await?;
     Ok(())
@@ -91,11 +95,11 @@ pub async fn revoke(pool: &PgPool, family: Uuid, reason: &str) -> Result<(), sql
 
 /// Revokes every live family of a user (disabled, or a new password). Returns how many.
 pub async fn revoke_user(pool: &PgPool, user: Uuid, reason: &str) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
+    let done = sqlx::query!(
         "UPDATE refresh_families SET revoked_at = now(), revoked_reason = $2 WHERE user_id = $1 AND revoked_at IS NULL",
+        user,
+        reason
     )
-    .bind(user)
-    .bind(reason)
     .execute(pool)
     .await?;
     Ok(done.rows_affected())

@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use event_store::EventStore;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use service_http::caller::Caller;
 use service_http::revocations::Change;
 use uuid::Uuid;
@@ -25,14 +26,35 @@ use crate::error::ApiError;
 /// snapshot must contain)`. The objects are the domain's snapshots of a user and a company (the
 /// `Aggregate` enum, tagged by `kind`).
 pub fn required(caller: &Caller) -> Vec<(Uuid, Value)> {
-    let mut user = json!({ "kind": "user", "role": caller.role.as_str(), "disabled": false });
-    let mut requires = Vec::with_capacity(2);
+    let user = Required::User { role: caller.role.as_str(), disabled: false, company_id: caller.company };
+    let mut requires = vec![(caller.user_id, user.snapshot())];
     if let Some(company) = caller.company {
-        user["company_id"] = json!(company);
-        requires.push((company, json!({ "kind": "company", "disabled": false })));
+        requires.push((company, Required::Company { disabled: false }.snapshot()));
     }
-    requires.insert(0, (caller.user_id, user));
     requires
+}
+
+/// The part of a user's or company's snapshot a command requires, as the `Aggregate` enum
+/// serializes it.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Required {
+    User {
+        role: &'static str,
+        disabled: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        company_id: Option<Uuid>,
+    },
+    Company {
+        disabled: bool,
+    },
+}
+
+impl Required {
+    fn snapshot(&self) -> Value {
+        // Serializing these fields cannot fail; `Null` would require nothing of the wrong kind.
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
 }
 
 /// Refuses (401) a caller whose token claims rights the user no longer has, for requests that

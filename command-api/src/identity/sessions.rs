@@ -22,14 +22,18 @@ use crate::state::AppState;
 
 const BAD_CREDENTIALS: &str = "the email or password is wrong";
 
-/// The answer to a login or refresh.
-#[derive(Debug, Serialize)]
+/// The answer to a login or refresh: an access and refresh token pair.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: String,
+    #[schema(value_type = String, example = "Bearer")]
     pub token_type: &'static str,
     /// Seconds the access token is valid.
+    #[schema(minimum = 1)]
     pub expires_in: i64,
+    /// Seconds the refresh token is valid.
+    #[schema(minimum = 1)]
     pub refresh_expires_in: i64,
 }
 

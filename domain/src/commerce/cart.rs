@@ -17,6 +17,7 @@ use crate::identity::Role;
 use crate::product::Product;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CartLine {
     pub product_id: Uuid,
     pub quantity: Quantity,

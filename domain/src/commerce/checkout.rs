@@ -71,20 +71,33 @@ impl PoNumber {
 /// level of a body.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddressInput {
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::names::max_200))]
     pub recipient: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::names::max_200))]
     pub line1: String,
+    /// Left out, null or blank: none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::optional_line))]
     pub line2: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::names::max_100))]
     pub city: String,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::names::max_20))]
     pub postal_code: String,
+    /// Left out, null or blank: none.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::optional_region))]
     pub region: Option<String>,
+    /// An assigned ISO 3166-1 alpha-2 code in any case (`ZZ`, `XK` and the other user-assigned
+    /// codes are not); answered upper case.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::country_input))]
     pub country: String,
 }
 
 /// A checked shipping address; `country` is an assigned ISO 3166-1 alpha-2 code, upper case.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ShippingAddress {
     pub recipient: String,
     pub line1: String,
@@ -92,6 +105,7 @@ pub struct ShippingAddress {
     pub city: String,
     pub postal_code: String,
     pub region: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::country))]
     pub country: String,
 }
 

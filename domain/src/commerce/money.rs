@@ -9,7 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::FieldError;
 
 /// Active ISO 4217 codes. Their minor unit is 2 digits unless listed in `EXPONENT_0`/`EXPONENT_3`.
-const CODES: &str = "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP \
+pub(crate) const CODES: &str =
+    "AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BRL BSD BTN BWP \
     BYN BZD CAD CDF CHF CLP CNY COP CRC CUP CVE CZK DJF DKK DOP DZD EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF \
     GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD \
     LSL LYD MAD MDL MGA MKD MMK MNT MOP MRU MUR MVR MWK MXN MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR \
@@ -81,7 +82,9 @@ pub enum MoneyError {
 
 /// An amount in minor units (cents) of a currency: `{ "amount_minor": 1299, "currency": "EUR" }`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Money {
+    /// Integer minor units (cents); a price is zero or more.
     pub amount_minor: i64,
     pub currency: Currency,
 }

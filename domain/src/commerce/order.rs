@@ -16,6 +16,7 @@ use crate::identity::company::PaymentTerms;
 use crate::names::{parse_name, Sku};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Placed,

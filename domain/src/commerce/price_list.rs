@@ -22,6 +22,7 @@ pub const BREAKS_MAX: usize = 10;
 
 /// From `min_quantity` units on, each unit costs `unit_price`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PriceBreak {
     pub min_quantity: Quantity,
     pub unit_price: Money,
@@ -45,6 +46,26 @@ impl PriceList {
     /// Whether `today` is within the validity dates (both inclusive).
     pub fn valid_on(&self, today: NaiveDate) -> bool {
         self.valid_from.is_none_or(|from| from <= today) && self.valid_until.is_none_or(|until| today <= until)
+    }
+
+    pub(crate) fn created(
+        id: Uuid,
+        name: &str,
+        currency: Currency,
+        priority: i32,
+        valid_from: Option<NaiveDate>,
+        valid_until: Option<NaiveDate>,
+    ) -> PriceList {
+        PriceList {
+            id,
+            name: name.to_owned(),
+            currency,
+            priority,
+            valid_from,
+            valid_until,
+            entries: Default::default(),
+            companies: Default::default(),
+        }
     }
 
     pub(crate) fn apply(mut self, event: &Event) -> Result<PriceList, EvolveError> {

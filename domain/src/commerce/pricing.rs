@@ -12,12 +12,14 @@ use super::price_list::PriceList;
 /// Where a resolved unit price came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum PriceSource {
     ListPrice,
     PriceList { price_list_id: Uuid, min_quantity: Quantity },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResolvedPrice {
     pub unit: Money,
     pub source: PriceSource,

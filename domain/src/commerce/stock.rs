@@ -43,6 +43,7 @@ pub struct Stock {
 
 /// Why stock was counted up or down outside receipts and shipments.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AdjustmentReason {
     CycleCount,

@@ -24,6 +24,7 @@ use crate::product::Product;
 
 /// What happens when an order asks for more than is available.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum StockPolicy {
     /// The order is refused.

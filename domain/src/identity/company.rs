@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::error::DomainError;
-use crate::events::{Change, Event, NewEvent, StreamType};
+use crate::events::{not_applicable, Change, Event, EvolveError, NewEvent, StreamType};
 use crate::names::parse_name;
 
 pub const NAME_MAX: usize = 200;
@@ -22,6 +22,7 @@ pub struct Company {
 
 /// When a company pays for its orders.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PaymentTerms {
     #[default]
@@ -81,4 +82,21 @@ pub fn set_payment_terms(company: &Company, terms: PaymentTerms) -> Result<Vec<N
         return Ok(Vec::new());
     }
     Ok(event(company.id, Event::CompanyPaymentTermsSet { terms: Change { from: company.payment_terms, to: terms } }))
+}
+
+/// A company's own events, folded.
+impl Company {
+    pub(crate) fn created(id: Uuid, name: &str) -> Company {
+        Company { id, name: name.to_owned(), disabled: false, payment_terms: Default::default() }
+    }
+
+    pub(crate) fn apply(mut self, event: &Event) -> Result<Company, EvolveError> {
+        match event {
+            Event::CompanyRenamed { name } => self.name = name.to.clone(),
+            Event::CompanyDisabled {} => self.disabled = true,
+            Event::CompanyPaymentTermsSet { terms } => self.payment_terms = terms.to,
+            other => return Err(not_applicable(other, StreamType::Company.as_str())),
+        }
+        Ok(self)
+    }
 }

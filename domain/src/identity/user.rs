@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::company::Company;
 use super::{Email, PasswordHash, Role};
 use crate::error::{DomainError, FieldError};
-use crate::events::{Change, Event, NewEvent, StreamType};
+use crate::events::{not_applicable, Change, Event, EvolveError, NewEvent, StreamType};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct User {
@@ -86,4 +86,29 @@ pub fn change_role(user: &User, role: Role) -> Result<Vec<NewEvent>, DomainError
         )]));
     }
     Ok(event(user.id, Event::UserRoleChanged { role: Change { from: user.role, to: role } }))
+}
+
+/// A user's own events, folded.
+impl User {
+    pub(crate) fn created(
+        id: Uuid,
+        email: &Email,
+        role: Role,
+        company_id: Option<Uuid>,
+        password_hash: &PasswordHash,
+    ) -> User {
+        User { id, email: email.clone(), role, company_id, password_hash: password_hash.clone(), disabled: false }
+    }
+
+    pub(crate) fn apply(mut self, event: &Event) -> Result<User, EvolveError> {
+        match event {
+            Event::UserDisabled {} => self.disabled = true,
+            Event::UserPasswordChanged { password_hash } | Event::UserPasswordRehashed { password_hash } => {
+                self.password_hash = password_hash.clone()
+            }
+            Event::UserRoleChanged { role } => self.role = role.to,
+            other => return Err(not_applicable(other, StreamType::User.as_str())),
+        }
+        Ok(self)
+    }
 }

@@ -6,8 +6,9 @@ use axum::extract::{Path, State};
 use axum::Json;
 use domain::format_path;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use sqlx::types::Json as JsonColumn;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -19,12 +20,21 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(tree)).routes(routes!(detail))
 }
 
+/// Where a category stands in the tree.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CategoryKind {
+    Cluster,
+    Node,
+    Leaf,
+}
+
 /// A root is a cluster; a category with a family in it is a leaf; anything between is a node.
-fn kind(parent_id: Option<Uuid>, has_family: bool) -> &'static str {
+fn kind(parent_id: Option<Uuid>, has_family: bool) -> CategoryKind {
     match (parent_id, has_family) {
-        (None, _) => "cluster",
-        (Some(_), true) => "leaf",
-        (Some(_), false) => "node",
+        (None, _) => CategoryKind::Cluster,
+        (Some(_), true) => CategoryKind::Leaf,
+        (Some(_), false) => CategoryKind::Node,
     }
 }
 
@@ -37,18 +47,47 @@ struct TreeRow {
     has_family: bool,
 }
 
-#[derive(Serialize)]
-struct TreeNode {
+/// A category of the tree, with the categories under it.
+#[derive(Serialize, ToSchema)]
+pub struct TreeNode {
+    id: Uuid,
+    name: String,
+    /// The materialized path, ids joined by dots.
+    path: String,
+    kind: CategoryKind,
+    #[schema(no_recursion)]
+    children: Vec<TreeNode>,
+}
+
+/// An ancestor of a category, root first.
+#[derive(Serialize, ToSchema)]
+pub struct CategoryRef {
     id: Uuid,
     name: String,
     path: String,
-    kind: &'static str,
-    children: Vec<TreeNode>,
+}
+
+/// One category with its ancestors (root first) and every attribute it resolves.
+#[derive(Serialize, ToSchema)]
+pub struct CategoryDetail {
+    id: Uuid,
+    name: String,
+    path: String,
+    kind: CategoryKind,
+    parent_id: Option<Uuid>,
+    /// The source system's id, when it has one.
+    external_id: Option<String>,
+    ancestors: Vec<CategoryRef>,
+    /// The resolved attribute set, each definition with the level it came from.
+    #[schema(value_type = Vec<Object>)]
+    attributes: Value,
+    version: i64,
+    position: i64,
 }
 
 /// The category tree: roots (clusters) by name, each with its children.
 #[utoipa::path(get, path = "/v1/categories", tag = "categories",
-    responses((status = 200, description = "The tree", body = Vec<super::schemas::TreeNode>)))]
+    responses((status = 200, description = "The tree", body = Vec<TreeNode>)))]
 #[tracing::instrument(skip_all)]
 async fn tree(State(state): State<AppState>) -> Result<Json<Vec<TreeNode>>, ApiError> {
     let rows: Vec<TreeRow> = sqlx::query_as(
@@ -113,11 +152,11 @@ struct Ancestor {
 /// One category: its ancestors and its attributes resolved, each with the level it came from.
 #[utoipa::path(get, path = "/v1/categories/{id}", tag = "categories",
     params(("id" = Uuid, Path, description = "The category")),
-    responses((status = 200, description = "The category", body = super::schemas::CategoryDetail),
+    responses((status = 200, description = "The category", body = CategoryDetail),
               (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
               (status = 404, description = "No such category (or retired)", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(category_id = %id))]
-async fn detail(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<Value>, ApiError> {
+async fn detail(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<Json<CategoryDetail>, ApiError> {
     let row: Option<CategoryRow> = sqlx::query_as(
         "SELECT c.id, c.name, c.parent_id, c.path, c.resolved, c.version, c.position, c.external_id,
                 EXISTS (SELECT 1 FROM catalog.families f WHERE f.category_id = c.id) AS has_family,
@@ -133,18 +172,22 @@ async fn detail(State(state): State<AppState>, Path(id): Path<Uuid>) -> Result<J
     .fetch_optional(&state.read)
     .await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("category {id} does not exist")))?;
-    let ancestors: Vec<Value> =
-        row.ancestors.0.iter().map(|a| json!({ "id": a.id, "name": a.name, "path": format_path(&a.path) })).collect();
-    Ok(Json(json!({
-        "id": row.id,
-        "name": row.name,
-        "path": format_path(&row.path),
-        "kind": kind(row.parent_id, row.has_family),
-        "parent_id": row.parent_id,
-        "external_id": row.external_id,
-        "ancestors": ancestors,
-        "attributes": row.resolved,
-        "version": row.version,
-        "position": row.position,
-    })))
+    let ancestors = row
+        .ancestors
+        .0
+        .into_iter()
+        .map(|a| CategoryRef { id: a.id, name: a.name, path: format_path(&a.path) })
+        .collect();
+    Ok(Json(CategoryDetail {
+        id: row.id,
+        name: row.name,
+        path: format_path(&row.path),
+        kind: kind(row.parent_id, row.has_family),
+        parent_id: row.parent_id,
+        external_id: row.external_id,
+        ancestors,
+        attributes: row.resolved,
+        version: row.version,
+        position: row.position,
+    }))
 }

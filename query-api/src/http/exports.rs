@@ -51,7 +51,7 @@ enum Format {
 /// (a record without one by its UUID). Streamed; one snapshot of the read model.
 #[utoipa::path(get, path = "/v1/exports/products", tag = "exports", security(("bearer" = [])),
     params(
-        ("format" = Option<String>, Query, description = "`ndjson` (default) or `csv`"),
+        ("format" = Option<String>, Query, pattern = "^(ndjson|csv)$", description = "`ndjson` (default) or `csv`"),
         ("category_id" = Option<Uuid>, Query, description = "Only this category's subtree (with its ancestors, so the file imports on its own)"),
     ),
     responses((status = 200, description = "The catalog file, one row per line (NDJSON) or record (CSV, with a header)",

@@ -7,10 +7,16 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use domain::commerce::order::OrderStatus;
-use domain::commerce::stock_id;
+use domain::commerce::checkout::ShippingAddress;
+use domain::commerce::order::{OrderLine, OrderStatus};
+use domain::commerce::pricing::PriceSource;
+use domain::commerce::{stock_id, Money, Quantity};
+use domain::identity::company::PaymentTerms;
 use domain::FieldError;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::types::Json as JsonColumn;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -37,7 +43,6 @@ fn status(value: &str) -> Result<Vec<String>, FieldError> {
     value
         .split(',')
         .map(|name| {
-            let name = name.trim();
             STATUSES.iter().find(|s| s.as_str() == name).map(|s| s.as_str().to_owned()).ok_or_else(|| {
                 FieldError::new(
                     "status",
@@ -47,6 +52,127 @@ fn status(value: &str) -> Result<Vec<String>, FieldError> {
             })
         })
         .collect()
+}
+
+/// The read model's text of a status, as the enum (anything else is a broken row).
+fn order_status(text: &str) -> Result<OrderStatus, ApiError> {
+    STATUSES
+        .iter()
+        .copied()
+        .find(|s| s.as_str() == text)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an order row has the unknown status {text:?}")))
+}
+
+fn payment_terms(text: &str) -> Result<PaymentTerms, ApiError> {
+    PaymentTerms::parse(text)
+        .ok_or_else(|| ApiError::Internal(anyhow::anyhow!("an order row has the unknown payment terms {text:?}")))
+}
+
+fn money(amount_minor: i64, currency: &str) -> Result<Money, ApiError> {
+    let currency = domain::commerce::Currency::parse("currency", currency)
+        .map_err(|e| ApiError::Internal(anyhow::anyhow!("an order row's currency: {}", e.message)))?;
+    Ok(Money { amount_minor, currency })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderSummary {
+    id: Uuid,
+    company_id: Uuid,
+    buyer_id: Uuid,
+    status: OrderStatus,
+    po_number: String,
+    /// As frozen at checkout.
+    payment_terms: PaymentTerms,
+    total: Money,
+    /// How many lines.
+    #[schema(minimum = 1)]
+    lines: i32,
+    placed_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    version: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderPage {
+    #[schema(minimum = 0)]
+    total: i64,
+    #[schema(minimum = 1)]
+    page: u32,
+    #[schema(minimum = 1, maximum = 100)]
+    per_page: u32,
+    orders: Vec<OrderSummary>,
+}
+
+/// A line as the read model keeps it: as placed, with the units shipped so far.
+#[derive(Deserialize)]
+struct StoredLine {
+    #[serde(flatten)]
+    line: OrderLine,
+    #[serde(default)]
+    shipped: u32,
+}
+
+/// A line as placed (price frozen) and how far it got.
+#[derive(Serialize, ToSchema)]
+pub struct OrderLineView {
+    product_id: Uuid,
+    sku: String,
+    name: String,
+    warehouse_id: Uuid,
+    quantity: Quantity,
+    shipped: u32,
+    /// Still waiting for stock.
+    #[schema(minimum = 0)]
+    backordered: i64,
+    backordered_at_placement: u32,
+    /// Reserved for it in its warehouse and not shipped yet.
+    #[schema(minimum = 0)]
+    reserved: i64,
+    unit_price: Money,
+    price_source: PriceSource,
+    line_total: Money,
+}
+
+/// Who moved an order: the actor's id and role.
+#[derive(Serialize, ToSchema)]
+pub struct Actor {
+    id: String,
+    role: String,
+}
+
+/// One event of the order: the status it moved from (null when placed) and to, who and when.
+#[derive(Serialize, ToSchema)]
+pub struct StatusChange {
+    version: i64,
+    position: i64,
+    /// `OrderPlaced`, `OrderConfirmed`, `OrderShipped`, `OrderDelivered`, `OrderCancelled`.
+    event: String,
+    from_status: Option<OrderStatus>,
+    to_status: OrderStatus,
+    actor: Actor,
+    recorded_at: DateTime<Utc>,
+    /// What it carried: the shipment (`shipment_id`, `lines`), the cancel `reason`, or at
+    /// placement `po_number`, `lines` and `total`.
+    #[schema(value_type = Object)]
+    details: Value,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct OrderDetail {
+    id: Uuid,
+    company_id: Uuid,
+    buyer_id: Uuid,
+    status: OrderStatus,
+    po_number: String,
+    payment_terms: PaymentTerms,
+    shipping_address: ShippingAddress,
+    lines: Vec<OrderLineView>,
+    total: Money,
+    placed_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    history: Vec<StatusChange>,
+    version: i64,
+    position: i64,
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,19 +195,22 @@ struct Summary {
 /// their company's; ops and admin see every company's.
 #[utoipa::path(get, path = "/v1/orders", tag = "orders", security(("bearer" = [])),
     params(
-        ("status" = Option<String>, Query, description = "Only orders in this status; repeat it or separate with commas for several (`status=placed,confirmed`)"),
-        ("sort" = Option<String>, Query, description = "`newest` (default) or `oldest`, by the time the order was placed"),
-        ("page" = Option<u32>, Query, minimum = 1, description = "From 1 (default 1)"),
-        ("per_page" = Option<u32>, Query, minimum = 1, description = "Default 20; above 100 is capped at 100"),
+        ("status" = Option<String>, Query,
+            pattern = "^(placed|confirmed|partially_shipped|shipped|delivered|cancelled)(,(placed|confirmed|partially_shipped|shipped|delivered|cancelled))*$",
+            description = "Only orders in this status; repeat it or separate with commas for several (`status=placed,confirmed`)"),
+        ("sort" = Option<String>, Query, pattern = "^(newest|oldest)$",
+            description = "`newest` (default) or `oldest`, by the time the order was placed"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 4_294_967_295_i64, description = "From 1 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 4_294_967_295_i64, description = "Default 20; above 100 is capped at 100"),
     ),
-    responses((status = 200, description = "One page of orders", body = super::schemas::OrderPage),
+    responses((status = 200, description = "One page of orders", body = OrderPage),
               (status = 422, description = "Unknown parameters or statuses, every one listed", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(user_id = %caller.user_id))]
 async fn list(
     State(state): State<AppState>,
     caller: Caller,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderPage>, ApiError> {
     let company = caller.company_scope()?;
     let mut statuses: Vec<String> = Vec::new();
     let mut oldest_first = false;
@@ -118,25 +247,25 @@ async fn list(
     .persistent(false)
     .fetch_all(&state.read)
     .await?;
-    let orders: Vec<Value> = rows
+    let orders = rows
         .into_iter()
         .map(|o| {
-            json!({
-                "id": o.id,
-                "company_id": o.company_id,
-                "buyer_id": o.buyer_id,
-                "status": o.status,
-                "po_number": o.po_number,
-                "payment_terms": o.payment_terms,
-                "total": { "amount_minor": o.total_minor, "currency": o.currency },
-                "lines": o.lines,
-                "placed_at": o.placed_at,
-                "updated_at": o.updated_at,
-                "version": o.version,
+            Ok(OrderSummary {
+                status: order_status(&o.status)?,
+                payment_terms: payment_terms(&o.payment_terms)?,
+                total: money(o.total_minor, &o.currency)?,
+                id: o.id,
+                company_id: o.company_id,
+                buyer_id: o.buyer_id,
+                po_number: o.po_number,
+                lines: o.lines,
+                placed_at: o.placed_at,
+                updated_at: o.updated_at,
+                version: o.version,
             })
         })
-        .collect();
-    Ok(Json(json!({ "total": total, "page": page.page, "per_page": page.per_page, "orders": orders })))
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok(Json(OrderPage { total, page: page.page, per_page: page.per_page, orders }))
 }
 
 #[derive(sqlx::FromRow)]
@@ -147,8 +276,8 @@ struct OrderRow {
     status: String,
     po_number: String,
     payment_terms: String,
-    shipping_address: Value,
-    lines: Value,
+    shipping_address: JsonColumn<ShippingAddress>,
+    lines: JsonColumn<Vec<StoredLine>>,
     total_minor: i64,
     currency: String,
     placed_at: DateTime<Utc>,
@@ -160,11 +289,15 @@ struct OrderRow {
 /// One order with its lines, its status history and who moved it when.
 #[utoipa::path(get, path = "/v1/orders/{id}", tag = "orders", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The order")),
-    responses((status = 200, description = "The order", body = super::schemas::OrderDetail),
+    responses((status = 200, description = "The order", body = OrderDetail),
               (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
               (status = 404, description = "No such order, or another company's", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all, fields(order_id = %id, user_id = %caller.user_id))]
-async fn detail(State(state): State<AppState>, caller: Caller, Path(id): Path<Uuid>) -> Result<Json<Value>, ApiError> {
+async fn detail(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<Uuid>,
+) -> Result<Json<OrderDetail>, ApiError> {
     let company = caller.company_scope()?;
     let row: Option<OrderRow> = sqlx::query_as(
         "SELECT id, company_id, buyer_id, status, po_number, payment_terms, shipping_address, lines, total_minor, \
@@ -176,41 +309,34 @@ async fn detail(State(state): State<AppState>, caller: Caller, Path(id): Path<Uu
     .fetch_optional(&state.read)
     .await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("order {id} does not exist")))?;
-    let lines = with_outstanding(&state, id, row.lines).await?;
+    let lines = with_outstanding(&state, id, row.lines.0).await?;
     let history = history(&state, id).await?;
-    Ok(Json(json!({
-        "id": row.id,
-        "company_id": row.company_id,
-        "buyer_id": row.buyer_id,
-        "status": row.status,
-        "po_number": row.po_number,
-        "payment_terms": row.payment_terms,
-        "shipping_address": row.shipping_address,
-        "lines": lines,
-        "total": { "amount_minor": row.total_minor, "currency": row.currency },
-        "placed_at": row.placed_at,
-        "updated_at": row.updated_at,
-        "history": history,
-        "version": row.version,
-        "position": row.position,
-    })))
+    Ok(Json(OrderDetail {
+        id: row.id,
+        company_id: row.company_id,
+        buyer_id: row.buyer_id,
+        status: order_status(&row.status)?,
+        po_number: row.po_number,
+        payment_terms: payment_terms(&row.payment_terms)?,
+        shipping_address: row.shipping_address.0,
+        lines,
+        total: money(row.total_minor, &row.currency)?,
+        placed_at: row.placed_at,
+        updated_at: row.updated_at,
+        history,
+        version: row.version,
+        position: row.position,
+    }))
 }
 
 /// The lines with what the order still holds of each in its warehouse: `backordered` (still
 /// waiting for stock; at placement it was `backordered_at_placement`) and `reserved`.
-async fn with_outstanding(state: &AppState, order: Uuid, lines: Value) -> Result<Vec<Value>, ApiError> {
-    let mut lines: Vec<Value> = match lines {
-        Value::Array(lines) => lines,
-        _ => Vec::new(),
-    };
-    let stocks: Vec<Uuid> = lines
-        .iter()
-        .filter_map(|line| {
-            let product = line["product_id"].as_str().and_then(|s| Uuid::parse_str(s).ok())?;
-            let warehouse = line["warehouse_id"].as_str().and_then(|s| Uuid::parse_str(s).ok())?;
-            Some(stock_id(product, warehouse))
-        })
-        .collect();
+async fn with_outstanding(
+    state: &AppState,
+    order: Uuid,
+    lines: Vec<StoredLine>,
+) -> Result<Vec<OrderLineView>, ApiError> {
+    let stocks: Vec<Uuid> = lines.iter().map(|l| stock_id(l.line.product_id, l.line.warehouse_id)).collect();
     let held: Vec<(Uuid, Option<i64>, Option<i64>)> = sqlx::query_as(
         "SELECT product_id, (state->'orders'->$1->>'reserved')::bigint, (state->'orders'->$1->>'backordered')::bigint \
            FROM catalog.stock WHERE id = ANY($2)",
@@ -219,18 +345,27 @@ async fn with_outstanding(state: &AppState, order: Uuid, lines: Value) -> Result
     .bind(&stocks)
     .fetch_all(&state.read)
     .await?;
-    for line in &mut lines {
-        let product = line["product_id"].as_str().and_then(|s| Uuid::parse_str(s).ok());
-        let (reserved, backordered) =
-            held.iter().find(|h| Some(h.0) == product).map_or((0, 0), |h| (h.1.unwrap_or(0), h.2.unwrap_or(0)));
-        if let Value::Object(fields) = line {
-            let at_placement = fields.remove("backordered").unwrap_or(Value::from(0));
-            fields.insert("backordered_at_placement".into(), at_placement);
-            fields.insert("backordered".into(), backordered.into());
-            fields.insert("reserved".into(), reserved.into());
-        }
-    }
-    Ok(lines)
+    Ok(lines
+        .into_iter()
+        .map(|StoredLine { line, shipped }| {
+            let (reserved, backordered) =
+                held.iter().find(|h| h.0 == line.product_id).map_or((0, 0), |h| (h.1.unwrap_or(0), h.2.unwrap_or(0)));
+            OrderLineView {
+                product_id: line.product_id,
+                sku: line.sku.to_string(),
+                name: line.name,
+                warehouse_id: line.warehouse_id,
+                quantity: line.quantity,
+                shipped,
+                backordered,
+                backordered_at_placement: line.backordered,
+                reserved,
+                unit_price: line.unit_price,
+                price_source: line.price_source,
+                line_total: line.line_total,
+            }
+        })
+        .collect())
 }
 
 #[derive(sqlx::FromRow)]
@@ -246,7 +381,7 @@ struct HistoryRow {
     details: Value,
 }
 
-async fn history(state: &AppState, order: Uuid) -> Result<Vec<Value>, ApiError> {
+async fn history(state: &AppState, order: Uuid) -> Result<Vec<StatusChange>, ApiError> {
     let rows: Vec<HistoryRow> = sqlx::query_as(
         "SELECT version, position, event_type, from_status, to_status, actor_id, actor_role, recorded_at, details \
            FROM catalog.order_history WHERE order_id = $1 ORDER BY version",
@@ -254,19 +389,18 @@ async fn history(state: &AppState, order: Uuid) -> Result<Vec<Value>, ApiError> 
     .bind(order)
     .fetch_all(&state.read)
     .await?;
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|h| {
-            json!({
-                "version": h.version,
-                "position": h.position,
-                "event": h.event_type,
-                "from_status": h.from_status,
-                "to_status": h.to_status,
-                "actor": { "id": h.actor_id, "role": h.actor_role },
-                "recorded_at": h.recorded_at,
-                "details": h.details,
+            Ok(StatusChange {
+                version: h.version,
+                position: h.position,
+                event: h.event_type,
+                from_status: h.from_status.as_deref().map(order_status).transpose()?,
+                to_status: order_status(&h.to_status)?,
+                actor: Actor { id: h.actor_id, role: h.actor_role },
+                recorded_at: h.recorded_at,
+                details: h.details,
             })
         })
-        .collect())
+        .collect()
 }

@@ -1,18 +1,22 @@
 //! Products as the catalog shows them: one by id, or a page found by external id (the source
 //! system's id) or family; each with its family, brand and category as they stand now, its
-//! specs, and whether it has every spec its schema requires.
+//! specs, whether it has every spec its schema requires, and its media (`media`).
 
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::Json;
 use domain::commerce::Quantity;
 use domain::format_path;
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::media::{self, MediumBody};
 use super::paging;
 use crate::error::ApiError;
+use crate::prices::Price;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -22,6 +26,64 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(serde::Deserialize)]
 struct DetailParams {
     quantity: Option<String>,
+}
+
+/// A product's family or brand.
+#[derive(Serialize, ToSchema)]
+pub struct ProductRef {
+    id: Uuid,
+    /// Null only while the projector has not seen the family or brand yet.
+    name: Option<String>,
+    /// The source system's id, when it has one.
+    external_id: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProductCategory {
+    id: Uuid,
+    name: Option<String>,
+    /// The materialized path, ids joined by dots.
+    path: Option<String>,
+}
+
+/// One product as the catalog shows it.
+#[derive(Serialize, ToSchema)]
+pub struct ProductDetail {
+    id: Uuid,
+    sku: String,
+    name: String,
+    family: ProductRef,
+    brand: Option<ProductRef>,
+    category: Option<ProductCategory>,
+    /// Spec values by attribute key, as given and normalized.
+    #[schema(value_type = Object)]
+    specs: Value,
+    /// Whether the product has every spec its schema requires.
+    complete: bool,
+    missing_required: Vec<String>,
+    retired: bool,
+    /// The source system's id (an ERP's or PIM's key), when it has one.
+    external_id: Option<String>,
+    version: i64,
+    position: i64,
+    /// Its images and documents in display order: its own, then its family's (`inherited`).
+    media: Vec<MediumBody>,
+    /// Only with an access token (and only `GET /v1/products/{id}`): the caller's price, added
+    /// outside the cache by `crate::prices`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    price: Option<Price>,
+}
+
+/// One page of products.
+#[derive(Serialize, ToSchema)]
+pub struct ProductPage {
+    #[schema(minimum = 0)]
+    total: i64,
+    #[schema(minimum = 1)]
+    page: u32,
+    #[schema(minimum = 1, maximum = 100)]
+    per_page: u32,
+    products: Vec<ProductDetail>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -59,21 +121,20 @@ const JOINS: &str = "LEFT JOIN catalog.categories c ON c.id = p.category_id \
 /// `external_id`, those of a family, or all, a page at a time.
 #[utoipa::path(get, path = "/v1/products", tag = "products",
     params(
-        ("external_id" = Option<String>, Query, max_length = 128,
+        ("external_id" = Option<String>, Query, min_length = 1, max_length = 128,
+            pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-\\u001f\\u007f-\\u009f]*$",
             description = "Only the product with this external id (the source system's id, exactly as given)"),
         ("family_id" = Option<Uuid>, Query, description = "Only the products of this family"),
-        ("page" = Option<u32>, Query, minimum = 1, description = "From 1 (default 1)"),
-        ("per_page" = Option<u32>, Query, minimum = 1, description = "Default 20; above 100 is capped at 100"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 4_294_967_295_i64, description = "From 1 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 4_294_967_295_i64, description = "Default 20; above 100 is capped at 100"),
     ),
-    responses((status = 200, description = "One page of products", body = super::schemas::ProductPage),
+    responses((status = 200, description = "One page of products", body = ProductPage),
               (status = 422, description = "Unknown or malformed parameters, every one listed", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]
-async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<Value>, ApiError> {
+async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Json<ProductPage>, ApiError> {
     let (mut external_id, mut family) = (None, None);
     let page = paging::read(query.as_deref(), |name, value| match name {
-        "external_id" => {
-            domain::names::ExternalId::parse(value).map(|e| external_id = Some(e.to_string())).map(|_| true)
-        }
+        "external_id" => external(value).map(|e| external_id = Some(e)).map(|_| true),
         "family_id" => paging::uuid(name, value).map(|id| family = Some(id)).map(|_| true),
         _ => Ok(false),
     })?;
@@ -92,8 +153,21 @@ async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Resul
     .bind(page.offset())
     .fetch_all(&state.read)
     .await?;
-    let products: Vec<Value> = rows.into_iter().map(body).collect();
-    Ok(Json(json!({ "total": total, "page": page.page, "per_page": page.per_page, "products": products })))
+    let products = with_media(&state, rows).await?;
+    Ok(Json(ProductPage { total, page: page.page, per_page: page.per_page, products }))
+}
+
+/// An external id as the document states it: 1 to 128 characters as sent (not only after
+/// trimming, as `ExternalId` counts), without control characters, not only white space.
+fn external(value: &str) -> Result<String, domain::FieldError> {
+    if value.chars().count() > domain::names::ExternalId::MAX {
+        return Err(domain::FieldError::new(
+            "external_id",
+            "external_id_too_long",
+            format!("an external id is at most {} characters", domain::names::ExternalId::MAX),
+        ));
+    }
+    domain::names::ExternalId::parse(value).map(|e| e.to_string())
 }
 
 /// One product with its family, brand, category and specs (retired ones too, marked).
@@ -101,9 +175,9 @@ async fn list(State(state): State<AppState>, RawQuery(query): RawQuery) -> Resul
 /// at the minimum order quantity or at `quantity`, or for ops and admin the list price.
 #[utoipa::path(get, path = "/v1/products/{id}", tag = "products", security((), ("bearer" = [])),
     params(("id" = Uuid, Path, description = "The product"),
-           ("quantity" = Option<u32>, Query, minimum = 1,
+           ("quantity" = Option<Quantity>, Query,
             description = "With a buyer's token: the quantity to price at (default: the minimum order quantity)")),
-    responses((status = 200, description = "The product", body = super::schemas::ProductDetail),
+    responses((status = 200, description = "The product", body = ProductDetail),
               (status = 400, description = "The id is not a UUID", body = service_http::openapi::Problem),
               (status = 404, description = "No such product", body = service_http::openapi::Problem),
               (status = 422, description = "quantity is not a quantity", body = service_http::openapi::Problem)))]
@@ -112,7 +186,7 @@ async fn detail(
     State(state): State<AppState>,
     Path(id): Path<Uuid>,
     Query(params): Query<DetailParams>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProductDetail>, ApiError> {
     if let Some(quantity) = &params.quantity {
         // Priced outside the cache (`crate::prices`); checked here, where the answer is made.
         let n = quantity.trim().parse::<i64>().unwrap_or(0);
@@ -124,28 +198,45 @@ async fn detail(
             .fetch_optional(&state.read)
             .await?;
     let row = row.ok_or_else(|| ApiError::NotFound(format!("product {id} does not exist")))?;
-    Ok(Json(body(row)))
+    let product = with_media(&state, vec![row]).await?.pop();
+    product.map(Json).ok_or_else(|| ApiError::NotFound(format!("product {id} does not exist")))
 }
 
-fn body(row: ProductRow) -> Value {
-    let brand =
-        row.brand_id.map(|id| json!({ "id": id, "name": row.brand_name, "external_id": row.brand_external_id }));
-    let category = row.category_id.map(
-        |id| json!({ "id": id, "name": row.category_name, "path": row.category_path.as_deref().map(format_path) }),
-    );
-    json!({
-        "id": row.id,
-        "sku": row.sku,
-        "name": row.name,
-        "family": { "id": row.family_id, "name": row.family_name, "external_id": row.family_external_id },
-        "brand": brand,
-        "category": category,
-        "specs": row.specs,
-        "complete": row.missing_required.is_empty(),
-        "missing_required": row.missing_required,
-        "retired": row.retired,
-        "external_id": row.external_id,
-        "version": row.version,
-        "position": row.position,
-    })
+/// The bodies of the rows, each with its media (one query for the page).
+async fn with_media(state: &AppState, rows: Vec<ProductRow>) -> Result<Vec<ProductDetail>, ApiError> {
+    let owners: Vec<(Uuid, Uuid)> = rows.iter().map(|r| (r.id, r.family_id)).collect();
+    let mut media = media::of_products(state, &owners).await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let own = media.remove(&row.id).unwrap_or_default();
+            body(row, own)
+        })
+        .collect())
+}
+
+fn body(row: ProductRow, media: Vec<MediumBody>) -> ProductDetail {
+    let brand = row.brand_id.map(|id| ProductRef { id, name: row.brand_name, external_id: row.brand_external_id });
+    let category = row.category_id.map(|id| ProductCategory {
+        id,
+        name: row.category_name,
+        path: row.category_path.as_deref().map(format_path),
+    });
+    ProductDetail {
+        id: row.id,
+        sku: row.sku,
+        name: row.name,
+        family: ProductRef { id: row.family_id, name: row.family_name, external_id: row.family_external_id },
+        brand,
+        category,
+        specs: row.specs,
+        complete: row.missing_required.is_empty(),
+        missing_required: row.missing_required,
+        retired: row.retired,
+        external_id: row.external_id,
+        version: row.version,
+        position: row.position,
+        media,
+        price: None,
+    }
 }

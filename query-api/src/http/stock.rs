@@ -2,7 +2,8 @@
 
 use axum::extract::{RawQuery, State};
 use axum::Json;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -16,18 +17,36 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(levels))
 }
 
-#[derive(sqlx::FromRow)]
-struct Level {
+/// Stock of one product in one warehouse.
+#[derive(Serialize, ToSchema, sqlx::FromRow)]
+pub struct StockLevel {
     product_id: Uuid,
     sku: Option<String>,
     name: Option<String>,
     warehouse_id: Uuid,
+    #[schema(minimum = 0)]
     on_hand: i64,
+    #[schema(minimum = 0)]
     reserved: i64,
+    /// On hand and not reserved.
+    #[schema(minimum = 0)]
     available: i64,
+    /// Ordered beyond what was available, waiting for stock.
+    #[schema(minimum = 0)]
     backordered: i64,
     version: i64,
     position: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StockPage {
+    #[schema(minimum = 0)]
+    total: i64,
+    #[schema(minimum = 1)]
+    page: u32,
+    #[schema(minimum = 1, maximum = 100)]
+    per_page: u32,
+    stock: Vec<StockLevel>,
 }
 
 /// Stock of each product in each warehouse: on hand, reserved for orders, available (on hand
@@ -36,17 +55,17 @@ struct Level {
     params(
         ("product_id" = Option<Uuid>, Query, description = "Only this product"),
         ("warehouse_id" = Option<Uuid>, Query, description = "Only this warehouse"),
-        ("page" = Option<u32>, Query, minimum = 1, description = "From 1 (default 1)"),
-        ("per_page" = Option<u32>, Query, minimum = 1, description = "Default 20; above 100 is capped at 100"),
+        ("page" = Option<i64>, Query, minimum = 1, maximum = 4_294_967_295_i64, description = "From 1 (default 1)"),
+        ("per_page" = Option<i64>, Query, minimum = 1, maximum = 4_294_967_295_i64, description = "Default 20; above 100 is capped at 100"),
     ),
-    responses((status = 200, description = "One page of stock levels", body = super::schemas::StockPage),
+    responses((status = 200, description = "One page of stock levels", body = StockPage),
               (status = 422, description = "Unknown or malformed parameters, every one listed", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]
 async fn levels(
     State(state): State<AppState>,
     _staff: Staff,
     RawQuery(query): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StockPage>, ApiError> {
     let (mut product, mut warehouse) = (None, None);
     let page = paging::read(query.as_deref(), |name, value| match name {
         "product_id" => paging::uuid(name, value).map(|id| product = Some(id)).map(|_| true),
@@ -60,7 +79,7 @@ async fn levels(
         .persistent(false)
         .fetch_one(&state.read)
         .await?;
-    let rows: Vec<Level> = sqlx::query_as(&format!(
+    let stock: Vec<StockLevel> = sqlx::query_as(&format!(
         "SELECT s.product_id, p.sku, p.name, s.warehouse_id, s.on_hand, s.reserved, s.available, s.backordered, \
                 s.version, s.position \
            FROM catalog.stock s LEFT JOIN catalog.products p ON p.id = s.product_id \
@@ -74,22 +93,5 @@ async fn levels(
     .persistent(false)
     .fetch_all(&state.read)
     .await?;
-    let stock: Vec<Value> = rows
-        .into_iter()
-        .map(|s| {
-            json!({
-                "product_id": s.product_id,
-                "sku": s.sku,
-                "name": s.name,
-                "warehouse_id": s.warehouse_id,
-                "on_hand": s.on_hand,
-                "reserved": s.reserved,
-                "available": s.available,
-                "backordered": s.backordered,
-                "version": s.version,
-                "position": s.position,
-            })
-        })
-        .collect();
-    Ok(Json(json!({ "total": total, "page": page.page, "per_page": page.per_page, "stock": stock })))
+    Ok(Json(StockPage { total, page: page.page, per_page: page.per_page, stock }))
 }

@@ -11,6 +11,7 @@
 //! Totals and facets are exact over every match; ranking scores a bounded number of candidates
 //! per tier, so pages beyond the first `CANDIDATES` results are not served.
 
+pub mod answer;
 pub mod find;
 pub mod index;
 pub mod params;
@@ -21,8 +22,10 @@ pub mod vocabulary;
 
 use std::collections::HashMap;
 
+use answer::{FacetValue, Hit, Matching, Named, Range, SearchResults};
 use domain::search::is_value_term;
-use serde_json::{json, Map, Value};
+use media_store::MediaStore;
+use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -72,8 +75,15 @@ impl Caches {
     }
 }
 
-/// One page of results, as JSON, for the request's parameters.
-pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, position: i64) -> Result<Value, ApiError> {
+/// One page of results for the request's parameters.
+pub async fn search(
+    read: &PgPool,
+    media: &MediaStore,
+    caches: &Caches,
+    raw: &Raw,
+    wanted: i64,
+    position: i64,
+) -> Result<SearchResults, ApiError> {
     let scope = match raw.category_id {
         Some(category) => Some(subtree(read, category).await?),
         None => None,
@@ -84,7 +94,7 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
     let offset = (raw.page as usize - 1) * raw.per_page as usize;
     let limit = raw.per_page as usize;
     if offset + limit > CANDIDATES {
-        return Err(ApiError::Invalid(vec![domain::FieldError::new(
+        return Err(ApiError::Unknown(domain::FieldError::new(
             "page",
             "beyond_results",
             format!(
@@ -94,7 +104,7 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
                 raw.per_page,
                 offset + limit
             ),
-        )]));
+        )));
     }
     let query =
         Query { groups: &groups, scope: scope.as_deref(), filters: &filters, attributes: &attributes, offset, limit };
@@ -108,47 +118,44 @@ pub async fn search(read: &PgPool, caches: &Caches, raw: &Raw, wanted: i64, posi
         text
     });
     let matched = match found.matched {
-        Matched::Browse | Matched::All => "all",
-        Matched::Partial => "partial",
-        Matched::None => "none",
+        Matched::Browse | Matched::All => Matching::All,
+        Matched::Partial => Matching::Partial,
+        Matched::None => Matching::None,
     };
-    let facets: Map<String, Value> = found
+    let facets = found
         .facets
         .iter()
         .map(|(key, values)| {
-            let list = values.iter().map(|(value, n)| json!({ "value": value, "count": n })).collect();
-            (key.clone(), Value::Array(list))
+            let list = values.iter().map(|(value, count)| FacetValue { value: value.clone(), count: *count }).collect();
+            (key.clone(), list)
         })
         .collect();
-    let ranges: Map<String, Value> = found
+    let ranges = found
         .ranges
         .iter()
         .map(|(key, (min, max))| {
-            let unit = attributes.get(key).and_then(|a| a.base_unit()).map(|u| u.symbol());
-            (key.clone(), json!({ "min": min, "max": max, "unit": unit }))
+            let unit = attributes.get(key).and_then(|a| a.base_unit()).map(|u| u.symbol().to_owned());
+            (key.clone(), Range { min: *min, max: *max, unit })
         })
         .collect();
-    Ok(json!({
-        "q": raw.q.text(),
-        "terms": groups.iter().map(|g| &g.text).collect::<Vec<_>>(),
-        "corrections": groups
-            .iter()
-            .filter_map(|g| g.corrected.as_ref().map(|c| (g.text.clone(), Value::String(c.clone()))))
-            .collect::<Map<String, Value>>(),
-        "match": matched,
-        "notice": notice,
-        "total": found.total,
-        "total_exact": true,
-        "page": raw.page,
-        "per_page": raw.per_page,
-        "hits": hits(read, &found.page).await?,
-        "facets": facets,
-        "ranges": ranges,
-        "facets_exact": true,
-    }))
+    Ok(SearchResults {
+        q: raw.q.text().to_owned(),
+        terms: groups.iter().map(|g| g.text.clone()).collect(),
+        corrections: groups.iter().filter_map(|g| g.corrected.as_ref().map(|c| (g.text.clone(), c.clone()))).collect(),
+        matched,
+        notice,
+        total: found.total,
+        total_exact: true,
+        page: raw.page,
+        per_page: raw.per_page,
+        hits: hits(read, media, &found.page).await?,
+        facets,
+        ranges,
+        facets_exact: true,
+    })
 }
 
-/// The categories of the subtree under `category`, itself included; 422 when it is unknown.
+/// The categories of the subtree under `category`, itself included; 404 when it is unknown.
 async fn subtree(read: &PgPool, category: Uuid) -> Result<Vec<Uuid>, ApiError> {
     let (known, subtree): (bool, Vec<Uuid>) = sqlx::query_as(
         "SELECT EXISTS (SELECT 1 FROM catalog.categories WHERE id = $1 AND NOT retired), \
@@ -158,39 +165,56 @@ async fn subtree(read: &PgPool, category: Uuid) -> Result<Vec<Uuid>, ApiError> {
     .fetch_one(read)
     .await?;
     if !known {
-        return Err(ApiError::Invalid(vec![domain::FieldError::new(
+        return Err(ApiError::Unknown(domain::FieldError::new(
             "category_id",
             "unknown_category",
             format!("category {category} does not exist"),
-        )]));
+        )));
     }
     Ok(subtree)
 }
 
+#[derive(sqlx::FromRow)]
+struct HitRow {
+    id: Uuid,
+    sku: String,
+    name: String,
+    family_id: Uuid,
+    family_name: Option<String>,
+    brand_id: Option<Uuid>,
+    brand_name: Option<String>,
+    category_id: Option<Uuid>,
+    specs: Value,
+    thumbnail_key: Option<String>,
+}
+
 /// The page's products, read from the read model, in the page's order, with their scores.
-async fn hits(read: &PgPool, page: &[(Uuid, Option<f64>)]) -> Result<Value, ApiError> {
+async fn hits(read: &PgPool, media: &MediaStore, page: &[(Uuid, Option<f64>)]) -> Result<Vec<Hit>, ApiError> {
     let ids: Vec<Uuid> = page.iter().map(|(id, _)| *id).collect();
-    let rows: Vec<(Uuid, Value)> = sqlx::query_as(
-        "SELECT p.id, json_build_object('id', p.id, 'sku', p.sku, 'name', p.name, \
-                'family', json_build_object('id', p.family_id, 'name', p.family_name), \
-                'brand', CASE WHEN p.brand_id IS NULL THEN NULL \
-                         ELSE json_build_object('id', p.brand_id, 'name', p.brand_name) END, \
-                'category_id', p.category_id, 'specs', p.specs) \
-         FROM catalog.products p WHERE p.id = ANY($1)",
+    let rows: Vec<HitRow> = sqlx::query_as(
+        "SELECT p.id, p.sku, p.name, p.family_id, p.family_name, p.brand_id, p.brand_name, p.category_id, p.specs, \
+                p.thumbnail_key \
+           FROM catalog.products p WHERE p.id = ANY($1)",
     )
     .bind(&ids)
     .fetch_all(read)
     .await?;
-    let mut rows: HashMap<Uuid, Value> = rows.into_iter().collect();
-    let hits = page
-        .iter()
-        .filter_map(|(id, score)| {
-            let mut hit = rows.remove(id)?;
-            if let Value::Object(fields) = &mut hit {
-                fields.insert("score".into(), json!(score));
-            }
-            Some(hit)
-        })
-        .collect();
-    Ok(Value::Array(hits))
+    let mut rows: HashMap<Uuid, HitRow> = rows.into_iter().map(|row| (row.id, row)).collect();
+    let mut hits = Vec::with_capacity(page.len());
+    for (id, score) in page {
+        let Some(row) = rows.remove(id) else { continue };
+        hits.push(Hit {
+            id: row.id,
+            sku: row.sku,
+            name: row.name,
+            family: Named { id: row.family_id, name: row.family_name },
+            brand: row.brand_id.map(|id| Named { id, name: row.brand_name }),
+            category_id: row.category_id,
+            specs: row.specs,
+            score: *score,
+            thumbnail_url: crate::http::media::thumbnail_url(media, row.thumbnail_key.as_deref()).await?,
+            price: None,
+        });
+    }
+    Ok(hits)
 }

@@ -55,8 +55,8 @@ pub fn read(query: &str) -> Result<Raw, Vec<FieldError>> {
                         format!("{value:?} is not a page number: pages count from 1"),
                     )),
                 },
-                "per_page" => match value.trim().parse::<u64>() {
-                    Ok(n) if n >= 1 => raw.per_page = n.min(u64::from(PER_PAGE_MAX)) as u32,
+                "per_page" => match value.trim().parse::<u32>() {
+                    Ok(n) if n >= 1 => raw.per_page = n.min(PER_PAGE_MAX),
                     _ => errors.push(FieldError::new(
                         "per_page",
                         "invalid_per_page",

@@ -11,8 +11,11 @@
 
 use domain::search::SearchQuery;
 use read_store::lexeme;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use sqlx::types::Json as JsonColumn;
 use sqlx::PgPool;
+use utoipa::ToSchema;
+use uuid::Uuid;
 
 use crate::error::ApiError;
 
@@ -21,6 +24,46 @@ const PER_KIND: i64 = 5;
 const PRODUCTS: i64 = 8;
 /// Products, families and brands matching the query that are ordered for the suggestions.
 const CANDIDATES: i64 = 200;
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SuggestedCategory {
+    id: Uuid,
+    name: String,
+    /// The materialized path, ids joined by dots.
+    path: String,
+    /// The names of its ancestors (null for a root).
+    within: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SuggestedBrand {
+    id: Uuid,
+    name: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SuggestedFamily {
+    id: Uuid,
+    name: String,
+    code: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SuggestedProduct {
+    id: Uuid,
+    sku: String,
+    name: String,
+}
+
+/// What a half-typed query may be heading for, of each kind.
+#[derive(Serialize, ToSchema)]
+pub struct Suggestions {
+    q: String,
+    categories: Vec<SuggestedCategory>,
+    brands: Vec<SuggestedBrand>,
+    families: Vec<SuggestedFamily>,
+    products: Vec<SuggestedProduct>,
+}
 
 /// The tsquery of a half-typed text, or `None` when it is too short to suggest anything.
 pub fn prefix_query(q: &SearchQuery) -> Option<String> {
@@ -34,11 +77,24 @@ pub fn prefix_query(q: &SearchQuery) -> Option<String> {
     Some(parts.join(" & "))
 }
 
-pub async fn suggest(read: &PgPool, q: &SearchQuery) -> Result<Value, ApiError> {
+type Found = (
+    JsonColumn<Vec<SuggestedCategory>>,
+    JsonColumn<Vec<SuggestedBrand>>,
+    JsonColumn<Vec<SuggestedFamily>>,
+    JsonColumn<Vec<SuggestedProduct>>,
+);
+
+pub async fn suggest(read: &PgPool, q: &SearchQuery) -> Result<Suggestions, ApiError> {
     let Some(query) = prefix_query(q) else {
-        return Ok(json!({ "q": q.text(), "categories": [], "brands": [], "families": [], "products": [] }));
+        return Ok(Suggestions {
+            q: q.text().to_owned(),
+            categories: Vec::new(),
+            brands: Vec::new(),
+            families: Vec::new(),
+            products: Vec::new(),
+        });
     };
-    let row: (Value, Value, Value, Value) = sqlx::query_as(
+    let row: Found = sqlx::query_as(
         "SELECT
            (SELECT coalesce(json_agg(json_build_object('id', c.id, 'name', c.name, 'path', c.path_text,
                                                        'within', nullif(c.path_names, ''))), '[]')
@@ -61,8 +117,8 @@ pub async fn suggest(read: &PgPool, q: &SearchQuery) -> Result<Value, ApiError> 
     .bind(CANDIDATES)
     .fetch_one(read)
     .await?;
-    let (categories, brands, families, products) = row;
-    Ok(json!({ "q": q.text(), "categories": categories, "brands": brands, "families": families, "products": products }))
+    let (JsonColumn(categories), JsonColumn(brands), JsonColumn(families), JsonColumn(products)) = row;
+    Ok(Suggestions { q: q.text().to_owned(), categories, brands, families, products })
 }
 
 #[cfg(test)]

@@ -112,7 +112,8 @@ fn problems_as_problem_json(operation: &mut Operation) {
     }
 }
 
-fn operation_id(method: &HttpMethod, path: &str) -> String {
+/// The id `complete` gives the operation `method path`.
+pub fn operation_id(method: &HttpMethod, path: &str) -> String {
     let words: Vec<&str> =
         path.split(|c: char| !c.is_ascii_alphanumeric() && c != '_').filter(|w| !w.is_empty()).collect();
     format!("{}_{}", method_name(method), words.join("_"))
@@ -136,6 +137,7 @@ fn shared_answers(operation: &mut Operation) {
     let mut rate_limited = problem_response("Rate limited (problem type `…/rate-limited`): retry after `Retry-After`");
     rate_limited.headers.insert("Retry-After".into(), header(Type::Integer, "Seconds until a request is allowed"));
     add("429", rate_limited);
+    add("500", problem_response("An internal error (logged; the body carries no internal text)"));
     add("503", problem_response("The request took longer than the service's timeout"));
     match (has_body, path_ids) {
         (true, true) => add("400", problem_response("The body is not JSON, or a path id is not a UUID")),
@@ -173,7 +175,9 @@ fn request_id(operation: &mut Operation) {
              events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII \
              characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored.",
         ))
-        .schema(Some(id()))
+        // Any value is taken (one that is not an id is replaced, never refused): the parameter is
+        // any string; the answer's header is always an id within the bounds.
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
         .build();
     operation.parameters.get_or_insert_with(Vec::new).push(parameter);
     for (status, response) in &mut operation.responses.responses {

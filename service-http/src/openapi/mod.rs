@@ -3,7 +3,6 @@
 //! here with the conventions every route shares (API.md): problem+json errors, `X-Request-Id`,
 //! rate limits, the bearer scheme and what a token adds. `docs` serves it with its docs page.
 
-pub mod commerce;
 mod conventions;
 mod docs;
 
@@ -11,7 +10,7 @@ use utoipa::openapi::path::Operation;
 use utoipa::openapi::{HttpMethod, OpenApi, PathItem};
 
 pub use conventions::{
-    complete, problem_response, request_header, success_header, About, Problem, ProblemField, BEARER,
+    complete, operation_id, problem_response, request_header, success_header, About, Problem, ProblemField, BEARER,
 };
 pub use docs::{docs_routes, publish, DOCS_CSP};
 

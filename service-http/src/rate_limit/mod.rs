@@ -21,6 +21,7 @@ mod client_ip;
 mod gcra;
 mod store;
 
+use secrecy::ExposeSecret;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -155,7 +156,7 @@ impl RateLimiter {
             tracing::warn!("rate limiting is off (FERRULE_RATE_LIMIT=false)");
             return Ok(None);
         }
-        let redis = match limits.rate_limit_redis_url.as_deref().or(service_redis_url) {
+        let redis = match limits.rate_limit_redis_url.as_ref().map(ExposeSecret::expose_secret).or(service_redis_url) {
             Some(url) => {
                 let connection = crate::redis_link::connect_lazy(url, store::TIMEOUT).map_err(|e| {
                     anyhow::anyhow!("FERRULE_RATE_LIMIT_REDIS_URL (or FERRULE_REDIS_URL) is not a valid Redis URL: {e}")

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use command_api::config::Config;
 use event_store::EventStore;
-use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use sqlx::postgres::PgPoolOptions;
@@ -204,10 +203,10 @@ async fn measure(
 
     let job_id = Uuid::parse_str(&id)?;
     let copy_file = file.with_extension("events.copy");
-    let events = dump_events(store.pool(), job_id, &copy_file).await?;
-    let mut copies = vec![raw_copy(store.pool(), &copy_file, 1).await?];
+    let events = event_store::scratch::dump_events_of(store.pool(), job_id, &copy_file).await?;
+    let mut copies = vec![event_store::scratch::copy_events_into_a_copy(store.pool(), &copy_file, 1).await?];
     let caught_up = wait_caught_up(&health, started + import).await?;
-    copies.push(raw_copy(store.pool(), &copy_file, 2).await?);
+    copies.push(event_store::scratch::copy_events_into_a_copy(store.pool(), &copy_file, 2).await?);
     Ok(Figures {
         file_rows,
         products,
@@ -238,7 +237,7 @@ fn counts(job: &Value) -> String {
 /// `behind`), in this process; its base URL.
 async fn query_api(read: PgPool, write: PgPool) -> anyhow::Result<String> {
     let config = query_api::Config {
-        read_database_url: String::new(),
+        read_database_url: String::new().into(),
         write_database_url: None,
         addr: "127.0.0.1:0".parse()?,
         read_pool_size: 4,
@@ -251,6 +250,8 @@ async fn query_api(read: PgPool, write: PgPool) -> anyhow::Result<String> {
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
         auth: Default::default(),
+        // Benchmarks serve no media: the local defaults, never contacted.
+        s3: media_store::S3Config::local("http://127.0.0.1:8014", "ferrule-media", ""),
     };
     let app = query_api::Application::with_pool(&config, read, Some(write)).await?;
     let addr = app.local_addr()?;
@@ -273,38 +274,4 @@ async fn wait_caught_up(base: &str, since: Instant) -> anyhow::Result<Duration> 
         super::stop_if_interrupted()?;
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-/// Writes the job's event rows (as COPY's text format) to `path`; answers how many there are.
-async fn dump_events(pool: &PgPool, job: Uuid, path: &std::path::Path) -> anyhow::Result<u64> {
-    let mut conn = pool.acquire().await?;
-    let statement = format!("COPY (SELECT * FROM events WHERE correlation_id = '{job}' ORDER BY position) TO STDOUT");
-    let mut out = tokio::io::BufWriter::new(tokio::fs::File::create(path).await?);
-    let mut stream = conn.copy_out_raw(&statement).await?;
-    let mut lines = 0u64;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        lines += chunk.iter().filter(|b| **b == b'\n').count() as u64;
-        tokio::io::AsyncWriteExt::write_all(&mut out, &chunk).await?;
-    }
-    tokio::io::AsyncWriteExt::flush(&mut out).await?;
-    Ok(lines)
-}
-
-/// COPYs the dumped event rows into a fresh table shaped like `events` (with its indexes and
-/// constraints) in one transaction; the time it took.
-async fn raw_copy(pool: &PgPool, path: &std::path::Path, n: u32) -> anyhow::Result<Duration> {
-    let table = format!("bench_copy_{n}");
-    let mut conn = pool.acquire().await?;
-    sqlx::query(&format!("CREATE TABLE {table} (LIKE events INCLUDING ALL)")).execute(&mut *conn).await?;
-    let bytes = tokio::fs::read(path).await?;
-    let started = Instant::now();
-    let mut copy = conn.copy_in_raw(&format!("COPY {table} FROM STDIN")).await?;
-    for chunk in bytes.chunks(1 << 20) {
-        copy.send(chunk).await?;
-    }
-    copy.finish().await?;
-    let took = started.elapsed();
-    sqlx::query(&format!("DROP TABLE {table}")).execute(&mut *conn).await?;
-    Ok(took)
 }

@@ -6,6 +6,7 @@
 
 mod import;
 mod login;
+pub mod media;
 mod orders;
 mod pipeline;
 mod search;
@@ -31,6 +32,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Search(args) => search::run(args).await,
         BenchCommand::Login(args) => login::run(args).await,
         BenchCommand::Orders(args) => orders::run(args).await,
+        BenchCommand::Media(args) => media::run(args).await,
     }
 }
 

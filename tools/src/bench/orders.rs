@@ -6,6 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use domain::StreamType;
+use event_store::{EventFilter, EventStore, StreamRow};
 use indicatif::{ProgressBar, ProgressStyle};
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -217,19 +219,19 @@ impl Shop {
 
     /// Every reservation the orders made is in the stock: on hand unchanged, reserved > 0.
     async fn check_stock(&self, target: &HttpTarget) -> anyhow::Result<()> {
-        let (reserved, orders): (Option<i64>, i64) = sqlx::query_as(
-            "SELECT (SELECT sum((snapshot->>'reserved')::int8)::int8 FROM streams WHERE stream_type = 'stock'), \
-                    (SELECT count(*) FROM events WHERE event_type = 'OrderPlaced')",
-        )
-        .fetch_one(target.store.pool())
-        .await?;
-        let on_hand: Option<i64> = sqlx::query_scalar(
-            "SELECT min((snapshot->>'on_hand')::int8) FROM streams WHERE stream_type = 'stock' \
-              AND (snapshot->>'warehouse_id')::uuid = ANY($1)",
-        )
-        .bind(&self.warehouses[..])
-        .fetch_one(target.store.pool())
-        .await?;
+        let pool = target.store.pool();
+        let stock = EventStore::load_streams_of_type(pool, StreamType::Stock.as_str()).await?;
+        let count = |row: &StreamRow, field: &str| row.snapshot[field].as_i64();
+        let reserved: Option<i64> = stock.iter().filter_map(|row| count(row, "reserved")).reduce(|a, b| a + b);
+        let orders = EventStore::count_events(pool, &EventFilter::all().event_type("OrderPlaced")).await?;
+        let on_hand: Option<i64> = stock
+            .iter()
+            .filter(|row| {
+                let warehouse = row.snapshot["warehouse_id"].as_str().and_then(|id| Uuid::parse_str(id).ok());
+                warehouse.is_some_and(|id| self.warehouses.contains(&id))
+            })
+            .filter_map(|row| count(row, "on_hand"))
+            .min();
         if on_hand != Some(self.stocked as i64) || (orders > 0 && reserved.unwrap_or(0) <= 0) {
             bail!(
                 "the stock does not add up after the run: {orders} orders, {reserved:?} reserved, {on_hand:?} on hand"

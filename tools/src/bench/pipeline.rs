@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
-use event_store::{EventStore, StoredEvent};
+use event_store::{EventFilter, EventStore, StoredEvent};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -371,7 +371,7 @@ impl Progress for RebuildBar {
 async fn seed(args: &PipelineArgs, target: &HttpTarget) -> anyhow::Result<()> {
     let sample = target.sample().await?;
     let pool = target.store.pool();
-    let have: i64 = sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(pool).await?;
+    let have: i64 = EventStore::count_events(pool, &EventFilter::all()).await?;
     let wanted = i64::try_from(args.rebuild_events).unwrap_or(i64::MAX);
     let missing = u64::try_from(wanted - have).unwrap_or(0);
     let bar = ProgressBar::new(missing);
@@ -435,7 +435,7 @@ async fn load_all(write: &PgPool) -> anyhow::Result<Vec<StoredEvent>> {
 /// Batched INSERTs of the events' rows, `page` per transaction, into a fresh table shaped like
 /// `events`: what PostgreSQL takes when nothing is decided. Returns rows/s.
 async fn raw_inserts(pool: &PgPool, events: &[StoredEvent], page: i64, table: &str) -> anyhow::Result<f64> {
-    sqlx::query(&format!("CREATE TABLE {table} (LIKE events INCLUDING ALL)")).execute(pool).await?;
+    event_store::scratch::create_events_copy(pool, table).await?;
     let bar = ProgressBar::new(events.len() as u64);
     bar.set_style(
         ProgressStyle::with_template("{spinner} {prefix:<26} [{bar:24}] {human_pos}/{human_len} {per_sec}")
@@ -445,34 +445,7 @@ async fn raw_inserts(pool: &PgPool, events: &[StoredEvent], page: i64, table: &s
     bar.set_prefix(format!("raw batched INSERT ({})", table.trim_start_matches("raw_")));
     let started = Instant::now();
     for chunk in events.chunks(usize::try_from(page).unwrap_or(5_000)) {
-        let column = |f: fn(&StoredEvent) -> String| chunk.iter().map(f).collect::<Vec<String>>();
-        sqlx::query(&format!(
-            "INSERT INTO {table} (position, event_id, stream_id, stream_type, version, event_type, schema_version, \
-                                  payload, actor_id, actor_role, request_id, correlation_id, causation_id, \
-                                  recorded_at, transaction_id) \
-             SELECT x.position, x.event_id, x.stream_id, x.stream_type, x.version, x.event_type, x.schema_version, \
-                    x.payload, x.actor_id, x.actor_role, x.request_id, x.correlation_id, NULL, x.recorded_at, \
-                    pg_current_xact_id() \
-               FROM unnest($1::int8[], $2::uuid[], $3::uuid[], $4::text[], $5::int8[], $6::text[], $7::int2[], \
-                           $8::jsonb[], $9::text[], $10::text[], $11::text[], $12::uuid[], $13::timestamptz[]) \
-                 AS x(position, event_id, stream_id, stream_type, version, event_type, schema_version, payload, \
-                      actor_id, actor_role, request_id, correlation_id, recorded_at)"
-        ))
-        .bind(chunk.iter().map(|e| e.position).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.event_id).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.stream_id).collect::<Vec<_>>())
-        .bind(column(|e| e.stream_type.clone()))
-        .bind(chunk.iter().map(|e| e.version).collect::<Vec<_>>())
-        .bind(column(|e| e.event_type.clone()))
-        .bind(chunk.iter().map(|e| e.schema_version).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.payload.clone()).collect::<Vec<_>>())
-        .bind(column(|e| e.actor_id.clone()))
-        .bind(column(|e| e.actor_role.clone()))
-        .bind(column(|e| e.request_id.clone()))
-        .bind(chunk.iter().map(|e| e.correlation_id).collect::<Vec<_>>())
-        .bind(chunk.iter().map(|e| e.recorded_at).collect::<Vec<_>>())
-        .execute(pool)
-        .await?;
+        event_store::scratch::insert_into_events_copy(pool, table, chunk).await?;
         bar.inc(chunk.len() as u64);
     }
     let rate = events.len() as f64 / started.elapsed().as_secs_f64().max(1e-9);

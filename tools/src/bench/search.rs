@@ -266,13 +266,13 @@ async fn query_api(read: PgPool, args: &SearchArgs, cache: Option<(String, Strin
         None => (None, read_store::cache_keys::DEFAULT_PREFIX.to_owned()),
     };
     let config = query_api::Config {
-        read_database_url: String::new(),
+        read_database_url: String::new().into(),
         write_database_url: None,
         addr: "127.0.0.1:0".parse()?,
         read_pool_size: args.clients + 8,
         min_position_wait_ms: 5_000,
         request_timeout_secs: 30,
-        redis_url,
+        redis_url: redis_url.map(Into::into),
         cache_prefix,
         revocation_prefix: service_http::revocations::DEFAULT_PREFIX.into(),
         body_limit_bytes: 16 * 1024,
@@ -281,6 +281,8 @@ async fn query_api(read: PgPool, args: &SearchArgs, cache: Option<(String, Strin
         log_format: Default::default(),
         // No token keys: benchmarks read the public endpoints.
         auth: Default::default(),
+        // The seeded catalog has no media: the local defaults, never contacted.
+        s3: media_store::S3Config::local("http://127.0.0.1:8014", "ferrule-media", ""),
     };
     let app = query_api::Application::with_pool(&config, read, None).await?;
     let addr = app.local_addr()?;

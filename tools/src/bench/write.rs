@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context};
 use command_api::config::Config;
-use event_store::EventStore;
+use event_store::scratch::{insert_raw_event, RawEvent};
+use event_store::{EventStore, StoredEvent};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use sqlx::postgres::PgConnectOptions;
@@ -237,24 +238,22 @@ async fn raw_phase(
 }
 
 async fn insert_event(pool: &PgPool, sample: &Sample) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "INSERT INTO events (position, event_id, stream_id, stream_type, version, event_type, schema_version, \
-                             payload, actor_id, actor_role, request_id, correlation_id, causation_id, recorded_at) \
-         VALUES (pg_current_xact_id()::text::bigint * 65536 + 1, $1, $2, $3, 1, $4, $5, $6, 'bench', 'admin', $7, \
-                 $8, NULL, $9)",
-    )
-    .bind(Uuid::now_v7())
-    .bind(Uuid::now_v7())
-    .bind(&sample.stream_type)
-    .bind(&sample.event_type)
-    .bind(sample.schema_version)
-    .bind(&sample.payload)
-    .bind(Uuid::new_v4().to_string())
-    .bind(Uuid::new_v4())
-    .bind(chrono::Utc::now())
-    .execute(pool)
-    .await?;
-    Ok(())
+    let event = RawEvent {
+        position: None,
+        event_id: Uuid::now_v7(),
+        stream_id: Uuid::now_v7(),
+        stream_type: sample.stream_type.clone(),
+        version: 1,
+        event_type: sample.event_type.clone(),
+        schema_version: sample.schema_version,
+        payload: sample.payload.clone(),
+        actor_id: "bench".into(),
+        actor_role: "admin".into(),
+        request_id: Uuid::new_v4().to_string(),
+        correlation_id: Uuid::new_v4(),
+        recorded_at: chrono::Utc::now(),
+    };
+    insert_raw_event(pool, &event).await
 }
 
 /// The command API, in this process, over its own scratch database with the benchmark's catalog.
@@ -301,12 +300,10 @@ impl HttpTarget {
             bail!("the sample product create answered {}", describe(&answer));
         }
         let id = answer.body["id"].as_str().and_then(|id| Uuid::from_str(id).ok()).context("no product id")?;
-        let (stream_type, event_type, schema_version, payload) =
-            sqlx::query_as("SELECT stream_type, event_type, schema_version, payload FROM events WHERE stream_id = $1")
-                .bind(id)
-                .fetch_one(self.store.pool())
-                .await
-                .context("reading the sample product's event")?;
+        let events =
+            EventStore::read_stream(self.store.pool(), id).await.context("reading the sample product's event")?;
+        let event = events.into_iter().next().context("the sample product has no event")?;
+        let StoredEvent { stream_type, event_type, schema_version, payload, .. } = event;
         Ok(Sample { stream_type, event_type, schema_version, payload })
     }
 

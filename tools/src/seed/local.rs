@@ -26,7 +26,7 @@ pub struct LocalApi {
 /// (benchmarks measure the API, not the limiter), no import workers; the caller sets what differs.
 pub fn config(db_pool_size: u32) -> Config {
     Config {
-        database_url: String::new(),
+        database_url: String::new().into(),
         addr: std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
         auth: command_api::config::AuthConfig::defaults(),
         body_limit_bytes: 256 * 1024,
@@ -41,6 +41,11 @@ pub fn config(db_pool_size: u32) -> Config {
         idempotency_retention_hours: 24,
         import_workers: 0,
         import_max_bytes: 0,
+        media: command_api::config::MediaConfig::local(media_store::S3Config::local(
+            "http://127.0.0.1:8014",
+            "ferrule-media",
+            "",
+        )),
         http: service_http::HttpConfig::unlimited(),
         log_format: Default::default(),
     }

@@ -14,8 +14,8 @@ use command_api::service::{Catalog, CommandContext, Head};
 use domain::category::CategoryCommand;
 use domain::family;
 use domain::product::{self, CreateProduct};
-use domain::{brand, Aggregate};
-use event_store::{EventStore, GroupOptions, Metadata};
+use domain::{brand, Aggregate, StreamType};
+use event_store::{EventFilter, EventStore, GroupOptions, Metadata};
 use serde_json::Value;
 use sqlx::postgres::PgConnectOptions;
 use uuid::Uuid;
@@ -77,18 +77,16 @@ impl Writer {
 
     /// Every product stream in the database (products keep no head row).
     pub async fn existing_products(&self) -> anyhow::Result<HashSet<Uuid>> {
-        let ids: Vec<Uuid> =
-            sqlx::query_scalar("SELECT stream_id FROM events WHERE stream_type = 'product' AND version = 1")
-                .fetch_all(self.catalog.store().pool())
-                .await?;
+        let created = EventFilter::all().stream_type(StreamType::Product.as_str()).version(1);
+        let ids = EventStore::stream_ids(self.catalog.store().pool(), &created).await?;
         Ok(ids.into_iter().collect())
     }
 
     /// The request id that wrote the database's first category, if it holds any.
     pub async fn first_category_request(&self) -> anyhow::Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT request_id FROM events WHERE stream_type = 'category' ORDER BY position LIMIT 1")
-            .fetch_optional(self.catalog.store().pool())
-            .await?)
+        let first = EventFilter::all().stream_type(StreamType::Category.as_str()).limit(1);
+        let events = EventStore::events(self.catalog.store().pool(), &first).await?;
+        Ok(events.into_iter().next().map(|event| event.request_id))
     }
 
     /// Events appended by each structure command are counted from its decision.

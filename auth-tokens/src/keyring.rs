@@ -59,7 +59,7 @@ fn check_kid(kid: &str) -> Result<(), KeyringError> {
 }
 
 /// The label and DER body of a PEM text.
-fn pem(kid: &str, text: &str) -> Result<(String, Vec<u8>), KeyringError> {
+pub(crate) fn pem(kid: &str, text: &str) -> Result<(String, Vec<u8>), KeyringError> {
     let bad = |reason: &str| KeyringError::BadKey { kid: kid.to_owned(), reason: reason.to_owned() };
     let text = text.trim();
     let label = text

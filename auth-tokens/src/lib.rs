@@ -1,4 +1,5 @@
-//! Ferrule's signed tokens: short-lived access tokens and long-lived refresh tokens, as JWTs signed
+//! Ferrule's signed tokens (and, in [`AuditSigner`], the key that signs audit checkpoints and
+//! exports): short-lived access tokens and long-lived refresh tokens, as JWTs signed
 //! with EdDSA (Ed25519).
 //!
 //! The algorithm is pinned to EdDSA: a token naming any other algorithm (`none`, `HS256`, …) is
@@ -8,10 +9,12 @@
 //! it holds, so a new key is rolled out verify-only first, then made active, and the old one kept
 //! verify-only until the last token it signed has expired — nobody is logged out.
 
+pub mod audit_signer;
 mod claims;
 mod key_config;
 mod keyring;
 
+pub use audit_signer::{AuditKeyConfig, AuditKeyError, AuditSignature, AuditSigner};
 pub use claims::{Claims, Issued, TokenType};
 pub use key_config::KeyConfig;
 pub use keyring::{Keyring, KeyringError};

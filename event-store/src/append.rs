@@ -166,14 +166,10 @@ pub(crate) fn arguments(append: &Append, metadata: &Metadata, recorded_at: DateT
         arguments["idempotency"] = json!({
             "scope": key.scope,
             "key": key.key,
-            "request_hash": hex(&key.request_hash),
+            "request_hash": hex::encode(&key.request_hash),
         });
     }
     arguments
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl EventStore {

@@ -4,6 +4,7 @@
 //! The store knows nothing of the catalog: events are typed names with JSON payloads.
 
 mod append;
+pub mod chain;
 mod checkout;
 mod group;
 mod idempotency;
@@ -12,6 +13,7 @@ mod progress;
 mod read;
 pub mod scratch;
 
+pub use chain::ChainHead;
 pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
 pub use group::{GroupAppender, GroupOptions};
 pub use idempotency::RecordedKey;

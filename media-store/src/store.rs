@@ -305,7 +305,7 @@ impl MediaStore {
             hasher.update(&chunk);
             count += chunk.len() as u64;
         }
-        Ok((hex(&hasher.finalize()), count))
+        Ok((hex::encode(hasher.finalize()), count))
     }
 
     /// Server-side copy with fresh headers (content type, immutable caching, the public ACL when
@@ -442,10 +442,6 @@ pub(crate) fn attachment(name: &str) -> String {
 
 fn to_chrono(time: &aws_sdk_s3::primitives::DateTime) -> Option<DateTime<Utc>> {
     DateTime::from_timestamp(time.secs(), time.subsec_nanos())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

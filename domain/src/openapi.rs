@@ -150,11 +150,11 @@ pub fn nullable(schema: Object) -> Schema {
 
 /// Media fields as `media::decide` and `MediaType::parse` take them.
 pub mod media {
-    use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, Type};
+    use utoipa::openapi::schema::{Array, ArrayBuilder, ObjectBuilder, OneOfBuilder, Type};
     use utoipa::openapi::{KnownFormat, Object, Schema, SchemaFormat};
 
     use crate::media::decide::{ALT_MAX, FILENAME_MAX, FILENAME_PATTERN, LANGUAGE_MAX, LANGUAGE_PATTERN, TITLE_MAX};
-    use crate::media::types::DECLARED_TYPES;
+    use crate::media::types::{MediaKind, MediaRole, MediaType, DECLARED_TYPES};
 
     /// A file name without a folder: 1 to 255 characters, no `/`, `\` or control characters.
     pub fn filename() -> Object {
@@ -169,6 +169,20 @@ pub mod media {
 
     /// One of the accepted content types, in any case, with optional parameters (`; charset=…`).
     pub fn content_type() -> Object {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(content_type_pattern(|_| true)))
+            .description(Some(
+                "image/jpeg, image/png, image/webp, application/pdf, model/step or image/vnd.dxf (and their \
+                 common aliases); the bytes must agree",
+            ))
+            .examples(["image/jpeg"])
+            .build()
+    }
+
+    /// A pattern matching the declared content types of the media types `wanted` takes, in any
+    /// case, with optional parameters.
+    fn content_type_pattern(wanted: impl Fn(MediaType) -> bool) -> String {
         let any_case = |name: &str| -> String {
             name.chars()
                 .map(|c| match c {
@@ -178,21 +192,47 @@ pub mod media {
                 })
                 .collect()
         };
-        let names: Vec<String> = DECLARED_TYPES.iter().map(|(name, _)| any_case(name)).collect();
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .pattern(Some(format!("^\\s*(?:{})\\s*(?:;[\\s\\S]*)?$", names.join("|"))))
-            .description(Some(
-                "image/jpeg, image/png, image/webp, application/pdf, model/step or image/vnd.dxf (and their \
-                 common aliases); the bytes must agree",
-            ))
-            .examples(["image/jpeg"])
-            .build()
+        let names: Vec<String> =
+            DECLARED_TYPES.iter().filter(|(_, found)| wanted(*found)).map(|(name, _)| any_case(name)).collect();
+        format!("^\\s*(?:{})\\s*(?:;[\\s\\S]*)?$", names.join("|"))
+    }
+
+    /// What an upload's content type decides about the rest of it: one branch per kind of
+    /// medium, with the roles that hold that kind and its size limit (images: 20 MiB and
+    /// primary, gallery or drawing; documents: 100 MiB and datasheet, certificate or drawing).
+    pub fn upload_by_kind() -> Schema {
+        let branch = |kind: MediaKind| {
+            let max_size = DECLARED_TYPES
+                .iter()
+                .filter(|(_, found)| found.kind() == kind)
+                .map(|(_, found)| found.max_size())
+                .max()
+                .unwrap_or(0);
+            let roles = MediaRole::ALL.iter().filter(|role| role.accepts(kind)).map(|role| role.as_str());
+            ObjectBuilder::new()
+                .property(
+                    "content_type",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(content_type_pattern(|found| found.kind() == kind))),
+                )
+                .property("role", ObjectBuilder::new().schema_type(Type::String).enum_values(Some(roles)))
+                .property(
+                    "size",
+                    ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(max_size as f64)),
+                )
+                .required("content_type")
+                .required("role")
+                .required("size")
+                .build()
+        };
+        OneOfBuilder::new().item(branch(MediaKind::Image)).item(branch(MediaKind::Document)).build().into()
     }
 
     /// A list's media ids in display order, each once.
     pub fn order() -> Array {
-        let id = ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        let id =
+            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
         ArrayBuilder::new().items(id).unique_items(true).build()
     }
 

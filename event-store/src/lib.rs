@@ -13,8 +13,8 @@ mod progress;
 mod read;
 pub mod scratch;
 
-pub use chain::ChainHead;
 pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
+pub use chain::ChainHead;
 pub use group::{GroupAppender, GroupOptions};
 pub use idempotency::RecordedKey;
 pub use inspect::EventFilter;

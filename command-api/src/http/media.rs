@@ -11,7 +11,9 @@ use axum::Json;
 use chrono::{DateTime, Utc};
 use domain::media::{Audience, MediaOwner, MediaRole};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::openapi::schema::AllOfBuilder;
+use utoipa::openapi::{RefOr, Schema};
+use utoipa::{PartialSchema, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
@@ -28,9 +30,28 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(create)).routes(routes!(complete)).routes(routes!(show))
 }
 
+/// `POST /v1/media/uploads`: the fields, and what the content type decides about the role and the
+/// size (each kind of medium has its roles and its limit), so the document refuses what the server
+/// refuses.
+#[derive(Deserialize)]
+#[serde(transparent)]
+struct CreateUploadBody(UploadFields);
+
+impl PartialSchema for CreateUploadBody {
+    fn schema() -> RefOr<Schema> {
+        AllOfBuilder::new().item(UploadFields::schema()).item(domain::openapi::media::upload_by_kind()).into()
+    }
+}
+
+impl ToSchema for CreateUploadBody {
+    fn schemas(schemas: &mut Vec<(String, RefOr<Schema>)>) {
+        UploadFields::schemas(schemas);
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateUploadBody {
+struct UploadFields {
     owner: MediaOwner,
     role: MediaRole,
     /// The file's name, without a folder (1 to 255 characters).
@@ -82,7 +103,7 @@ struct UploadBody {
 async fn create(
     State(state): State<AppState>,
     Admin(actor): Admin,
-    JsonBody(body): JsonBody<CreateUploadBody>,
+    JsonBody(CreateUploadBody(body)): JsonBody<CreateUploadBody>,
 ) -> Result<(StatusCode, Json<UploadBody>), ApiError> {
     let new = NewUpload {
         owner: body.owner,

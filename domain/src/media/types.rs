@@ -133,6 +133,9 @@ pub enum MediaRole {
 }
 
 impl MediaRole {
+    pub const ALL: [MediaRole; 5] =
+        [MediaRole::Primary, MediaRole::Gallery, MediaRole::Datasheet, MediaRole::Certificate, MediaRole::Drawing];
+
     /// The kind of medium this role holds. A drawing may be an image or a document.
     pub fn accepts(self, kind: MediaKind) -> bool {
         match self {

@@ -1325,7 +1325,17 @@ export interface components {
              *     position).
              */
             replaces?: string | null;
-        };
+        } & ({
+            content_type: string;
+            /** @enum {string} */
+            role: "primary" | "gallery" | "drawing";
+            size: number;
+        } | {
+            content_type: string;
+            /** @enum {string} */
+            role: "datasheet" | "certificate" | "drawing";
+            size: number;
+        });
         /**
          * @description An active ISO 4217 currency code, upper case
          * @example EUR

@@ -152,6 +152,8 @@ pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
+
     use super::*;
 
     #[test]

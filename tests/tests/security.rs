@@ -841,7 +841,10 @@ async fn a_login_for_an_unknown_email_answers_as_a_wrong_password_does_after_the
     }
     let (known, unknown, none) = (median(known), median(unknown), median(none));
     assert!(known >= none * 5, "hashing is not what a login costs (known {known:?}, no hashing {none:?})");
-    assert!(unknown * 2 >= known, "an unknown email is answered sooner: {unknown:?} against {known:?}");
+    // Without the dummy hash an unknown email would cost a lookup (a few ms) against a hashing's
+    // hundred or more; a factor of 4 leaves room for a loaded machine without hiding that.
+    assert!(unknown >= none * 5, "an unknown email is answered without hashing: {unknown:?} against {none:?}");
+    assert!(unknown * 4 >= known, "an unknown email is answered sooner: {unknown:?} against {known:?}");
 }
 
 // ---- API4: unrestricted resource consumption ---------------------------------------------------

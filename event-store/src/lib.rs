@@ -4,6 +4,7 @@
 //! The store knows nothing of the catalog: events are typed names with JSON payloads.
 
 mod append;
+pub mod audit;
 pub mod chain;
 mod checkout;
 mod group;
@@ -13,6 +14,7 @@ mod progress;
 mod read;
 pub mod scratch;
 
+pub use audit::AuditFilter;
 pub use chain::ChainHead;
 pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
 pub use group::{GroupAppender, GroupOptions};

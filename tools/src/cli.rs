@@ -372,7 +372,7 @@ pub struct AdminCreateArgs {
     #[arg(long, required = true)]
     pub password_stdin: bool,
 
-    /// `admin` or `ops`.
+    /// `admin`, `ops` or `auditor` (read-only: the audit trail and nothing else).
     #[arg(long, default_value = "admin")]
     pub role: String,
 

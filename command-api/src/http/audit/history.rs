@@ -42,9 +42,9 @@ pub struct AuditStream {
 /// One field's change: what it was and what it became (`null`: absent).
 #[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
 pub struct FieldChange {
-    #[schema(value_type = Object)]
+    #[schema(schema_with = any_value)]
     pub from: Value,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = any_value)]
     pub to: Value,
 }
 
@@ -69,6 +69,11 @@ pub struct AuditEvent {
     /// The payload as stored (secrets redacted).
     #[schema(value_type = Object)]
     pub payload: Value,
+}
+
+/// Any JSON value (a field's value before or after a change).
+fn any_value() -> utoipa::openapi::Object {
+    utoipa::openapi::ObjectBuilder::new().schema_type(utoipa::openapi::schema::SchemaType::AnyValue).build()
 }
 
 /// One page of events, oldest first.
@@ -228,9 +233,9 @@ pub struct FieldHistoryEntry {
     pub request_id: String,
     /// The field changed (`specs` matches `specs.voltage`).
     pub field: String,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = any_value)]
     pub from: Value,
-    #[schema(value_type = Object)]
+    #[schema(schema_with = any_value)]
     pub to: Value,
 }
 

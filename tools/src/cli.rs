@@ -74,6 +74,10 @@ pub enum Command {
     /// Product media: attach an image or a document to a product or a family.
     #[command(subcommand)]
     Media(MediaCommand),
+
+    /// The audit trail: history, state as of a moment, signed exports.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
 }
 
 #[derive(Subcommand)]

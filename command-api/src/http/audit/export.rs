@@ -10,7 +10,6 @@ use chrono::Utc;
 use event_store::{AuditFilter, EventStore};
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, Transaction};
-use uuid::Uuid;
 
 use super::history::present;
 use super::params::{self, Shape};

@@ -108,7 +108,8 @@ impl AuditSigner {
 
     /// A new random key (tests, `deploy/local/up`); returns the signer and its PKCS#8 PEM text.
     pub fn generate() -> Result<(Self, String), AuditKeyError> {
-        let der = Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).map_err(|_| AuditKeyError::Generate)?;
+        let der =
+            Ed25519KeyPair::generate_pkcs8(&ring::rand::SystemRandom::new()).map_err(|_| AuditKeyError::Generate)?;
         let body = base64::engine::general_purpose::STANDARD.encode(der.as_ref());
         let mut text = String::from("-----BEGIN PRIVATE KEY-----\n");
         for line in body.as_bytes().chunks(64) {

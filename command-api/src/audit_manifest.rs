@@ -166,7 +166,8 @@ pub fn check(export: &[u8], public_key: &[u8]) -> Result<Checked, CheckError> {
     if key_id != auth_tokens::audit_signer::key_id(public_key) {
         return Err(CheckError::OtherKey(key_id));
     }
-    let signature = base64::engine::general_purpose::STANDARD.decode(signature).map_err(|_| CheckError::BadSignature)?;
+    let signature =
+        base64::engine::general_purpose::STANDARD.decode(signature).map_err(|_| CheckError::BadSignature)?;
     let bytes = signed_bytes(&manifest).map_err(|e| CheckError::BadManifest(e.to_string()))?;
     if !auth_tokens::audit_signer::verify(public_key, &bytes, &signature) {
         return Err(CheckError::BadSignature);

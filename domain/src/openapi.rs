@@ -192,7 +192,8 @@ pub mod media {
 
     /// A list's media ids in display order, each once.
     pub fn order() -> Array {
-        let id = ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+        let id =
+            ObjectBuilder::new().schema_type(Type::String).format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
         ArrayBuilder::new().items(id).unique_items(true).build()
     }
 

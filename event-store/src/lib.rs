@@ -14,9 +14,9 @@ mod progress;
 mod read;
 pub mod scratch;
 
+pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
 pub use audit::AuditFilter;
 pub use chain::ChainHead;
-pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
 pub use group::{GroupAppender, GroupOptions};
 pub use idempotency::RecordedKey;
 pub use inspect::EventFilter;

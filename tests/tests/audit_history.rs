@@ -35,7 +35,10 @@ async fn command(app: &TestApp, method: Method, path: &str, body: Value, request
 }
 
 fn positions(page: &Answer) -> Vec<i64> {
-    page.body["events"].as_array().map(|e| e.iter().filter_map(|e| e["position"].as_i64()).collect()).unwrap_or_default()
+    page.body["events"]
+        .as_array()
+        .map(|e| e.iter().filter_map(|e| e["position"].as_i64()).collect())
+        .unwrap_or_default()
 }
 
 fn types(page: &Answer) -> Vec<String> {
@@ -71,8 +74,16 @@ async fn an_auditor_reads_every_audit_endpoint_writes_nothing_and_a_buyer_reads_
     let before = app.event_count().await;
     let writes = [
         (Method::POST, "/v1/brands".to_owned(), json!({"name": "Auditor's brand"})),
-        (Method::POST, "/v1/users".to_owned(), json!({"email": "x@ferrule.test", "password": PASSWORD, "role": "admin"})),
-        (Method::PUT, format!("/v1/users/{auditor_id}/password"), json!({"password": "another long passphrase", "current_password": PASSWORD})),
+        (
+            Method::POST,
+            "/v1/users".to_owned(),
+            json!({"email": "x@ferrule.test", "password": PASSWORD, "role": "admin"}),
+        ),
+        (
+            Method::PUT,
+            format!("/v1/users/{auditor_id}/password"),
+            json!({"password": "another long passphrase", "current_password": PASSWORD}),
+        ),
         (Method::PUT, format!("/v1/users/{auditor_id}/role"), json!({"role": "admin"})),
         (Method::POST, "/v1/price-lists".to_owned(), json!({"name": "Auditor's", "currency": "EUR"})),
     ];
@@ -83,7 +94,11 @@ async fn an_auditor_reads_every_audit_endpoint_writes_nothing_and_a_buyer_reads_
     assert_eq!(app.event_count().await, before, "an auditor's refused commands appended events");
 
     let buyer = issue(&app, Uuid::new_v4(), "buyer", Some(Uuid::new_v4()));
-    for path in [format!("/v1/audit/events?stream_id={id}"), format!("/v1/streams/{id}/events"), format!("/v1/audit/brand/{id}")] {
+    for path in [
+        format!("/v1/audit/events?stream_id={id}"),
+        format!("/v1/streams/{id}/events"),
+        format!("/v1/audit/brand/{id}"),
+    ] {
         let answer = get_as(&app, &path, &buyer).await;
         assert_eq!(answer.status, StatusCode::FORBIDDEN, "GET {path} as a buyer: {answer:?}");
     }
@@ -101,10 +116,18 @@ async fn history_queries_select_by_every_filter_and_page_by_position() {
     let product = command(&app, Method::POST, "/v1/products", body, "req-history-1", correlation).await;
     assert_eq!(product.status, StatusCode::CREATED, "{product:?}");
     let id = product.id();
-    let renamed =
-        command(&app, Method::PATCH, &format!("/v1/products/{id}"), json!({"name": "Bolt M8"}), "req-history-2", correlation).await;
+    let renamed = command(
+        &app,
+        Method::PATCH,
+        &format!("/v1/products/{id}"),
+        json!({"name": "Bolt M8"}),
+        "req-history-2",
+        correlation,
+    )
+    .await;
     assert_eq!(renamed.status, StatusCode::OK, "{renamed:?}");
-    let brand = command(&app, Method::POST, "/v1/brands", json!({"name": "Acme"}), "req-history-3", Uuid::new_v4()).await;
+    let brand =
+        command(&app, Method::POST, "/v1/brands", json!({"name": "Acme"}), "req-history-3", Uuid::new_v4()).await;
     let ended = chrono::Utc::now();
 
     let by_stream = app.get(&format!("/v1/audit/events?stream_id={id}")).await;
@@ -115,7 +138,10 @@ async fn history_queries_select_by_every_filter_and_page_by_position() {
     assert_eq!(update["actor"]["id"], app.admin_id.to_string());
     assert_eq!(update["actor"]["email"], integration_tests::ADMIN_EMAIL);
     assert_eq!(update["actor"]["role"], "admin");
-    assert_eq!((update["request_id"].as_str(), update["correlation_id"].as_str()), (Some("req-history-2"), Some(&*correlation.to_string())));
+    assert_eq!(
+        (update["request_id"].as_str(), update["correlation_id"].as_str()),
+        (Some("req-history-2"), Some(&*correlation.to_string()))
+    );
     assert_eq!((update["stream"]["type"].as_str(), update["stream"]["version"].as_i64()), (Some("product"), Some(2)));
     assert_eq!(by_stream.body["events"][0]["diff"]["name"], json!({"from": null, "to": "Bolt"}));
 
@@ -177,7 +203,11 @@ async fn bad_history_queries_are_422s_naming_the_parameter_and_unknown_entities_
     let brand = app.post("/v1/brands", json!({"name": "Acme"})).await.id();
     let now = chrono::Utc::now();
     let cases = [
-        (format!("/v1/audit/events?from={}&to={}", at(now), at(now - chrono::Duration::hours(1))), "to", "inverted_range"),
+        (
+            format!("/v1/audit/events?from={}&to={}", at(now), at(now - chrono::Duration::hours(1))),
+            "to",
+            "inverted_range",
+        ),
         ("/v1/audit/events?after_position=9&before_position=3".to_owned(), "before_position", "inverted_range"),
         (format!("/v1/audit/events?stream_id={brand}&stream_type=widget"), "stream_type", "unknown_stream_type"),
         (format!("/v1/audit/events?stream_id={brand}&event_type=BrandDeleted"), "event_type", "unknown_event_type"),
@@ -228,13 +258,19 @@ async fn the_state_as_of_a_position_version_or_time_is_the_fold_of_the_prefix_th
 
     let then = app.get(&format!("/v1/audit/product/{id}/state?position={}", created_at)).await;
     assert_eq!(then.status, StatusCode::OK, "{then:?}");
-    assert_eq!((then.body["state"]["kind"].as_str(), then.body["state"]["name"].as_str()), (Some("product"), Some("Bolt")));
+    assert_eq!(
+        (then.body["state"]["kind"].as_str(), then.body["state"]["name"].as_str()),
+        (Some("product"), Some("Bolt"))
+    );
     assert_eq!((then.body["version"].as_i64(), then.body["event"]["type"].as_str()), (Some(1), Some("ProductCreated")));
     let second = app.get(&format!("/v1/audit/product/{id}/state?version=2")).await;
     assert_eq!(second.body["state"]["name"], "Bolt M8");
     assert_eq!(second.body["state"]["specs"]["length"]["value"], 10.0);
     let latest = app.get(&format!("/v1/audit/product/{id}/state?at={}", at(chrono::Utc::now()))).await;
-    assert_eq!((latest.body["version"].as_i64(), &latest.body["state"]["specs"]["length"]["value"]), (Some(3), &json!(12.0)));
+    assert_eq!(
+        (latest.body["version"].as_i64(), &latest.body["state"]["specs"]["length"]["value"]),
+        (Some(3), &json!(12.0))
+    );
     let at_between = app.get(&format!("/v1/audit/product/{id}/state?at={}", at(between))).await;
     assert_eq!(at_between.body["state"]["name"], "Bolt", "{at_between:?}");
     let before = app.get(&format!("/v1/audit/product/{id}/state?position={}", created_at - 1)).await;
@@ -247,13 +283,19 @@ async fn the_state_as_of_a_position_version_or_time_is_the_fold_of_the_prefix_th
     let renamed = app.patch(&format!("/v1/categories/{category}"), json!({"name": "Hexagon bolts"})).await;
     assert_eq!(renamed.status, StatusCode::OK, "{renamed:?}");
     let now = app.get(&format!("/v1/audit/category/{category}/state?at={}", at(chrono::Utc::now()))).await;
-    assert_eq!((first.body["state"]["name"].as_str(), now.body["state"]["name"].as_str()), (Some("Hex bolts"), Some("Hexagon bolts")));
+    assert_eq!(
+        (first.body["state"]["name"].as_str(), now.body["state"]["name"].as_str()),
+        (Some("Hex bolts"), Some("Hexagon bolts"))
+    );
     let brand = app.post("/v1/brands", json!({"name": "Acme"})).await.id();
     let brand_state = app.get(&format!("/v1/audit/brand/{brand}/state?version=1")).await;
     assert_eq!(brand_state.body["state"]["name"], "Acme");
     let admin = app.get(&format!("/v1/audit/user/{}/state?version=1", app.admin_id)).await;
     assert_eq!(admin.status, StatusCode::OK, "{admin:?}");
-    assert_eq!((admin.body["state"]["role"].as_str(), admin.body["state"]["password_hash"].as_str()), (Some("admin"), Some("[redacted]")));
+    assert_eq!(
+        (admin.body["state"]["role"].as_str(), admin.body["state"]["password_hash"].as_str()),
+        (Some("admin"), Some("[redacted]"))
+    );
 }
 
 #[tokio::test]
@@ -266,7 +308,8 @@ async fn an_export_streams_the_events_with_a_signed_manifest_that_one_altered_by
     for name in ["Acme", "Bosch", "Würth"] {
         assert_eq!(app.post("/v1/brands", json!({"name": name})).await.status, StatusCode::CREATED);
     }
-    let query = format!("stream_type=brand&from={}&to={}", at(started), at(chrono::Utc::now() + chrono::Duration::seconds(1)));
+    let query =
+        format!("stream_type=brand&from={}&to={}", at(started), at(chrono::Utc::now() + chrono::Duration::seconds(1)));
     let response = app
         .client
         .get(format!("{}/v1/audit/export?{query}", app.base))
@@ -278,7 +321,8 @@ async fn an_export_streams_the_events_with_a_signed_manifest_that_one_altered_by
     assert_eq!(response.headers().get("content-type").and_then(|v| v.to_str().ok()), Some("application/x-ndjson"));
     let bytes = response.bytes().await.unwrap_or_else(|e| panic!("{e}")).to_vec();
     let text = String::from_utf8(bytes.clone()).unwrap_or_else(|e| panic!("{e}"));
-    let lines: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let lines: Vec<Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
     assert_eq!(lines.len(), 4, "{text}");
     assert_eq!(lines[0]["payload"]["name"], "Acme");
     let manifest = &lines[3]["manifest"];

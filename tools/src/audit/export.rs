@@ -55,14 +55,24 @@ pub async fn run(args: ExportArgs) -> anyhow::Result<()> {
     if manifest.is_null() {
         bail!("the export ended without its manifest line: it is incomplete");
     }
-    println!("wrote {}: {} events, positions {} to {}", output.display(), manifest["event_count"], manifest["first_position"], manifest["last_position"]);
+    println!(
+        "wrote {}: {} events, positions {} to {}",
+        output.display(),
+        manifest["event_count"],
+        manifest["first_position"],
+        manifest["last_position"]
+    );
     println!("  sha256   {}", manifest["sha256"].as_str().unwrap_or_default());
     match manifest["key_id"].as_str() {
-        Some(key) => println!("  signed   by key {key} (public key {})", manifest["public_key"].as_str().unwrap_or_default()),
+        Some(key) => {
+            println!("  signed   by key {key} (public key {})", manifest["public_key"].as_str().unwrap_or_default())
+        }
         None => println!("  unsigned (the installation has no audit signing key)"),
     }
     match manifest["chain_head"].as_object() {
-        Some(head) => println!("  chain    head at position {} ({})", head["position"], head["hash"].as_str().unwrap_or_default()),
+        Some(head) => {
+            println!("  chain    head at position {} ({})", head["position"], head["hash"].as_str().unwrap_or_default())
+        }
         None => println!("  chain    nothing chained yet"),
     }
     Ok(())
@@ -79,7 +89,13 @@ fn check(file: &std::path::Path, key: &str) -> anyhow::Result<()> {
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     match command_api::audit_manifest::check(&bytes, &public_key) {
         Ok(checked) => {
-            println!("{}: OK — {} events, sha256 {}, signed by key {}", file.display(), checked.event_count, checked.sha256, checked.key_id);
+            println!(
+                "{}: OK — {} events, sha256 {}, signed by key {}",
+                file.display(),
+                checked.event_count,
+                checked.sha256,
+                checked.key_id
+            );
             Ok(())
         }
         Err(error) => bail!("{} does not check: {error}", file.display()),

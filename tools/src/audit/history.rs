@@ -92,7 +92,10 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     let (mut cursor, mut shown) = (args.filters.after_position, 0usize);
     if !args.json {
-        let header = format!("{:>12}  {:<19}  {:<28} {:<7} {:<24} {}", "position", "recorded at (UTC)", "actor", "role", "event", "entity");
+        let header = format!(
+            "{:>12}  {:<19}  {:<28} {:<7} {:<24} {}",
+            "position", "recorded at (UTC)", "actor", "role", "event", "entity"
+        );
         writeln!(out, "{}", paint.bold(&header))?;
     }
     loop {
@@ -123,7 +126,11 @@ pub async fn run(args: HistoryArgs) -> anyhow::Result<()> {
     }
     out.flush()?;
     if !args.json {
-        let more = if cursor.is_some() { format!(" (more follow: --after-position {})", cursor.unwrap_or_default()) } else { String::new() };
+        let more = if cursor.is_some() {
+            format!(" (more follow: --after-position {})", cursor.unwrap_or_default())
+        } else {
+            String::new()
+        };
         eprintln!("{shown} event(s){more}");
     }
     Ok(())

@@ -115,7 +115,9 @@ pub async fn present(executor: impl PgExecutor<'_>, events: Vec<StoredEvent>) ->
         .await?
         .into_iter()
         .filter(|head| head.stream_type == "user")
-        .filter_map(|head| head.snapshot.get("email").and_then(Value::as_str).map(|email| (head.stream_id, email.to_owned())))
+        .filter_map(|head| {
+            head.snapshot.get("email").and_then(Value::as_str).map(|email| (head.stream_id, email.to_owned()))
+        })
         .collect();
     Ok(events.into_iter().map(|event| audit_event(event, &emails)).collect())
 }
@@ -278,7 +280,8 @@ pub async fn field(
     let pool = state.catalog.store().pool();
     let mut scan = AuditFilter { stream_ids: vec![id], ..filter };
     let (mut changes, mut version, mut next) = (Vec::new(), 0, None);
-    let matches = |key: &str| key == field || key.strip_prefix(field.as_str()).is_some_and(|rest| rest.starts_with('.'));
+    let matches =
+        |key: &str| key == field || key.strip_prefix(field.as_str()).is_some_and(|rest| rest.starts_with('.'));
     'scan: loop {
         let batch = EventStore::audit_events(pool, &scan, LIMIT_CAP).await?;
         let last = batch.len() < LIMIT_CAP as usize;

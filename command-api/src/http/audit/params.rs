@@ -49,7 +49,12 @@ fn number(errors: &mut Vec<FieldError>, name: &str, value: &str, min: i64) -> Op
     match value.parse::<i64>() {
         Ok(n) if n >= min => Some(n),
         _ => {
-            invalid(errors, name, "invalid_number", format!("{name} is a whole number of at least {min}; {value:?} is not"));
+            invalid(
+                errors,
+                name,
+                "invalid_number",
+                format!("{name} is a whole number of at least {min}; {value:?} is not"),
+            );
             None
         }
     }

@@ -47,7 +47,11 @@ fn as_of(raw: Option<&str>) -> Result<AsOf, ApiError> {
         match name.as_ref() {
             "at" => match DateTime::parse_from_rfc3339(&value) {
                 Ok(at) => found.push(AsOf::At(at.with_timezone(&Utc))),
-                Err(_) => errors.push(FieldError::new("at", "invalid_time", format!("at is an RFC 3339 time; {value:?} is not"))),
+                Err(_) => errors.push(FieldError::new(
+                    "at",
+                    "invalid_time",
+                    format!("at is an RFC 3339 time; {value:?} is not"),
+                )),
             },
             "version" => match number(&value) {
                 Some(n) => found.push(AsOf::Version(n)),
@@ -57,7 +61,9 @@ fn as_of(raw: Option<&str>) -> Result<AsOf, ApiError> {
                 Some(n) => found.push(AsOf::Position(n)),
                 None => errors.push(FieldError::new("position", "invalid_number", "position is a whole number from 1")),
             },
-            other => errors.push(FieldError::new(other, "unknown_parameter", format!("{other:?} is not a parameter here"))),
+            other => {
+                errors.push(FieldError::new(other, "unknown_parameter", format!("{other:?} is not a parameter here")))
+            }
         }
     }
     if errors.is_empty() && found.len() != 1 {

@@ -287,6 +287,20 @@ async fn the_state_as_of_a_position_version_or_time_is_the_fold_of_the_prefix_th
         (first.body["state"]["name"].as_str(), now.body["state"]["name"].as_str()),
         (Some("Hex bolts"), Some("Hexagon bolts"))
     );
+    // The product priced after its rename: the price list's state before the entry has none.
+    let list = app.post("/v1/price-lists", json!({"name": "Contract", "currency": "EUR"})).await;
+    assert_eq!(list.status, StatusCode::CREATED, "{list:?}");
+    let list = list.id();
+    let entry = json!({"breaks": [{"min_quantity": 1, "amount_minor": 1299}]});
+    let priced = app.put(&format!("/v1/price-lists/{list}/entries/{id}"), entry).await;
+    assert_eq!(priced.status, StatusCode::OK, "{priced:?}");
+    let unpriced = app.get(&format!("/v1/audit/price_list/{list}/state?version=1")).await;
+    assert_eq!(unpriced.body["state"]["entries"], json!({}), "{unpriced:?}");
+    let priced = app.get(&format!("/v1/audit/price_list/{list}/state?version=2")).await;
+    assert_eq!(priced.body["state"]["entries"][id.to_string()][0]["unit_price"]["amount_minor"], 1299, "{priced:?}");
+    let renamed_then = app.get(&format!("/v1/audit/product/{id}/state?position={}", created_at)).await;
+    assert_eq!(renamed_then.body["state"]["name"], "Bolt", "the state before the rename keeps the old name");
+
     let brand = app.post("/v1/brands", json!({"name": "Acme"})).await.id();
     let brand_state = app.get(&format!("/v1/audit/brand/{brand}/state?version=1")).await;
     assert_eq!(brand_state.body["state"]["name"], "Acme");

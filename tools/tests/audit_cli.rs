@@ -52,13 +52,16 @@ async fn audit_history_state_and_a_checked_export_from_the_command_line() {
     let brand: Value = upsert("Acme").await.expect("create").json().await.expect("json");
     let id = brand["id"].as_str().expect("an id").to_owned();
     assert!(upsert("Acme Tools").await.expect("rename").status().is_success());
-    let ended = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let ended =
+        (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
 
     // History as NDJSON, and as a table with the diff `from → to`.
     let history = ferrule(&api, &["history", "--stream-id", &id, "--json"]).await;
     assert_eq!(history.status.code(), Some(0), "{}", text(&history));
-    let events: Vec<Value> =
-        String::from_utf8_lossy(&history.stdout).lines().map(|l| serde_json::from_str(l).expect("a JSON line")).collect();
+    let events: Vec<Value> = String::from_utf8_lossy(&history.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
     assert_eq!(events[0]["type"], "BrandCreated");
     let table = ferrule(&api, &["history", "--stream-type", "brand", "--from", &started, "--to", &ended]).await;
     assert_eq!(table.status.code(), Some(0), "{}", text(&table));

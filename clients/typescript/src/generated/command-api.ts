@@ -1369,6 +1369,14 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /** @description The chain head as a manifest carries it. */
+        ChainHeadRef: {
+            /** Format: int64 */
+            position: number;
+            hash: string;
+            /** Format: int64 */
+            event_count: number;
+        };
         ChangeLineBody: {
             /** Format: int64 */
             quantity: number;
@@ -1517,6 +1525,10 @@ export interface components {
         EntryBody: {
             /** @description `min_quantity` rising and the unit price never rising with it. */
             breaks: components["schemas"]["BreakBody"][];
+        };
+        /** @description One line of an export: an event (as `/v1/audit/events` answers it), or, last, the manifest. */
+        ExportLine: components["schemas"]["AuditEvent"] | {
+            manifest: components["schemas"]["Manifest"];
         };
         /** @description A product family as a command left it. */
         FamilyRecord: {
@@ -1691,6 +1703,33 @@ export interface components {
              */
             position: number;
             detail: string;
+        };
+        /** @description The last line of an export, under the key `manifest`. */
+        Manifest: {
+            /** @description The filter the export was taken with (the query's parameters). */
+            filter: Record<string, never>;
+            /** Format: int64 */
+            event_count: number;
+            /** Format: int64 */
+            first_position?: number | null;
+            /** Format: int64 */
+            last_position?: number | null;
+            /**
+             * Format: int64
+             * @description The export covers positions below this one: every transaction below it had ended.
+             */
+            horizon: number;
+            /** @description SHA-256 (64 lower-case hex digits) of every byte of the export before the manifest line. */
+            sha256: string;
+            chain_head?: null | components["schemas"]["ChainHeadRef"];
+            /** Format: date-time */
+            generated_at: string;
+            /** @description The signing key's id (`null`: the installation has no audit key, nothing is signed). */
+            key_id?: string | null;
+            /** @description The signing key's 32-byte Ed25519 public key, base64. */
+            public_key?: string | null;
+            /** @description The Ed25519 signature (base64) of the manifest's canonical bytes (see the module doc). */
+            signature?: string | null;
         };
         /** @enum {string} */
         MediaKind: "image" | "document";
@@ -3072,7 +3111,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/x-ndjson": string;
+                    "application/x-ndjson": components["schemas"]["ExportLine"];
                 };
             };
             /** @description No valid access token */

@@ -11,13 +11,21 @@ use event_store::{AuditFilter, EventStore};
 use sha2::{Digest, Sha256};
 use sqlx::{Postgres, Transaction};
 
-use super::history::present;
+use super::history::{present, AuditEvent};
 use super::params::{self, Shape};
 use crate::audit_manifest::{self, Manifest};
 use crate::error::ApiError;
 use crate::extract::AuditReader;
 use crate::identity::rights;
 use crate::state::AppState;
+
+/// One line of an export: an event (as `/v1/audit/events` answers it), or, last, the manifest.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ExportLine {
+    Event(AuditEvent),
+    Manifest { manifest: Manifest },
+}
 
 /// Events read per query.
 const PAGE: i64 = 1000;
@@ -44,7 +52,7 @@ impl Export {
                 self.manifest.first_position.get_or_insert(event.position);
                 self.manifest.last_position = Some(event.position);
                 self.manifest.event_count += 1;
-                serde_json::to_writer(&mut chunk, &event)?;
+                serde_json::to_writer(&mut chunk, &ExportLine::Event(event))?;
                 chunk.push(b'\n');
             }
             self.hasher.update(&chunk);
@@ -59,7 +67,7 @@ impl Export {
         self.manifest.sha256 = hex::encode(self.hasher.clone().finalize());
         self.manifest.generated_at = Utc::now();
         audit_manifest::sign(&mut self.manifest, self.signer.as_deref())?;
-        let mut line = serde_json::to_vec(&serde_json::json!({ "manifest": self.manifest }))?;
+        let mut line = serde_json::to_vec(&ExportLine::Manifest { manifest: self.manifest.clone() })?;
         line.push(b'\n');
         Ok(Bytes::from(line))
     }
@@ -85,7 +93,7 @@ impl Export {
         ("before_position" = Option<i64>, Query, minimum = 1, description = "Only positions below"),
     ),
     responses((status = 200, description = "NDJSON: one `AuditEvent` per line, then `{\"manifest\": Manifest}`",
-               content((String = "application/x-ndjson"))),
+               content((ExportLine = "application/x-ndjson"))),
               (status = 401, description = "No valid access token", body = service_http::openapi::Problem),
               (status = 403, description = "Not an admin, ops or auditor", body = service_http::openapi::Problem),
               (status = 422, description = "Bad parameters, every one named (as for /v1/audit/events)", body = service_http::openapi::Problem)))]

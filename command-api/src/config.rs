@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use telemetry::LogFormat;
 
 pub use crate::identity::AuthConfig;
+pub use auth_tokens::AuditKeyConfig;
 
 #[derive(Clone, Debug, clap::Parser)]
 #[command(
@@ -102,6 +103,11 @@ pub struct Config {
     /// CORS, security headers, trusted proxies and rate limits (`service_http::HttpConfig`).
     #[command(flatten)]
     pub http: service_http::HttpConfig,
+
+    /// The audit signing key (FERRULE_AUDIT_SIGNING_KEY / _FILE): signs export manifests and
+    /// chain checkpoints.
+    #[command(flatten)]
+    pub audit: AuditKeyConfig,
 
     /// Log format.
     #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]

@@ -189,6 +189,27 @@ fn remove(value: &mut Value, path: &[String]) -> bool {
 /// Who is acting, and the role extractors of commands (see `service_http::caller`).
 pub use service_http::caller::{Admin, Buyer, Caller as Actor, Staff};
 
+/// A reader of the audit trail: an admin, ops or an auditor (buyers are refused with 403). The
+/// auditor role may read every audit endpoint and nothing else; every command refuses it.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditReader(pub Actor);
+
+impl<S> FromRequestParts<S> for AuditReader
+where
+    S: service_http::caller::Verifier + Send + Sync,
+{
+    type Rejection = service_http::caller::Refusal;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Actor::from_request_parts(parts, state).await?;
+        if !caller.role.reads_audit() {
+            let detail = "reading the audit trail needs the admin, ops or auditor role";
+            return Err(service_http::caller::Refusal::Forbidden(detail.into()));
+        }
+        Ok(AuditReader(caller))
+    }
+}
+
 /// The ids that tie an event to its request: the request id (checked by the request-id layer,
 /// and again here, so that nothing unchecked is ever stored), a correlation id
 /// (`X-Correlation-Id`, a UUID, else a new one) and an optional causation id (`X-Causation-Id`,

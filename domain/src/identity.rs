@@ -27,7 +27,8 @@ pub const PASSWORD_MIN: usize = 12;
 pub const PASSWORD_MAX: usize = 128;
 
 /// What a user may do (API.md): `admin` everything, `ops` orders, inventory and pricing, `buyer`
-/// its own company's carts and orders.
+/// its own company's carts and orders, `auditor` read the audit trail and nothing else (it never
+/// writes: every command refuses it, and of the query API's staff reads it is refused too).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
@@ -35,6 +36,7 @@ pub enum Role {
     Admin,
     Ops,
     Buyer,
+    Auditor,
 }
 
 impl Role {
@@ -43,6 +45,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Ops => "ops",
             Role::Buyer => "buyer",
+            Role::Auditor => "auditor",
         }
     }
 
@@ -51,6 +54,7 @@ impl Role {
             "admin" => Some(Role::Admin),
             "ops" => Some(Role::Ops),
             "buyer" => Some(Role::Buyer),
+            "auditor" => Some(Role::Auditor),
             _ => None,
         }
     }
@@ -60,8 +64,14 @@ impl Role {
         self == Role::Admin || self == required
     }
 
+    /// Users of no company: admins, ops and auditors.
     pub fn is_staff(self) -> bool {
-        matches!(self, Role::Admin | Role::Ops)
+        matches!(self, Role::Admin | Role::Ops | Role::Auditor)
+    }
+
+    /// Whether this role may read the audit trail (`/v1/audit/*`, a stream's events).
+    pub fn reads_audit(self) -> bool {
+        matches!(self, Role::Admin | Role::Ops | Role::Auditor)
     }
 }
 

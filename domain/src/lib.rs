@@ -3,6 +3,7 @@
 //! `evolve` folds events into state. No I/O, no clock, no random ids — callers pass them in.
 
 pub mod attributes;
+pub mod audit;
 pub mod brand;
 pub mod category;
 pub mod commerce;

@@ -138,9 +138,9 @@ pub fn password() -> Object {
         .build()
 }
 
-/// The roles of staff users: `admin` or `ops` (buyers are created under their company).
+/// The roles of staff users: `admin`, `ops` or the read-only `auditor` (buyers are created under their company).
 pub fn staff_role() -> Object {
-    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["admin", "ops"])).build()
+    ObjectBuilder::new().schema_type(Type::String).enum_values(Some(["admin", "ops", "auditor"])).build()
 }
 
 /// `schema` or null.

@@ -4,6 +4,7 @@
 //! The store knows nothing of the catalog: events are typed names with JSON payloads.
 
 mod append;
+pub mod audit;
 pub mod chain;
 mod checkout;
 mod group;
@@ -14,6 +15,7 @@ mod read;
 pub mod scratch;
 
 pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
+pub use audit::AuditFilter;
 pub use chain::ChainHead;
 pub use group::{GroupAppender, GroupOptions};
 pub use idempotency::RecordedKey;

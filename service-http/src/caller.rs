@@ -110,6 +110,7 @@ impl Caller {
             (Role::Buyer, Some(company)) => Ok(Some(company)),
             (Role::Buyer, None) => Err(Refusal::Forbidden("this buyer belongs to no company".into())),
             (Role::Admin | Role::Ops, _) => Ok(None),
+            (Role::Auditor, _) => Err(Refusal::Forbidden("auditors read the audit trail only (/v1/audit)".into())),
         }
     }
 }

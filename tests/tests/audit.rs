@@ -122,3 +122,24 @@ async fn a_product_made_invalid_by_a_schema_change_stays_until_its_next_update()
     let fixed = app.patch(&format!("/v1/products/{id}"), json!({"name": "Old bolt", "specs": {"grade": "8.8"}})).await;
     assert_eq!(fixed.status, StatusCode::OK, "{fixed:?}");
 }
+
+#[tokio::test]
+async fn a_streams_trail_is_read_by_ops_and_auditors_and_refused_to_buyers() {
+    use integration_tests::commerce::{issue, PASSWORD};
+    let app = TestApp::spawn().await;
+    let brand = app.post("/v1/brands", json!({"name": "Acme"})).await.id();
+    let path = format!("/v1/streams/{brand}/events");
+    for role in ["ops", "auditor"] {
+        let email = format!("{role}@ferrule.test");
+        let created = app.post("/v1/users", json!({"email": email, "password": PASSWORD, "role": role})).await;
+        assert_eq!(created.status, StatusCode::CREATED, "{created:?}");
+        let login = app.login(&email, PASSWORD).await;
+        let token = login.body["access_token"].as_str().unwrap_or_default().to_owned();
+        let trail = app.send(reqwest::Method::GET, &path, None, Some(&token)).await;
+        assert_eq!(trail.status, StatusCode::OK, "{role}: {trail:?}");
+        assert_eq!(trail.body[0]["event_type"], "BrandCreated");
+    }
+    let buyer = issue(&app, Uuid::new_v4(), "buyer", Some(Uuid::new_v4()));
+    let refused = app.send(reqwest::Method::GET, &path, None, Some(&buyer)).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{refused:?}");
+}

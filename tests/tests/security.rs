@@ -248,12 +248,16 @@ enum Needs {
     SelfOrAdmin,
     /// Anyone signed in (query API reads that scope what they answer to the caller).
     Caller,
+    /// A reader of the audit trail: admin, ops or auditor.
+    AuditReader,
 }
 
 fn command_needs(method: &str, path: &str) -> Needs {
     let staff = ["/v1/price-lists", "/v1/orders/", "/v1/products/{id}/stock/"].iter().any(|p| path.starts_with(p))
         || ["/v1/products/{id}/terms", "/v1/companies/{id}/payment-terms"].contains(&path);
-    if path.starts_with("/v1/cart/") || path == "/v1/checkout" {
+    if path.starts_with("/v1/audit/") || path.starts_with("/v1/streams/") {
+        Needs::AuditReader
+    } else if path.starts_with("/v1/cart/") || path == "/v1/checkout" {
         Needs::Buyer
     } else if staff {
         Needs::Staff
@@ -313,6 +317,8 @@ async fn every_operation_of_the_command_api_refuses_no_token_with_401_and_the_wr
     let app = TestApp::spawn().await;
     let ops = issue(&app, Uuid::new_v4(), "ops", None);
     let buyer = issue(&app, Uuid::new_v4(), "buyer", Some(Uuid::new_v4()));
+    // The auditor reads the audit trail and nothing else: every command refuses it.
+    let auditor = issue(&app, Uuid::new_v4(), "auditor", None);
     let before = app.event_count().await;
     let operations = operations(&app.client, &app.base).await;
     let public: BTreeSet<String> =
@@ -341,9 +347,10 @@ async fn every_operation_of_the_command_api_refuses_no_token_with_401_and_the_wr
         assert_problem(&call(None).await, StatusCode::UNAUTHORIZED, &what("nobody"));
         assert_problem(&call(Some("not-a-token")).await, StatusCode::UNAUTHORIZED, &what("a garbage token"));
         let refused: &[(&str, &str)] = match needs {
-            Needs::Admin | Needs::SelfOrAdmin => &[("a buyer", &buyer), ("ops", &ops)],
-            Needs::Staff => &[("a buyer", &buyer)],
-            Needs::Buyer => &[("ops", &ops), ("an admin", &app.token)],
+            Needs::Admin | Needs::SelfOrAdmin => &[("a buyer", &buyer), ("ops", &ops), ("an auditor", &auditor)],
+            Needs::Staff => &[("a buyer", &buyer), ("an auditor", &auditor)],
+            Needs::Buyer => &[("ops", &ops), ("an admin", &app.token), ("an auditor", &auditor)],
+            Needs::AuditReader => &[("a buyer", &buyer)],
             Needs::Caller => &[],
         };
         for (who, token) in refused {
@@ -361,6 +368,7 @@ async fn every_read_of_the_query_api_that_needs_a_token_refuses_none_with_401_an
     let query = query_api_with_keys(app.keyring.clone()).await;
     let ops = issue(&app, Uuid::new_v4(), "ops", None);
     let buyer = issue(&app, Uuid::new_v4(), "buyer", Some(Uuid::new_v4()));
+    let auditor = issue(&app, Uuid::new_v4(), "auditor", None);
     let operations = operations(&app.client, &query).await;
     let secured: Vec<&(Method, String, bool)> = operations.iter().filter(|(_, _, secured)| *secured).collect();
     let paths: BTreeSet<&str> = secured.iter().map(|(_, p, _)| p.as_str()).collect();
@@ -393,9 +401,12 @@ async fn every_read_of_the_query_api_that_needs_a_token_refuses_none_with_401_an
         };
         assert_problem(&call(None).await, StatusCode::UNAUTHORIZED, &what("nobody"));
         assert_problem(&call(Some("not-a-token")).await, StatusCode::UNAUTHORIZED, &what("a garbage token"));
+        // An auditor reads the audit trail (the command API's) and none of the query API's
+        // staff or company reads.
         let refused: &[(&str, &str)] = match needs {
-            Needs::Staff => &[("a buyer", &buyer)],
-            Needs::Buyer => &[("ops", &ops), ("an admin", &app.token)],
+            Needs::Staff => &[("a buyer", &buyer), ("an auditor", &auditor)],
+            Needs::Buyer => &[("ops", &ops), ("an admin", &app.token), ("an auditor", &auditor)],
+            Needs::Caller => &[("an auditor", &auditor)],
             _ => &[],
         };
         for (who, token) in refused {

@@ -21,7 +21,9 @@ pub async fn run(command: AdminCommand) -> anyhow::Result<()> {
 async fn create(args: AdminCreateArgs) -> anyhow::Result<()> {
     let role = match Role::parse(&args.role) {
         Some(role) if role.is_staff() => role,
-        _ => anyhow::bail!("--role must be admin or ops; buyers are created under their company through the API"),
+        _ => anyhow::bail!(
+            "--role must be admin, ops or auditor; buyers are created under their company through the API"
+        ),
     };
     let password = ferrule_seed::login::read_password(None)?;
     let options = PgConnectOptions::from_str(&args.database_url).context("--database-url is not a PostgreSQL URL")?;

@@ -74,6 +74,10 @@ pub enum Command {
     /// Product media: attach an image or a document to a product or a family.
     #[command(subcommand)]
     Media(MediaCommand),
+
+    /// The audit trail: history, state as of a moment, signed exports.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
 }
 
 #[derive(Subcommand)]
@@ -372,7 +376,7 @@ pub struct AdminCreateArgs {
     #[arg(long, required = true)]
     pub password_stdin: bool,
 
-    /// `admin` or `ops`.
+    /// `admin`, `ops` or `auditor` (read-only: the audit trail and nothing else).
     #[arg(long, default_value = "admin")]
     pub role: String,
 

@@ -2,6 +2,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod bench;
 mod cli;
 mod demo;
@@ -27,6 +28,7 @@ async fn main() {
         Command::Bench(command) => bench::run(command).await,
         Command::Export(args) => transfer::export(args).await,
         Command::Media(MediaCommand::Upload(args)) => media::run(args).await,
+        Command::Audit(command) => audit::run(command).await,
         Command::Import(args) => match transfer::import(args).await {
             // Refused rows are reported in the summary and the errors file: exit 2 so scripts tell.
             Ok(transfer::Ended::WithRefusals) => std::process::exit(2),

@@ -41,7 +41,7 @@ struct CreateStaff {
     role: Role,
 }
 
-/// Creates a staff user (admin or ops); buyers are created under their company.
+/// Creates a staff user (admin, ops or the read-only auditor); buyers are created under their company.
 #[utoipa::path(post, path = "/v1/users", tag = "users", security(("bearer" = [])), request_body = CreateStaff,
     responses((status = 201, description = "Created", body = Written<UserRecord>),
               (status = 409, description = "The email is taken", body = service_http::openapi::Problem),
@@ -53,7 +53,7 @@ async fn create(
     JsonBody(body): JsonBody<CreateStaff>,
 ) -> Result<Answer<Written<UserRecord>>, ApiError> {
     if !body.role.is_staff() {
-        let message = "staff users are admin or ops; buyers are created under their company";
+        let message = "staff users are admin, ops or auditor; buyers are created under their company";
         return Err(ApiError::Invalid(vec![FieldError::new("role", "not_staff", message)]));
     }
     let ctx = context(&actor, ids);
@@ -117,6 +117,9 @@ async fn password(
 ) -> Result<Answer<Written<UserRecord>>, ApiError> {
     let pool = state.catalog.store().pool();
     let own = actor.user_id == id;
+    if actor.role == Role::Auditor {
+        return Err(ApiError::Forbidden("auditors are read-only: an admin sets an auditor's password".into()));
+    }
     if !own {
         actor.require(Role::Admin)?;
     }

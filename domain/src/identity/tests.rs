@@ -142,6 +142,19 @@ fn roles_permit_their_own_work_and_admins_everything() {
 }
 
 #[test]
+fn an_auditor_is_staff_that_reads_the_audit_trail_and_may_do_no_one_elses_work() {
+    assert_eq!(Role::parse("auditor"), Some(Role::Auditor));
+    assert_eq!(Role::Auditor.as_str(), "auditor");
+    assert!(Role::Auditor.is_staff() && Role::Auditor.reads_audit() && !Role::Buyer.reads_audit());
+    assert!(!Role::Auditor.permits(Role::Ops) && !Role::Auditor.permits(Role::Admin));
+    assert!(!Role::Auditor.permits(Role::Buyer) && Role::Admin.permits(Role::Auditor));
+    let events = decided(user::create(Uuid::from_u128(1), "audit@example.com", Role::Auditor, None, hash(1)));
+    let auditor = user_of(&events);
+    assert_eq!(auditor.role, Role::Auditor);
+    assert!(user::change_role(&auditor, Role::Ops).is_ok());
+}
+
+#[test]
 fn redaction_blanks_the_hash_of_a_stored_payload() {
     let mut payload = created(Role::Admin).payload();
     redact(&mut payload);

@@ -72,7 +72,7 @@ pub fn rehash(user: &User, password_hash: PasswordHash) -> Result<Vec<NewEvent>,
     Ok(event(user.id, Event::UserPasswordRehashed { password_hash }))
 }
 
-/// Staff move between admin and ops; a buyer stays a buyer and staff never become buyers (a buyer
+/// Staff move between admin, ops and auditor; a buyer stays a buyer and staff never become buyers (a buyer
 /// belongs to a company). The role held is no change.
 pub fn change_role(user: &User, role: Role) -> Result<Vec<NewEvent>, DomainError> {
     if user.role == role {
@@ -82,7 +82,7 @@ pub fn change_role(user: &User, role: Role) -> Result<Vec<NewEvent>, DomainError
         return Err(DomainError::Invalid(vec![FieldError::new(
             "role",
             "role_change_not_allowed",
-            "staff roles are admin and ops; a buyer's role does not change",
+            "staff roles are admin, ops and auditor; a buyer's role does not change",
         )]));
     }
     Ok(event(user.id, Event::UserRoleChanged { role: Change { from: user.role, to: role } }))

@@ -4,6 +4,7 @@
 //! This module holds what every benchmark shares: running N concurrent clients for a timed phase
 //! with a live rate, latency histograms, the results table, and stopping cleanly on Ctrl-C.
 
+pub mod audit_history;
 mod import;
 mod login;
 pub mod media;

@@ -47,6 +47,7 @@ pub fn config(db_pool_size: u32) -> Config {
             "",
         )),
         http: service_http::HttpConfig::unlimited(),
+        audit: command_api::config::AuditKeyConfig::default(),
         log_format: Default::default(),
     }
 }

@@ -38,6 +38,108 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Events of the whole trail by filter, oldest first, paged by position. Filters combine (AND);
+         *     `stream_id` and `event_type` repeat (OR within each). A query must be bounded by a stream,
+         *     an actor, a correlation or request id, a time range (`from` and `to`) or a position range.
+         */
+        get: operations["get_v1_audit_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What `/v1/audit/events` would select, every page of it, as NDJSON (one event per line, as
+         *     that endpoint answers them), then one line `{"manifest": {...}}`: the filter, the event
+         *     count, first and last position, the SHA-256 (hex) of every preceding byte, the chain head it
+         *     was taken at, and an Ed25519 signature (with key id and public key) over the manifest's
+         *     canonical bytes (sorted keys, no whitespace, without `signature`). The export covers the
+         *     positions below the read horizon when it started, so it is one consistent prefix.
+         */
+        get: operations["get_v1_audit_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/{stream_type}/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One entity's history, by version (oldest first), paged by position. */
+        get: operations["get_v1_audit_stream_type_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/{stream_type}/{id}/fields/{field}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The changes of one field of one entity over time, oldest first (its first value included).
+         *     `specs` matches every spec (`specs.voltage`, …); `specs.voltage` that one.
+         */
+        get: operations["get_v1_audit_stream_type_id_fields_field"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/{stream_type}/{id}/state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The entity's state as it was at a time, after a version, or at a global position, folded by
+         *     the same `evolve` as the write side, with the event that produced it.
+         */
+        get: operations["get_v1_audit_stream_type_id_state"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/login": {
         parameters: {
             query?: never;
@@ -992,7 +1094,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Creates a staff user (admin or ops); buyers are created under their company. */
+        /** Creates a staff user (admin, ops or the read-only auditor); buyers are created under their company. */
         post: operations["post_v1_users"];
         delete?: never;
         options?: never;
@@ -1140,6 +1242,64 @@ export interface components {
          * @enum {string}
          */
         Audience: "public" | "buyers";
+        /**
+         * @description Who recorded an event: the user (with their email as their stream holds it now, when the actor
+         *     is a user) or a system actor, and the role the token carried.
+         */
+        AuditActor: {
+            /** @description A user id, or a system actor's name (`system:…`). */
+            id: string;
+            email?: string | null;
+            role: string;
+        };
+        /** @description One event of the audit trail, secrets redacted. */
+        AuditEvent: {
+            /**
+             * Format: int64
+             * @description The global position (the paging key).
+             */
+            position: number;
+            /** Format: uuid */
+            event_id: string;
+            /** Format: date-time */
+            recorded_at: string;
+            actor: components["schemas"]["AuditActor"];
+            request_id: string;
+            /** Format: uuid */
+            correlation_id: string;
+            /** Format: uuid */
+            causation_id?: string | null;
+            stream: components["schemas"]["AuditStream"];
+            type: string;
+            /** Format: int32 */
+            schema_version: number;
+            /**
+             * @description `field → {from, to}`: a change event's changes as it recorded them (nested fields joined
+             *     with '.', as `specs.voltage`); a stream's first event, every field of its payload from null.
+             */
+            diff: {
+                [key: string]: components["schemas"]["FieldChange"];
+            };
+            /** @description The payload as stored (secrets redacted). */
+            payload: Record<string, never>;
+        };
+        /** @description One page of events, oldest first. */
+        AuditPage: {
+            events: components["schemas"]["AuditEvent"][];
+            /**
+             * Format: int64
+             * @description Pass as `after_position` (with the same filters) for the next page; `null` on the last.
+             */
+            next_after_position?: number | null;
+        };
+        /** @description The stream an event belongs to, and the version it made. */
+        AuditStream: {
+            type: string;
+            /** Format: uuid */
+            id: string;
+            /** Format: int64 */
+            version: number;
+        };
         /** @description A brand as a command left it. */
         BrandRecord: {
             /** Format: uuid */
@@ -1208,6 +1368,14 @@ export interface components {
             external_id?: string | null;
             /** Format: int64 */
             version: number;
+        };
+        /** @description The chain head as a manifest carries it. */
+        ChainHeadRef: {
+            /** Format: int64 */
+            position: number;
+            hash: string;
+            /** Format: int64 */
+            event_count: number;
         };
         ChangeLineBody: {
             /** Format: int64 */
@@ -1297,7 +1465,7 @@ export interface components {
             email: string;
             password: string;
             /** @enum {string} */
-            role: "admin" | "ops";
+            role: "admin" | "ops" | "auditor";
         };
         CreateUploadBody: {
             owner: components["schemas"]["MediaOwner"];
@@ -1368,6 +1536,10 @@ export interface components {
             /** @description `min_quantity` rising and the unit price never rising with it. */
             breaks: components["schemas"]["BreakBody"][];
         };
+        /** @description One line of an export: an event (as `/v1/audit/events` answers it), or, last, the manifest. */
+        ExportLine: components["schemas"]["AuditEvent"] | {
+            manifest: components["schemas"]["Manifest"];
+        };
         /** @description A product family as a command left it. */
         FamilyRecord: {
             /** Format: uuid */
@@ -1383,6 +1555,38 @@ export interface components {
             external_id?: string | null;
             /** Format: int64 */
             version: number;
+        };
+        /** @description One field's change: what it was and what it became (`null`: absent). */
+        FieldChange: {
+            from: unknown;
+            to: unknown;
+        };
+        /** @description One field's changes over time. */
+        FieldHistory: {
+            stream: components["schemas"]["AuditStream"];
+            field: string;
+            changes: components["schemas"]["FieldHistoryEntry"][];
+            /**
+             * Format: int64
+             * @description Pass as `after_position` for the next page; `null` on the last.
+             */
+            next_after_position?: number | null;
+        };
+        /** @description One change of one field. */
+        FieldHistoryEntry: {
+            /** Format: int64 */
+            position: number;
+            /** Format: int64 */
+            version: number;
+            /** Format: date-time */
+            recorded_at: string;
+            type: string;
+            actor: components["schemas"]["AuditActor"];
+            request_id: string;
+            /** @description The field changed (`specs` matches `specs.voltage`). */
+            field: string;
+            from: unknown;
+            to: unknown;
         };
         /** @description Whether the command API can write. */
         Health: {
@@ -1510,6 +1714,33 @@ export interface components {
             position: number;
             detail: string;
         };
+        /** @description The last line of an export, under the key `manifest`. */
+        Manifest: {
+            /** @description The filter the export was taken with (the query's parameters). */
+            filter: Record<string, never>;
+            /** Format: int64 */
+            event_count: number;
+            /** Format: int64 */
+            first_position?: number | null;
+            /** Format: int64 */
+            last_position?: number | null;
+            /**
+             * Format: int64
+             * @description The export covers positions below this one: every transaction below it had ended.
+             */
+            horizon: number;
+            /** @description SHA-256 (64 lower-case hex digits) of every byte of the export before the manifest line. */
+            sha256: string;
+            chain_head?: null | components["schemas"]["ChainHeadRef"];
+            /** Format: date-time */
+            generated_at: string;
+            /** @description The signing key's id (`null`: the installation has no audit key, nothing is signed). */
+            key_id?: string | null;
+            /** @description The signing key's 32-byte Ed25519 public key, base64. */
+            public_key?: string | null;
+            /** @description The Ed25519 signature (base64) of the manifest's canonical bytes (see the module doc). */
+            signature?: string | null;
+        };
         /** @enum {string} */
         MediaKind: "image" | "document";
         /** @description An owner's attached media in display order. */
@@ -1606,7 +1837,7 @@ export interface components {
         };
         NewRole: {
             /** @enum {string} */
-            role: "admin" | "ops";
+            role: "admin" | "ops" | "auditor";
             /** Format: int64 */
             expected_version?: number | null;
         };
@@ -1814,10 +2045,11 @@ export interface components {
         };
         /**
          * @description What a user may do (API.md): `admin` everything, `ops` orders, inventory and pricing, `buyer`
-         *     its own company's carts and orders.
+         *     its own company's carts and orders, `auditor` read the audit trail and nothing else (it never
+         *     writes: every command refuses it, and of the query API's staff reads it is refused too).
          * @enum {string}
          */
-        Role: "admin" | "ops" | "buyer";
+        Role: "admin" | "ops" | "buyer" | "auditor";
         ShipBody: {
             /** @description What leaves in this shipment: some or all of what remains of some or all lines. */
             lines: components["schemas"]["ShipLineBody"][];
@@ -1847,6 +2079,25 @@ export interface components {
              * @enum {string}
              */
             country: "AD" | "AE" | "AF" | "AG" | "AI" | "AL" | "AM" | "AO" | "AQ" | "AR" | "AS" | "AT" | "AU" | "AW" | "AX" | "AZ" | "BA" | "BB" | "BD" | "BE" | "BF" | "BG" | "BH" | "BI" | "BJ" | "BL" | "BM" | "BN" | "BO" | "BQ" | "BR" | "BS" | "BT" | "BV" | "BW" | "BY" | "BZ" | "CA" | "CC" | "CD" | "CF" | "CG" | "CH" | "CI" | "CK" | "CL" | "CM" | "CN" | "CO" | "CR" | "CU" | "CV" | "CW" | "CX" | "CY" | "CZ" | "DE" | "DJ" | "DK" | "DM" | "DO" | "DZ" | "EC" | "EE" | "EG" | "EH" | "ER" | "ES" | "ET" | "FI" | "FJ" | "FK" | "FM" | "FO" | "FR" | "GA" | "GB" | "GD" | "GE" | "GF" | "GG" | "GH" | "GI" | "GL" | "GM" | "GN" | "GP" | "GQ" | "GR" | "GS" | "GT" | "GU" | "GW" | "GY" | "HK" | "HM" | "HN" | "HR" | "HT" | "HU" | "ID" | "IE" | "IL" | "IM" | "IN" | "IO" | "IQ" | "IR" | "IS" | "IT" | "JE" | "JM" | "JO" | "JP" | "KE" | "KG" | "KH" | "KI" | "KM" | "KN" | "KP" | "KR" | "KW" | "KY" | "KZ" | "LA" | "LB" | "LC" | "LI" | "LK" | "LR" | "LS" | "LT" | "LU" | "LV" | "LY" | "MA" | "MC" | "MD" | "ME" | "MF" | "MG" | "MH" | "MK" | "ML" | "MM" | "MN" | "MO" | "MP" | "MQ" | "MR" | "MS" | "MT" | "MU" | "MV" | "MW" | "MX" | "MY" | "MZ" | "NA" | "NC" | "NE" | "NF" | "NG" | "NI" | "NL" | "NO" | "NP" | "NR" | "NU" | "NZ" | "OM" | "PA" | "PE" | "PF" | "PG" | "PH" | "PK" | "PL" | "PM" | "PN" | "PR" | "PS" | "PT" | "PW" | "PY" | "QA" | "RE" | "RO" | "RS" | "RU" | "RW" | "SA" | "SB" | "SC" | "SD" | "SE" | "SG" | "SH" | "SI" | "SJ" | "SK" | "SL" | "SM" | "SN" | "SO" | "SR" | "SS" | "ST" | "SV" | "SX" | "SY" | "SZ" | "TC" | "TD" | "TF" | "TG" | "TH" | "TJ" | "TK" | "TL" | "TM" | "TN" | "TO" | "TR" | "TT" | "TV" | "TW" | "TZ" | "UA" | "UG" | "UM" | "US" | "UY" | "UZ" | "VA" | "VC" | "VE" | "VG" | "VI" | "VN" | "VU" | "WF" | "WS" | "YE" | "YT" | "ZA" | "ZM" | "ZW";
+        };
+        /** @description An entity's state as it was after one of its events. */
+        StateAsOf: {
+            /** @description The folded state (the aggregate, tagged by `kind`; secrets redacted). */
+            state: Record<string, never>;
+            /**
+             * Format: int64
+             * @description The version the state is at.
+             */
+            version: number;
+            /**
+             * Format: int64
+             * @description The global position of the event that produced it.
+             */
+            position: number;
+            /** Format: date-time */
+            recorded_at: string;
+            /** @description The event that produced it. */
+            event: components["schemas"]["AuditEvent"];
         };
         /**
          * @description What happens when an order asks for more than is available.
@@ -2662,6 +2913,651 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is allowed */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal error (logged; the body carries no internal text) */
+            500: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took longer than the service's timeout */
+            503: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_v1_audit_events: {
+        parameters: {
+            query?: {
+                /** @description Only these streams (repeatable) */
+                stream_id?: string[];
+                /** @description Only streams of this type (`product`, `price_list`, …) */
+                stream_type?: string;
+                /** @description Only these event types (repeatable) */
+                event_type?: string[];
+                /** @description Only events recorded by this actor (a user id) */
+                actor?: string;
+                /** @description Only events of this correlation */
+                correlation_id?: string;
+                /** @description Only events of this request */
+                request_id?: string;
+                /** @description Recorded at or after (RFC 3339) */
+                from?: string;
+                /** @description Recorded before (RFC 3339) */
+                to?: string;
+                /** @description Only positions above (the paging cursor) */
+                after_position?: number;
+                /** @description Only positions below */
+                before_position?: number;
+                /** @description Events per page (default 100, at most 500) */
+                limit?: number;
+            };
+            header?: {
+                /** @description 1 to 128 visible ASCII characters (0x21–0x7E): echoed on the answer and kept in the metadata of the events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events */
+            200: {
+                headers: {
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin, ops or auditor */
+            403: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad parameters, every one named: malformed, unknown stream or event type, inverted range, limit over 500, or `unbounded` */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is allowed */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal error (logged; the body carries no internal text) */
+            500: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took longer than the service's timeout */
+            503: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_v1_audit_export: {
+        parameters: {
+            query?: {
+                /** @description Only these streams (repeatable) */
+                stream_id?: string[];
+                /** @description Only streams of this type */
+                stream_type?: string;
+                /** @description Only these event types (repeatable) */
+                event_type?: string[];
+                /** @description Only events recorded by this actor */
+                actor?: string;
+                /** @description Only events of this correlation */
+                correlation_id?: string;
+                /** @description Only events of this request */
+                request_id?: string;
+                /** @description Recorded at or after (RFC 3339) */
+                from?: string;
+                /** @description Recorded before (RFC 3339) */
+                to?: string;
+                /** @description Only positions above */
+                after_position?: number;
+                /** @description Only positions below */
+                before_position?: number;
+            };
+            header?: {
+                /** @description 1 to 128 visible ASCII characters (0x21–0x7E): echoed on the answer and kept in the metadata of the events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description NDJSON: one `AuditEvent` per line, then `{"manifest": Manifest}` */
+            200: {
+                headers: {
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/x-ndjson": components["schemas"]["ExportLine"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin, ops or auditor */
+            403: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Bad parameters, every one named (as for /v1/audit/events) */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is allowed */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal error (logged; the body carries no internal text) */
+            500: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took longer than the service's timeout */
+            503: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_v1_audit_stream_type_id: {
+        parameters: {
+            query?: {
+                /** @description From this version (inclusive) */
+                from_version?: number;
+                /** @description To this version (inclusive) */
+                to_version?: number;
+                /** @description The paging cursor */
+                after_position?: number;
+                /** @description Only positions below */
+                before_position?: number;
+                /** @description Events per page (default 100, at most 500) */
+                limit?: number;
+            };
+            header?: {
+                /** @description 1 to 128 visible ASCII characters (0x21–0x7E): echoed on the answer and kept in the metadata of the events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description The entity's stream type (`product`, `category`, `price_list`, …) */
+                stream_type: string;
+                /** @description The entity */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the entity's events */
+            200: {
+                headers: {
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditPage"];
+                };
+            };
+            /** @description A path id is not a UUID (the parameter is named) */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin, ops or auditor */
+            403: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such entity of that type */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown stream type or bad parameters, every one named */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is allowed */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal error (logged; the body carries no internal text) */
+            500: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took longer than the service's timeout */
+            503: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_v1_audit_stream_type_id_fields_field: {
+        parameters: {
+            query?: {
+                /** @description The paging cursor */
+                after_position?: number;
+                /** @description Changes per page (default 100, at most 500) */
+                limit?: number;
+            };
+            header?: {
+                /** @description 1 to 128 visible ASCII characters (0x21–0x7E): echoed on the answer and kept in the metadata of the events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description The entity's stream type */
+                stream_type: string;
+                /** @description The entity */
+                id: string;
+                /** @description The field (`name`, `specs.voltage`, `price`, …) */
+                field: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The field's changes */
+            200: {
+                headers: {
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FieldHistory"];
+                };
+            };
+            /** @description A path id is not a UUID (the parameter is named) */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin, ops or auditor */
+            403: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such entity of that type */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unknown stream type or bad parameters, every one named */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is allowed */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal error (logged; the body carries no internal text) */
+            500: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took longer than the service's timeout */
+            503: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_v1_audit_stream_type_id_state: {
+        parameters: {
+            query?: {
+                /** @description As it was at this time (RFC 3339) */
+                at?: string;
+                /** @description As it was at this version */
+                version?: number;
+                /** @description As it was at this global position */
+                position?: number;
+            };
+            header?: {
+                /** @description 1 to 128 visible ASCII characters (0x21–0x7E): echoed on the answer and kept in the metadata of the events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored. */
+                "X-Request-Id"?: string;
+            };
+            path: {
+                /** @description product, category, family, brand, price_list, stock, order, user or company */
+                stream_type: string;
+                /** @description The entity */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state then */
+            200: {
+                headers: {
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StateAsOf"];
+                };
+            };
+            /** @description A path id is not a UUID (the parameter is named) */
+            400: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid access token */
+            401: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not an admin, ops or auditor */
+            403: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such entity, or it did not exist yet then */
+            404: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An unknown kind, or not exactly one of at, version, position */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */
@@ -11137,7 +12033,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description The token's role does not allow this */
+            /** @description Not an admin, ops or auditor */
             403: {
                 headers: {
                     /** @description The request's id: the client's, or generated */

@@ -103,6 +103,14 @@ pub struct Config {
     #[command(flatten)]
     pub http: service_http::HttpConfig,
 
+    /// The hash chain over the events (tamper evidence, issue 17).
+    #[command(flatten)]
+    pub chain: crate::chainer::ChainConfig,
+
+    /// The audit signing key (signs chain checkpoints).
+    #[command(flatten)]
+    pub audit_key: auth_tokens::AuditKeyConfig,
+
     /// Log format.
     #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

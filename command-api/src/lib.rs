@@ -1,5 +1,6 @@
 //! Ferrule's command API: the write side over HTTP.
 
+pub mod chainer;
 pub mod commerce;
 pub mod config;
 pub mod error;
@@ -83,7 +84,14 @@ impl Application {
             tokio::spawn(jobs::work(catalog.clone(), imports.clone()));
         }
         let media = start_media(&config.media, &catalog).await?;
-        let state = AppState { catalog, identity, show_availability: config.show_availability, imports, media };
+        let audit_signer = config.audit_key.signer()?.map(std::sync::Arc::new);
+        if config.chain.enabled {
+            let options = (*catalog.store().pool().connect_options()).clone();
+            let chainer = chainer::Chainer::new(options, config.chain.clone(), audit_signer.clone());
+            tokio::spawn(chainer.run(std::future::pending()));
+        }
+        let state =
+            AppState { catalog, identity, show_availability: config.show_availability, imports, media, audit_signer };
         let listener =
             TcpListener::bind(config.addr).await.with_context(|| format!("cannot listen on {}", config.addr))?;
         Ok(Application { listener, router: router(state, config)? })

@@ -12,6 +12,8 @@ pub struct AppState {
     /// Wakes an import worker when a job is submitted.
     pub imports: std::sync::Arc<tokio::sync::Notify>,
     pub media: MediaState,
+    /// FERRULE_AUDIT_SIGNING_KEY: signs chain checkpoints; its public half is served with them.
+    pub audit_signer: Option<std::sync::Arc<auth_tokens::AuditSigner>>,
 }
 
 /// The media bucket and what the upload handlers need of the media settings.

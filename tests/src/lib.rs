@@ -125,6 +125,8 @@ pub fn test_config() -> Config {
         media: command_api::config::MediaConfig::local(media_store::testing::test_config()),
         // Rate limits are tested on their own (tests/tests/hardening.rs), with their own settings.
         http: service_http::HttpConfig::unlimited(),
+        chain: command_api::chainer::ChainConfig::default(),
+        audit_key: auth_tokens::AuditKeyConfig::default(),
         log_format: Default::default(),
     }
 }

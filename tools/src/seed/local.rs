@@ -47,6 +47,8 @@ pub fn config(db_pool_size: u32) -> Config {
             "",
         )),
         http: service_http::HttpConfig::unlimited(),
+        chain: command_api::chainer::ChainConfig::default(),
+        audit_key: auth_tokens::AuditKeyConfig::default(),
         log_format: Default::default(),
     }
 }

@@ -74,6 +74,10 @@ pub enum Command {
     /// Product media: attach an image or a document to a product or a family.
     #[command(subcommand)]
     Media(MediaCommand),
+
+    /// The audit trail: verify the hash chain, replay the read model as it was at a moment.
+    #[command(subcommand)]
+    Audit(crate::audit::AuditCommand),
 }
 
 #[derive(Subcommand)]

@@ -2,6 +2,7 @@
 
 mod admin;
 mod api;
+mod audit;
 mod bench;
 mod cli;
 mod demo;
@@ -25,6 +26,7 @@ async fn main() {
             Err(error) => Err(error),
         },
         Command::Bench(command) => bench::run(command).await,
+        Command::Audit(command) => audit::run(command).await,
         Command::Export(args) => transfer::export(args).await,
         Command::Media(MediaCommand::Upload(args)) => media::run(args).await,
         Command::Import(args) => match transfer::import(args).await {

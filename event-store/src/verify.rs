@@ -184,7 +184,7 @@ impl EventStore {
                 break Some(broken(event.position, link.seq, Break::EventNotChained, &detail));
             }
             if event.position > link.position {
-                if let Some(moved) = moved_here(&events, &previous, &link, &mut scratch) {
+                if let Some(moved) = moved_here(pool, head.position, &previous, &link).await? {
                     break Some(broken(link.position, link.seq, Break::OrderChanged, &moved));
                 }
                 break Some(broken(link.position, link.seq, Break::EventMissing, "no event holds this position"));
@@ -193,7 +193,7 @@ impl EventStore {
             canonical_bytes(event, &mut scratch);
             let hash = link_hash(&previous, &scratch);
             if hash != link.hash {
-                let what = match moved_here(&events, &previous, &link, &mut scratch) {
+                let what = match moved_here(pool, head.position, &previous, &link).await? {
                     Some(moved) => (Break::OrderChanged, moved),
                     None => (Break::PayloadAltered, format!("event {} ({} v{})", event.event_id, event.stream_type, event.version)),
                 };
@@ -226,17 +226,34 @@ fn broken(position: i64, seq: i64, what: Break, detail: &str) -> BrokenLink {
     BrokenLink { position, seq, what, detail: detail.to_owned() }
 }
 
-/// Whether one of the events read ahead is the one chained at `link`, moved: its canonical bytes
-/// with `link`'s position hash to `link`'s hash.
-fn moved_here(events: &VecDeque<StoredEvent>, previous: &[u8; 32], link: &Link, scratch: &mut Vec<u8>) -> Option<String> {
-    events.iter().find_map(|event| {
-        let mut moved = event.clone();
-        moved.position = link.position;
-        scratch.clear();
-        canonical_bytes(&moved, scratch);
-        (link_hash(previous, scratch) == link.hash && event.position != link.position)
-            .then(|| format!("event {} was chained at {} and now stands at {}", event.event_id, link.position, event.position))
-    })
+/// How far after a broken link `verify_chain` looks for the event chained there, moved.
+const MOVED_LOOKAHEAD: i64 = 100_000;
+
+/// Whether an event after `link` is the one chained there, moved: its canonical bytes with
+/// `link`'s position hash to `link`'s hash.
+async fn moved_here(pool: &PgPool, until: i64, previous: &[u8; 32], link: &Link) -> Result<Option<String>, sqlx::Error> {
+    let mut scratch = Vec::new();
+    let mut after = link.position;
+    let mut looked = 0;
+    while looked < MOVED_LOOKAHEAD {
+        let page = EventStore::read_range(pool, after, until, 5_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+        looked += page.len() as i64;
+        for mut event in page {
+            let now_at = event.position;
+            event.position = link.position;
+            scratch.clear();
+            canonical_bytes(&event, &mut scratch);
+            if link_hash(previous, &scratch) == link.hash {
+                return Ok(Some(format!(
+                    "event {} was chained at {} and now stands at {now_at}",
+                    event.event_id, link.position
+                )));
+            }
+        }
+    }
+    Ok(None)
 }
 
 /// Checks every checkpoint's signature (when a public key is given): the first invalid one.

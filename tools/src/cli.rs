@@ -490,6 +490,10 @@ pub enum BenchCommand {
     /// Image variants/s of 2-megapixel JPEGs next to a decode-only baseline of the same files.
     #[command(long_about = crate::bench::media::LONG_ABOUT)]
     Media(crate::bench::media::MediaBenchArgs),
+
+    /// Chaining and `audit verify` in events/s next to raw SHA-256, and append p99 with the chainer on and off.
+    #[command(long_about = crate::bench::audit::ABOUT)]
+    Audit(crate::bench::audit::AuditBenchArgs),
 }
 
 #[derive(Args)]

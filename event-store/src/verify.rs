@@ -154,7 +154,7 @@ impl EventStore {
         let (mut event_after, mut seq_after) = (0_i64, 0_i64);
         let (mut previous, mut expected_seq, mut last_position) = (GENESIS, 1_i64, 0_i64);
         let mut scratch = Vec::with_capacity(1024);
-        let broken = loop {
+        let first = loop {
             if events.len() < batch as usize / 2 && event_after < head.position {
                 let page = Self::read_range(pool, event_after, head.position, batch).await?;
                 event_after = page.last().map_or(head.position, |e| e.position);
@@ -212,7 +212,7 @@ impl EventStore {
             last_position = link.position;
             events.pop_front();
         };
-        done.broken = broken.or_else(|| {
+        done.broken = first.or_else(|| {
             checkpoints.values().min_by_key(|c| c.position).map(|c| {
                 broken(c.position, c.seq, Break::CheckpointMismatch, "the checkpoint names a position the chain does not hold")
             })

@@ -244,8 +244,9 @@ async fn measured(args: &AuditBenchArgs, scratch: &mut Scratch) -> anyhow::Resul
     progress.finish_and_clear();
     let written = started.elapsed();
     println!(
-        "history: {} events, {} → {}, written in {:.1}s ({:.0} events/s)",
+        "history: {} events by {} actors, {} → {}, written in {:.1}s ({:.0} events/s)",
         history.events,
+        history.actors.len(),
         history.from.format("%Y-%m-%d"),
         history.to.format("%Y-%m-%d"),
         written.as_secs_f64(),

@@ -76,7 +76,12 @@ pub struct Chainer {
 
 impl Chainer {
     pub fn new(options: PgConnectOptions, config: ChainConfig, signer: Option<Arc<AuditSigner>>) -> Self {
-        Chainer { options: options.log_statements(tracing::log::LevelFilter::Trace), config, signer, scratch: Vec::new() }
+        Chainer {
+            options: options.log_statements(tracing::log::LevelFilter::Trace),
+            config,
+            signer,
+            scratch: Vec::new(),
+        }
     }
 
     /// Chains until `stop` completes: standing by while another replica holds the chainer lock,

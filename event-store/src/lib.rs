@@ -14,8 +14,8 @@ mod read;
 pub mod scratch;
 pub mod verify;
 
-pub use chain::{ChainHead, Checkpoint, Link};
 pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
+pub use chain::{ChainHead, Checkpoint, Link};
 pub use group::{GroupAppender, GroupOptions};
 pub use idempotency::RecordedKey;
 pub use inspect::EventFilter;

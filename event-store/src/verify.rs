@@ -87,7 +87,12 @@ impl Default for VerifyOptions<'_> {
 impl EventStore {
     /// Up to `limit` events after `after` and at or below `until`, in position order (no horizon:
     /// for reading what is already chained).
-    pub async fn read_range(pool: &PgPool, after: i64, until: i64, limit: i64) -> Result<Vec<StoredEvent>, sqlx::Error> {
+    pub async fn read_range(
+        pool: &PgPool,
+        after: i64,
+        until: i64,
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>, sqlx::Error> {
         sqlx::query_as!(
             StoredEvent,
             "SELECT position, event_id, stream_id, stream_type, version, event_type, schema_version, payload, \
@@ -173,7 +178,10 @@ impl EventStore {
                 break None;
             };
             if link.seq != expected_seq || link.position <= last_position {
-                let detail = format!("expected seq {expected_seq} after position {last_position}, found seq {} at position {}", link.seq, link.position);
+                let detail = format!(
+                    "expected seq {expected_seq} after position {last_position}, found seq {} at position {}",
+                    link.seq, link.position
+                );
                 break Some(broken(link.position, expected_seq, Break::ChainRowMissing, &detail));
             }
             let Some(event) = events.front() else {
@@ -195,13 +203,21 @@ impl EventStore {
             if hash != link.hash {
                 let what = match moved_here(pool, head.position, &previous, &link).await? {
                     Some(moved) => (Break::OrderChanged, moved),
-                    None => (Break::PayloadAltered, format!("event {} ({} v{})", event.event_id, event.stream_type, event.version)),
+                    None => (
+                        Break::PayloadAltered,
+                        format!("event {} ({} v{})", event.event_id, event.stream_type, event.version),
+                    ),
                 };
                 break Some(broken(link.position, link.seq, what.0, &what.1));
             }
             if let Some(checkpoint) = checkpoints.remove(&link.position) {
                 if checkpoint.seq != link.seq || checkpoint.hash != link.hash {
-                    break Some(broken(link.position, link.seq, Break::CheckpointMismatch, "its seq or hash differs from the chain's"));
+                    break Some(broken(
+                        link.position,
+                        link.seq,
+                        Break::CheckpointMismatch,
+                        "its seq or hash differs from the chain's",
+                    ));
                 }
                 done.checkpoints += 1;
             }
@@ -214,7 +230,12 @@ impl EventStore {
         };
         done.broken = first.or_else(|| {
             checkpoints.values().min_by_key(|c| c.position).map(|c| {
-                broken(c.position, c.seq, Break::CheckpointMismatch, "the checkpoint names a position the chain does not hold")
+                broken(
+                    c.position,
+                    c.seq,
+                    Break::CheckpointMismatch,
+                    "the checkpoint names a position the chain does not hold",
+                )
             })
         });
         progress(done.events, last_position);
@@ -231,7 +252,12 @@ const MOVED_LOOKAHEAD: i64 = 100_000;
 
 /// Whether an event after `link` is the one chained there, moved: its canonical bytes with
 /// `link`'s position hash to `link`'s hash.
-async fn moved_here(pool: &PgPool, until: i64, previous: &[u8; 32], link: &Link) -> Result<Option<String>, sqlx::Error> {
+async fn moved_here(
+    pool: &PgPool,
+    until: i64,
+    previous: &[u8; 32],
+    link: &Link,
+) -> Result<Option<String>, sqlx::Error> {
     let mut scratch = Vec::new();
     let mut after = link.position;
     let mut looked = 0;
@@ -271,7 +297,8 @@ fn check_signatures(
         let detail = if *id != key_id {
             format!("signed by key {id}, the public key given is {key_id}")
         } else {
-            let message = checkpoint_message(checkpoint.position, checkpoint.seq, &checkpoint.hash, checkpoint.signed_at, id);
+            let message =
+                checkpoint_message(checkpoint.position, checkpoint.seq, &checkpoint.hash, checkpoint.signed_at, id);
             if auth_tokens::audit_signer::verify(public_key, &message, signature) {
                 done.signatures += 1;
                 continue;

@@ -17,8 +17,11 @@ use uuid::Uuid;
 
 /// A command API without a chainer of its own: the test runs the rounds.
 async fn app_without_chainer() -> TestApp {
-    TestApp::spawn_with(command_api::Config { chain: ChainConfig { enabled: false, ..ChainConfig::default() }, ..test_config() })
-        .await
+    TestApp::spawn_with(command_api::Config {
+        chain: ChainConfig { enabled: false, ..ChainConfig::default() },
+        ..test_config()
+    })
+    .await
 }
 
 fn manual_chainer(app: &TestApp, signer: Option<Arc<AuditSigner>>) -> Chainer {
@@ -78,7 +81,10 @@ async fn chained_store() -> (TestApp, Vec<i64>, Vec<u8>) {
 /// server's keys could do).
 async fn tamper(app: &TestApp, statements: &[String]) {
     let mut tx = app.db.begin().await.unwrap_or_else(|e| panic!("{e}"));
-    sqlx::query("SET LOCAL session_replication_role = replica").execute(&mut *tx).await.unwrap_or_else(|e| panic!("{e}"));
+    sqlx::query("SET LOCAL session_replication_role = replica")
+        .execute(&mut *tx)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     for sql in statements {
         sqlx::query(sql).execute(&mut *tx).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -117,7 +123,13 @@ async fn events_and_the_chain_refuse_update_delete_and_truncate() {
 async fn verify_names_an_altered_payload() {
     let (app, positions, public_key) = chained_store().await;
     let target = positions[4];
-    tamper(&app, &[format!("UPDATE events SET payload = jsonb_set(payload, '{{name}}', '\"Forged\"') WHERE position = {target}")]).await;
+    tamper(
+        &app,
+        &[format!(
+            "UPDATE events SET payload = jsonb_set(payload, '{{name}}', '\"Forged\"') WHERE position = {target}"
+        )],
+    )
+    .await;
     let broken = verify(&app, Some(&public_key)).await.broken.unwrap_or_else(|| panic!("not found"));
     assert_eq!((broken.what, broken.position, broken.seq), (Break::PayloadAltered, target, 5));
 }
@@ -258,7 +270,8 @@ async fn the_command_api_chains_and_serves_the_head_with_a_signed_checkpoint() {
     let head = loop {
         let answer = app.get("/v1/audit/chain/head").await;
         assert_eq!(answer.status, StatusCode::OK, "{answer:?}");
-        if answer.body["head"]["position"].as_i64().unwrap_or_default() >= last && !answer.body["checkpoint"].is_null() {
+        if answer.body["head"]["position"].as_i64().unwrap_or_default() >= last && !answer.body["checkpoint"].is_null()
+        {
             break answer.body;
         }
         assert!(Instant::now() < deadline, "the chain never reached {last}: {answer:?}");

@@ -125,7 +125,11 @@ async fn checkpoints(
         None => 0,
         Some(Ok(after)) if after >= 0 => after,
         Some(_) => {
-            invalid.push(FieldError::new("after_position", "invalid_position", "after_position is a position (0 or more)"));
+            invalid.push(FieldError::new(
+                "after_position",
+                "invalid_position",
+                "after_position is a position (0 or more)",
+            ));
             0
         }
     };

@@ -71,10 +71,8 @@ pub async fn run(args: ReplayArgs) -> anyhow::Result<()> {
         (None, None) => bail!("give --at TIME or --to-position P"),
     };
     wait_for_horizon(&write, until).await?;
-    let events: i64 = sqlx::query_scalar("SELECT count(*) FROM events WHERE position <= $1")
-        .bind(until)
-        .fetch_one(&write)
-        .await?;
+    let events: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM events WHERE position <= $1").bind(until).fetch_one(&write).await?;
     let read = target_database(&args.into_database).await?;
     println!("replaying {events} events up to position {until} into {}", redacted(&args.into_database));
     let bar = ProgressBar::new(events as u64);
@@ -153,12 +151,9 @@ async fn target_database(url: &str) -> anyhow::Result<PgPool> {
 
 fn redacted(url: &str) -> String {
     match PgConnectOptions::from_str(url) {
-        Ok(options) => format!(
-            "{}:{}/{}",
-            options.get_host(),
-            options.get_port(),
-            options.get_database().unwrap_or_default()
-        ),
+        Ok(options) => {
+            format!("{}:{}/{}", options.get_host(), options.get_port(), options.get_database().unwrap_or_default())
+        }
         Err(_) => "the target database".into(),
     }
 }

@@ -52,7 +52,11 @@ pub async fn run(args: VerifyArgs) -> anyhow::Result<()> {
         .await
         .context("cannot connect to the write database (FERRULE_WRITE_DATABASE_URL)")?;
     let head = EventStore::chain_head(&pool).await?;
-    let bar = if args.json { ProgressBar::hidden() } else { ProgressBar::new(head.as_ref().map_or(0, |h| h.event_count) as u64) };
+    let bar = if args.json {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(head.as_ref().map_or(0, |h| h.event_count) as u64)
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} verifying [{bar:32}] {pos}/{len} events {per_sec} {msg}")
             .map(|s| s.progress_chars("=> "))
@@ -115,7 +119,9 @@ fn summary(verification: &Verification, elapsed: Duration, signatures_checked: b
 fn public_key(args: &VerifyArgs) -> anyhow::Result<Option<Vec<u8>>> {
     if let Some(path) = &args.public_key {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        return parse_public_key(&text).map(Some).with_context(|| format!("{} holds no Ed25519 public key", path.display()));
+        return parse_public_key(&text)
+            .map(Some)
+            .with_context(|| format!("{} holds no Ed25519 public key", path.display()));
     }
     Ok(args.audit_key.signer()?.map(|signer| signer.public_key().to_vec()))
 }

@@ -120,7 +120,8 @@ pub async fn generated_history(
     actors: usize,
     progress: &ProgressBar,
 ) -> anyhow::Result<History> {
-    let actors: Vec<String> = (0..actors.max(1)).map(|i| Uuid::from_u128(0xa0d1_7000_u128 << 64 | i as u128).to_string()).collect();
+    let actors: Vec<String> =
+        (0..actors.max(1)).map(|i| Uuid::from_u128(0xa0d1_7000_u128 << 64 | i as u128).to_string()).collect();
     let to = Utc::now();
     let from = to - TimeDelta::days(365);
     let step = TimeDelta::days(365).num_microseconds().unwrap_or(1) / events.max(1) as i64;
@@ -186,7 +187,13 @@ fn payload(dice: &mut Dice, stream: u64, version: u64) -> (&'static str, String)
         );
     }
     match dice.below(3) {
-        0 => ("ProductRenamed", format!(r#"{{"name":{{"from":"Hex bolt {thread} v{}","to":"Hex bolt {thread} v{version}"}}}}"#, version - 1)),
+        0 => (
+            "ProductRenamed",
+            format!(
+                r#"{{"name":{{"from":"Hex bolt {thread} v{}","to":"Hex bolt {thread} v{version}"}}}}"#,
+                version - 1
+            ),
+        ),
         1 => {
             let (a, b) = (MATERIALS[dice.below(4) as usize], MATERIALS[dice.below(4) as usize]);
             ("ProductSpecsChanged", format!(r#"{{"changes":{{"material":{{"from":"{a}","to":"{b}"}}}}}}"#))
@@ -204,9 +211,11 @@ fn payload(dice: &mut Dice, stream: u64, version: u64) -> (&'static str, String)
 fn bar(len: u64, what: &str) -> ProgressBar {
     let bar = ProgressBar::new(len);
     bar.set_style(
-        ProgressStyle::with_template(&format!("{{spinner}} {what:<22} [{{bar:32}}] {{pos}}/{{len}} {{per_sec}} {{msg}}"))
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ProgressStyle::with_template(&format!(
+            "{{spinner}} {what:<22} [{{bar:32}}] {{pos}}/{{len}} {{per_sec}} {{msg}}"
+        ))
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -229,7 +238,9 @@ pub async fn run(args: AuditBenchArgs) -> anyhow::Result<()> {
         if let Some(name) = scratch.names.first() {
             println!("kept the history database {name} (--keep); drop it by hand");
         }
-        scratch.names.truncate(0);
+        if !scratch.names.is_empty() {
+            scratch.names.remove(0);
+        }
     }
     scratch.drop_all().await;
     result
@@ -255,7 +266,8 @@ async fn measured(args: &AuditBenchArgs, scratch: &mut Scratch) -> anyhow::Resul
     stop_if_interrupted()?;
 
     // 2. Chain it, as the command API's chainer does (rounds of FERRULE_CHAIN_BATCH).
-    let config = ChainConfig { chain_batch: args.chain_batch, chain_checkpoint_events: 100_000, ..ChainConfig::default() };
+    let config =
+        ChainConfig { chain_batch: args.chain_batch, chain_checkpoint_events: 100_000, ..ChainConfig::default() };
     let mut chainer = Chainer::new(options.clone(), config, None);
     let mut conn = PgConnection::connect_with(&options).await?;
     let progress = bar(history.events, "chaining");
@@ -279,16 +291,18 @@ async fn measured(args: &AuditBenchArgs, scratch: &mut Scratch) -> anyhow::Resul
     let pool = PgPoolOptions::new().max_connections(2).connect_with(options.clone()).await?;
     let progress = bar(history.events, "verifying");
     let started = Instant::now();
-    let verification = EventStore::verify_chain(&pool, VerifyOptions { batch: 10_000, public_key: None }, |events, _| {
-        progress.set_position(events);
-    })
-    .await?;
+    let verification =
+        EventStore::verify_chain(&pool, VerifyOptions { batch: 10_000, public_key: None }, |events, _| {
+            progress.set_position(events);
+        })
+        .await?;
     progress.finish_and_clear();
     let verified = started.elapsed();
     if let Some(broken) = &verification.broken {
         anyhow::bail!("the generated chain does not verify at {}: {}", broken.position, broken.what.describe());
     }
-    let sample = EventStore::read_range(&pool, 0, history.last_position, args.raw_sample.min(history.events) as i64).await?;
+    let sample =
+        EventStore::read_range(&pool, 0, history.last_position, args.raw_sample.min(history.events) as i64).await?;
     let mut bytes = Vec::with_capacity(sample.len());
     for event in &sample {
         let mut out = Vec::with_capacity(512);
@@ -316,8 +330,18 @@ async fn measured(args: &AuditBenchArgs, scratch: &mut Scratch) -> anyhow::Resul
     println!();
     println!("{:<34} {:>14} {:>12}", "", "events/s", "vs raw");
     println!("{:<34} {:>14.0} {:>12}", "raw SHA-256 (canonical bytes)", raw_rate, "1.00");
-    println!("{:<34} {:>14.0} {:>12.2}", "chain (read, hash, insert)", rate(history.events, chained), rate(history.events, chained) / raw_rate);
-    println!("{:<34} {:>14.0} {:>12.2}", "verify (read, rehash, compare)", rate(verification.events, verified), rate(verification.events, verified) / raw_rate);
+    println!(
+        "{:<34} {:>14.0} {:>12.2}",
+        "chain (read, hash, insert)",
+        rate(history.events, chained),
+        rate(history.events, chained) / raw_rate
+    );
+    println!(
+        "{:<34} {:>14.0} {:>12.2}",
+        "verify (read, rehash, compare)",
+        rate(verification.events, verified),
+        rate(verification.events, verified) / raw_rate
+    );
     println!(
         "canonical bytes: {mean_bytes:.0} per event on average; raw SHA-256 over {} events: {:.0} MB/s",
         bytes.len(),
@@ -364,14 +388,26 @@ async fn append_phases(args: &AuditBenchArgs, scratch: &mut Scratch) -> anyhow::
         let mut phases = Vec::new();
         for pair in 0..args.pairs {
             let first = pair * 2 * args.clients;
-            phases.push(target.phase(&format!("append {}, chainer off", pair + 1), (first, args.clients), warmup, duration).await?);
+            phases.push(
+                target
+                    .phase(&format!("append {}, chainer off", pair + 1), (first, args.clients), warmup, duration)
+                    .await?,
+            );
             stop_if_interrupted()?;
             let (stop, stopped) = oneshot::channel::<()>();
-            let chainer = Chainer::new(options.clone(), ChainConfig { chain_idle_ms: 20, ..ChainConfig::default() }, None);
+            let chainer =
+                Chainer::new(options.clone(), ChainConfig { chain_idle_ms: 20, ..ChainConfig::default() }, None);
             let task = tokio::spawn(chainer.run(async move {
                 let _ = stopped.await;
             }));
-            let on = target.phase(&format!("append {}, chainer on", pair + 1), (first + args.clients, args.clients), warmup, duration).await;
+            let on = target
+                .phase(
+                    &format!("append {}, chainer on", pair + 1),
+                    (first + args.clients, args.clients),
+                    warmup,
+                    duration,
+                )
+                .await;
             let _ = stop.send(());
             let _ = task.await;
             phases.push(on?);

@@ -141,7 +141,7 @@ pub async fn generated_history(
         let stream = i % streams;
         let version = i / streams + 1;
         let actor = dice.below(actors.len() as u64) as usize;
-        let role = if actor % 10 == 0 { "ops" } else { "admin" };
+        let role = if actor.is_multiple_of(10) { "ops" } else { "admin" };
         let recorded_at = DateTime::from_timestamp_micros(from.timestamp_micros() + i as i64 * step).unwrap_or(to);
         let (event_type, payload) = payload(&mut dice, stream, version);
         let causation = if version > 1 { Uuid::from_u128(u128::from(dice.next())).to_string() } else { "\\N".into() };

@@ -133,4 +133,6 @@ async fn replay_builds_the_read_model_up_to_the_position_into_a_new_database() {
     assert!(String::from_utf8_lossy(&again.stderr).contains("already holds a read model"));
     read.close().await;
     api.stop().await;
+    let name = target.rsplit_once('/').map_or("", |(_, name)| name);
+    event_store::scratch::drop_database(&admin_url(), name).await.unwrap_or_else(|e| panic!("{e}"));
 }

@@ -20,14 +20,13 @@ pub const ABOUT: &str = "Build the read model as it was at a moment into a separ
     (its checkpoint at 0): a replay never mixes with a live read model.";
 
 #[derive(Args)]
-#[group(id = "until", required = true, multiple = false, args = ["at", "to_position"])]
 pub struct ReplayArgs {
     /// PostgreSQL URL of the write database (the events).
     #[arg(long, env = "FERRULE_WRITE_DATABASE_URL", hide_env_values = true)]
     pub write_database_url: String,
 
     /// Replay the events recorded at or before this time (RFC 3339, e.g. 2026-03-01T00:00:00Z).
-    #[arg(long)]
+    #[arg(long, required_unless_present = "to_position", conflicts_with = "to_position")]
     pub at: Option<DateTime<Utc>>,
 
     /// Replay the events up to and including this global position.

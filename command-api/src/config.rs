@@ -109,6 +109,10 @@ pub struct Config {
     #[command(flatten)]
     pub audit: AuditKeyConfig,
 
+    /// The hash chain over the events (tamper evidence, issue 17).
+    #[command(flatten)]
+    pub chain: crate::chainer::ChainConfig,
+
     /// Log format.
     #[arg(long, env = "FERRULE_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,

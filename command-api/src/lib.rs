@@ -1,6 +1,7 @@
 //! Ferrule's command API: the write side over HTTP.
 
 pub mod audit_manifest;
+pub mod chainer;
 pub mod commerce;
 pub mod config;
 pub mod error;
@@ -85,6 +86,11 @@ impl Application {
         }
         let media = start_media(&config.media, &catalog).await?;
         let audit_signer = config.audit.signer()?.map(std::sync::Arc::new);
+        if config.chain.enabled {
+            let options = (*catalog.store().pool().connect_options()).clone();
+            let chainer = chainer::Chainer::new(options, config.chain.clone(), audit_signer.clone());
+            tokio::spawn(chainer.run(std::future::pending()));
+        }
         let state =
             AppState { catalog, identity, show_availability: config.show_availability, imports, media, audit_signer };
         let listener =

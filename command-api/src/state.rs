@@ -12,7 +12,8 @@ pub struct AppState {
     /// Wakes an import worker when a job is submitted.
     pub imports: std::sync::Arc<tokio::sync::Notify>,
     pub media: MediaState,
-    /// The audit signing key (FERRULE_AUDIT_SIGNING_KEY), which signs export manifests.
+    /// The audit signing key (FERRULE_AUDIT_SIGNING_KEY): signs export manifests and chain
+    /// checkpoints; its public half is served with them.
     pub audit_signer: Option<std::sync::Arc<auth_tokens::AuditSigner>>,
 }
 

@@ -13,15 +13,17 @@ mod inspect;
 mod progress;
 mod read;
 pub mod scratch;
+pub mod verify;
 
 pub use append::{Append, AppendError, EventToAppend, IdempotencyKey, Metadata, StreamWrite};
 pub use audit::AuditFilter;
-pub use chain::ChainHead;
+pub use chain::{ChainHead, Checkpoint, Link};
 pub use group::{GroupAppender, GroupOptions};
 pub use idempotency::RecordedKey;
 pub use inspect::EventFilter;
 pub use progress::Backlog;
 pub use read::{StoredEvent, StreamEvent, StreamRow};
+pub use verify::{Break, BrokenLink, Verification, VerifyOptions};
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};

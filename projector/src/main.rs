@@ -92,8 +92,14 @@ async fn rebuild_command(
     );
     bar.set_message("replaying");
     bar.enable_steady_tick(Duration::from_millis(200));
-    let done =
-        rebuild_and_invalidate(&read, &write, RebuildOptions { page, lanes }, &Bar(bar.clone()), invalidator).await;
+    let done = rebuild_and_invalidate(
+        &read,
+        &write,
+        RebuildOptions { page, lanes, until: None },
+        &Bar(bar.clone()),
+        invalidator,
+    )
+    .await;
     bar.finish_and_clear();
     let done = done.context("the rebuild failed; the live read model is untouched — run it again")?;
     let seconds = done.replay.as_secs_f64().max(1e-9);

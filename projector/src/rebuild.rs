@@ -28,11 +28,14 @@ pub struct RebuildOptions {
     pub page: i64,
     /// Connections a page's product events are split over, applied at once.
     pub lanes: usize,
+    /// Replay only the events up to this position (`ferrule audit replay`: the read model as it
+    /// was then); `None` replays everything.
+    pub until: Option<i64>,
 }
 
 impl Default for RebuildOptions {
     fn default() -> Self {
-        RebuildOptions { page: 5_000, lanes: 2 }
+        RebuildOptions { page: 5_000, lanes: 2, until: None }
     }
 }
 
@@ -88,7 +91,10 @@ pub async fn rebuild_and_invalidate(
     let mut after = 0;
     let mut next = read_page(write, after, page);
     loop {
-        let events = next.await.map_err(|e| ProjectError::Task(e.to_string()))??;
+        let mut events = next.await.map_err(|e| ProjectError::Task(e.to_string()))??;
+        if let Some(until) = options.until {
+            events.retain(|e| e.position <= until);
+        }
         let Some(last) = events.last() else { break };
         let recorded_at = last.recorded_at;
         after = last.position;

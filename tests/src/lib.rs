@@ -126,6 +126,7 @@ pub fn test_config() -> Config {
         // Rate limits are tested on their own (tests/tests/hardening.rs), with their own settings.
         http: service_http::HttpConfig::unlimited(),
         audit: auth_tokens::AuditKeyConfig::default(),
+        chain: command_api::chainer::ChainConfig::default(),
         log_format: Default::default(),
     }
 }

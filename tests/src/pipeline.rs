@@ -483,3 +483,30 @@ impl Drop for OwnRedis {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
+
+/// A query API over `read` (a read database of the test's own, e.g. one `ferrule audit replay`
+/// built), verifying the tokens `app` issues, without cache or limits; its base URL.
+pub async fn query_api_over(app: &TestApp, read: PgPool) -> String {
+    let config = query_api::config::Config {
+        read_database_url: String::new().into(),
+        write_database_url: None,
+        addr: "127.0.0.1:0".parse().unwrap_or_else(|e| panic!("{e}")),
+        read_pool_size: 4,
+        min_position_wait_ms: 10_000,
+        request_timeout_secs: 30,
+        redis_url: None,
+        cache_prefix: "ferrule".into(),
+        revocation_prefix: service_http::revocations::DEFAULT_PREFIX.to_owned(),
+        body_limit_bytes: 16 * 1024,
+        http: service_http::HttpConfig::unlimited(),
+        log_format: Default::default(),
+        auth: auth_tokens::KeyConfig::defaults(),
+        s3: media_store::testing::test_config(),
+    };
+    let app = query_api::Application::with_keyring(&config, read, None, app.keyring.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let addr = app.local_addr().unwrap_or_else(|e| panic!("{e}"));
+    tokio::spawn(app.run_until(std::future::pending()));
+    format!("http://{addr}")
+}

@@ -75,7 +75,8 @@ pub enum Command {
     #[command(subcommand)]
     Media(MediaCommand),
 
-    /// The audit trail: history, state as of a moment, signed exports.
+    /// The audit trail: history, state as of a moment, signed exports, verifying the hash chain,
+    /// replaying the read model as it was at a moment.
     #[command(subcommand)]
     Audit(crate::audit::AuditCommand),
 }
@@ -490,6 +491,10 @@ pub enum BenchCommand {
     /// Image variants/s of 2-megapixel JPEGs next to a decode-only baseline of the same files.
     #[command(long_about = crate::bench::media::LONG_ABOUT)]
     Media(crate::bench::media::MediaBenchArgs),
+
+    /// Chaining and `audit verify` in events/s next to raw SHA-256, and append p99 with the chainer on and off.
+    #[command(long_about = crate::bench::audit::ABOUT)]
+    Audit(crate::bench::audit::AuditBenchArgs),
 }
 
 #[derive(Args)]

@@ -26,9 +26,9 @@ async fn main() {
             Err(error) => Err(error),
         },
         Command::Bench(command) => bench::run(command).await,
+        Command::Audit(command) => audit::run(command).await,
         Command::Export(args) => transfer::export(args).await,
         Command::Media(MediaCommand::Upload(args)) => media::run(args).await,
-        Command::Audit(command) => audit::run(command).await,
         Command::Import(args) => match transfer::import(args).await {
             // Refused rows are reported in the summary and the errors file: exit 2 so scripts tell.
             Ok(transfer::Ended::WithRefusals) => std::process::exit(2),

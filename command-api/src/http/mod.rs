@@ -2,6 +2,7 @@
 
 mod attributes;
 mod audit;
+mod audit_chain;
 mod auth;
 mod brands;
 mod cart;
@@ -132,6 +133,7 @@ fn resources() -> OpenApiRouter<AppState> {
         .merge(products::router())
         .merge(synonyms::router())
         .merge(audit::router())
+        .merge(audit_chain::router())
         .merge(auth::router())
         .merge(users::router())
         .merge(companies::router())

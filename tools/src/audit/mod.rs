@@ -1,11 +1,15 @@
-//! `ferrule audit`: the audit trail from the command line, through the command API's audit
+//! `ferrule audit`: the audit trail from the command line. Through the command API's audit
 //! endpoints with an admin's, ops' or auditor's token: `history` (a table with coloured diffs, or
 //! NDJSON), `state` (an entity as of a time, version or position) and `export` (a signed NDJSON
-//! export to a file, and `--check` of a saved one).
+//! export to a file, and `--check` of a saved one). On the write database itself: `verify` (walk
+//! the hash chain, name the first broken link) and `replay` (the read model as it was at a moment,
+//! into a database of its own).
 
 mod export;
 mod history;
+pub mod replay;
 mod state;
+pub mod verify;
 
 use clap::{Args, Subcommand};
 
@@ -42,6 +46,14 @@ pub enum AuditCommand {
         events, their count and the manifest's signature (KEY: a PEM public key file, or the key's base64). \
         Exit code 0 when it checks, 1 when it does not.")]
     Export(ExportArgs),
+
+    /// Walk the hash chain over the events and name the first broken link.
+    #[command(long_about = verify::ABOUT)]
+    Verify(verify::VerifyArgs),
+
+    /// Build the read model as it was at a moment (or a position) into a separate database.
+    #[command(long_about = replay::ABOUT)]
+    Replay(replay::ReplayArgs),
 }
 
 /// Where the command API is and who calls it.
@@ -210,6 +222,8 @@ pub async fn run(command: AuditCommand) -> anyhow::Result<()> {
         AuditCommand::History(args) => history::run(args).await,
         AuditCommand::State(args) => state::run(args).await,
         AuditCommand::Export(args) => export::run(args).await,
+        AuditCommand::Verify(args) => verify::run(args).await,
+        AuditCommand::Replay(args) => replay::run(args).await,
     }
 }
 

@@ -4,6 +4,7 @@
 //! This module holds what every benchmark shares: running N concurrent clients for a timed phase
 //! with a live rate, latency histograms, the results table, and stopping cleanly on Ctrl-C.
 
+pub mod audit;
 pub mod audit_history;
 mod import;
 mod login;
@@ -34,6 +35,7 @@ pub async fn run(command: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Login(args) => login::run(args).await,
         BenchCommand::Orders(args) => orders::run(args).await,
         BenchCommand::Media(args) => media::run(args).await,
+        BenchCommand::Audit(args) => audit::run(args).await,
     }
 }
 

@@ -344,7 +344,7 @@ async fn rebuild_phase(
     let done = projector::rebuild(
         read,
         write,
-        RebuildOptions { page: args.page, lanes: args.lanes as usize },
+        RebuildOptions { page: args.page, lanes: args.lanes as usize, until: None },
         &RebuildBar(bar.clone()),
     )
     .await?;

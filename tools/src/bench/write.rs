@@ -266,6 +266,15 @@ pub(super) struct HttpTarget {
 
 impl HttpTarget {
     pub(super) async fn start(args: &WriteArgs, scratch: &mut Scratch) -> anyhow::Result<Self> {
+        Self::start_with_chain(args, scratch, command_api::chainer::ChainConfig::default()).await
+    }
+
+    /// As `start`, with the command API's chainer settings `chain`.
+    pub(super) async fn start_with_chain(
+        args: &WriteArgs,
+        scratch: &mut Scratch,
+        chain: command_api::chainer::ChainConfig,
+    ) -> anyhow::Result<Self> {
         let options = scratch.fresh().await?;
         let store = EventStore::connect(options, args.api_pool_size)
             .await
@@ -273,6 +282,7 @@ impl HttpTarget {
         let config = Config {
             append_workers: args.append_workers,
             append_batch_max: args.append_batch_max,
+            chain,
             ..ferrule_seed::local::config(args.api_pool_size)
         };
         let local = LocalApi::start(store.clone(), config).await?;
@@ -361,6 +371,11 @@ impl HttpTarget {
             }
         })
         .await
+    }
+
+    /// The write database's pool.
+    pub(super) fn pool(&self) -> &PgPool {
+        self.store.pool()
     }
 
     /// Stops the server (finishing requests in flight) and closes its pool.

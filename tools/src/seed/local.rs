@@ -48,6 +48,7 @@ pub fn config(db_pool_size: u32) -> Config {
         )),
         http: service_http::HttpConfig::unlimited(),
         audit: command_api::config::AuditKeyConfig::default(),
+        chain: command_api::chainer::ChainConfig::default(),
         log_format: Default::default(),
     }
 }

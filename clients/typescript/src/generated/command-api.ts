@@ -38,6 +38,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/audit/chain/checkpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The chain's checkpoints in position order, for anchoring elsewhere. */
+        get: operations["get_v1_audit_chain_checkpoints"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/audit/chain/head": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The chain head: how far the hash chain over the events reaches, and its latest checkpoint. */
+        get: operations["get_v1_audit_chain_head"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/audit/events": {
         parameters: {
             query?: never;
@@ -1292,6 +1326,12 @@ export interface components {
              */
             next_after_position?: number | null;
         };
+        /** @description The public half of the audit key this installation signs with now. */
+        AuditPublicKey: {
+            key_id: string;
+            /** @description The 32-byte Ed25519 public key, standard base64. */
+            public_key: string;
+        };
         /** @description The stream an event belongs to, and the version it made. */
         AuditStream: {
             type: string;
@@ -1369,6 +1409,51 @@ export interface components {
             /** Format: int64 */
             version: number;
         };
+        /** @description A signed (or, without an audit key, unsigned) checkpoint of the chain head. */
+        ChainCheckpoint: {
+            /**
+             * Format: int64
+             * @description The chained position the checkpoint names.
+             */
+            position: number;
+            /**
+             * Format: int64
+             * @description How many events the chain covers up to it.
+             */
+            seq: number;
+            /** @description The chain's hash there, 64 lower-case hex digits. */
+            hash: string;
+            /** Format: date-time */
+            signed_at: string;
+            /** @description The id of the audit key that signed it (first 16 hex digits of SHA-256 of its public key). */
+            key_id?: string | null;
+            /** @description The Ed25519 signature over the checkpoint message (event_store::chain), standard base64. */
+            signature?: string | null;
+        };
+        /**
+         * @description How far the chain reaches: the last chained position, its hash, and how many events the
+         *     chain covers up to it.
+         */
+        ChainHead: {
+            /**
+             * Format: int64
+             * @description The global position of the last chained event.
+             */
+            position: number;
+            /** @description The chain's SHA-256 at that position, as 64 lower-case hex digits. */
+            hash: string;
+            /**
+             * Format: int64
+             * @description How many events the chain covers, up to and including that position.
+             */
+            event_count: number;
+        };
+        /** @description The chain head and the latest checkpoint. */
+        ChainHeadAnswer: {
+            head?: null | components["schemas"]["ChainHead"];
+            checkpoint?: null | components["schemas"]["ChainCheckpoint"];
+            public_key?: null | components["schemas"]["AuditPublicKey"];
+        };
         /** @description The chain head as a manifest carries it. */
         ChainHeadRef: {
             /** Format: int64 */
@@ -1386,6 +1471,16 @@ export interface components {
         CheckoutBody: {
             po_number: string;
             shipping_address: components["schemas"]["AddressInput"];
+        };
+        /** @description A page of checkpoints. */
+        CheckpointPage: {
+            checkpoints: components["schemas"]["ChainCheckpoint"][];
+            /**
+             * Format: int64
+             * @description The `after_position` of the next page; `null` on the last.
+             */
+            next_after_position?: number | null;
+            public_key?: null | components["schemas"]["AuditPublicKey"];
         };
         /** @description A company account as a command left it. */
         CompanyRecord: {
@@ -2913,6 +3008,202 @@ export interface operations {
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is allowed */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal error (logged; the body carries no internal text) */
+            500: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took longer than the service's timeout */
+            503: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_v1_audit_chain_checkpoints: {
+        parameters: {
+            query?: {
+                /** @description Checkpoints after this position (default 0) */
+                after_position?: number;
+                /** @description Page size (default 100, at most 1000) */
+                limit?: number;
+            };
+            header?: {
+                /** @description 1 to 128 visible ASCII characters (0x21–0x7E): echoed on the answer and kept in the metadata of the events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of checkpoints */
+            200: {
+                headers: {
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckpointPage"];
+                };
+            };
+            /** @description No access token, or an invalid, expired or wrong-type one */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Neither staff nor an auditor */
+            403: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description A bad parameter, named */
+            422: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */
+            429: {
+                headers: {
+                    /** @description Seconds until a request is allowed */
+                    "Retry-After"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An internal error (logged; the body carries no internal text) */
+            500: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The request took longer than the service's timeout */
+            503: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_v1_audit_chain_head: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description 1 to 128 visible ASCII characters (0x21–0x7E): echoed on the answer and kept in the metadata of the events the request writes. When absent or anything else (empty, longer, spaces, control or non-ASCII characters) it is replaced by a generated UUID, and the given one is neither echoed nor stored. */
+                "X-Request-Id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chain head */
+            200: {
+                headers: {
+                    /** @description Requests allowed per window */
+                    "RateLimit-Limit"?: number;
+                    /** @description Requests left in the window */
+                    "RateLimit-Remaining"?: number;
+                    /** @description Seconds until the window is full again */
+                    "RateLimit-Reset"?: number;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChainHeadAnswer"];
+                };
+            };
+            /** @description No access token, or an invalid, expired or wrong-type one */
+            401: {
+                headers: {
+                    /** @description `Bearer` */
+                    "WWW-Authenticate"?: string;
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Neither staff nor an auditor */
+            403: {
+                headers: {
+                    /** @description The request's id: the client's, or generated */
+                    "X-Request-Id"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
                 };
             };
             /** @description Rate limited (problem type `…/rate-limited`): retry after `Retry-After` */

@@ -47,13 +47,31 @@ pub fn stream_type_names() -> Vec<&'static str> {
     .collect()
 }
 
-/// Whether `name` is the stored type name of an event of this domain. The event enum itself is
-/// asked (an unknown tag is serde's `unknown variant`), so that no second list can fall behind.
+/// Whether `name` is the stored type name of an event of this domain.
 pub fn is_event_type(name: &str) -> bool {
-    match Event::from_stored(name, SCHEMA_VERSION, &Value::Object(serde_json::Map::new())) {
-        Ok(_) => true,
-        Err(EvolveError(message)) => !message.contains("unknown variant"),
-    }
+    event_type_names().iter().any(|known| known == name)
+}
+
+/// Every event type's stored name, in the order the event enum declares them. The enum itself is
+/// asked — serde's refusal of an unknown tag lists every variant — so that no second list can
+/// fall behind.
+pub fn event_type_names() -> Vec<String> {
+    static NAMES: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    NAMES
+        .get_or_init(|| {
+            let refused = Event::from_stored("\u{1}", SCHEMA_VERSION, &Value::Object(serde_json::Map::new()));
+            let message = match refused {
+                Err(EvolveError(message)) => message,
+                Ok(_) => String::new(),
+            };
+            let listed = message.split_once("expected one of ").map_or("", |(_, rest)| rest);
+            listed
+                .split(", ")
+                .map(|name| name.trim_matches(|c: char| c == '`' || c.is_whitespace()).to_owned())
+                .filter(|n| !n.is_empty())
+                .collect()
+        })
+        .clone()
 }
 
 /// One stored event as folding needs it.
@@ -91,6 +109,12 @@ mod tests {
         assert_eq!(stream_type("price_list"), Some(StreamType::PriceList));
         assert_eq!(stream_type("widget"), None);
         assert!(stream_type_names().iter().all(|name| stream_type(name).is_some()));
+        let names = event_type_names();
+        assert!(
+            names.len() > 40 && names.iter().all(|name| name.chars().all(|c| c.is_ascii_alphanumeric())),
+            "{names:?}"
+        );
+        assert_eq!(names.first().map(String::as_str), Some("CategoryCreated"));
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 mod export;
 mod history;
-mod params;
+pub(crate) mod params;
 mod state;
 
 use axum::extract::{Path, State};

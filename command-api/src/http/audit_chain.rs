@@ -108,7 +108,7 @@ async fn chain_head(
 
 /// The chain's checkpoints in position order, for anchoring elsewhere.
 #[utoipa::path(get, path = "/v1/audit/chain/checkpoints", tag = "audit", security(("bearer" = [])),
-    params(("after_position" = Option<i64>, Query, description = "Checkpoints after this position (default 0)"),
+    params(("after_position" = Option<i64>, Query, minimum = 0, description = "Checkpoints after this position (default 0)"),
            ("limit" = Option<i64>, Query, minimum = 1, maximum = 1000, description = "Page size (default 100, at most 1000)")),
     responses((status = 200, description = "A page of checkpoints", body = CheckpointPage),
               (status = 403, description = "Neither staff nor an auditor", body = service_http::openapi::Problem),

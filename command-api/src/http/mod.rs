@@ -34,7 +34,7 @@ use serde::Serialize;
 use service_http::openapi::{self, About};
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::schema::OneOfBuilder;
-use utoipa::openapi::{Content, HttpMethod, OpenApi, Ref, RefOr, Response as DocResponse};
+use utoipa::openapi::{Content, HttpMethod, OpenApi, Ref, RefOr, Response as DocResponse, Schema};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use uuid::Uuid;
@@ -87,6 +87,7 @@ pub fn api() -> anyhow::Result<(Router<AppState>, OpenApi)> {
             });
         }
         external_id_parameter(operation);
+        audit_parameters(path, operation);
     }
     links::add(routes.get_openapi_mut());
     let components = routes.get_openapi_mut().components.get_or_insert_with(Default::default);
@@ -103,6 +104,33 @@ fn external_id_parameter(operation: &mut Operation) {
         if parameter.name == "external_id" {
             parameter.schema = Some(RefOr::T(domain::openapi::names::external_id().into()));
         }
+    }
+}
+
+/// The audit queries' names are the domain's own: stream types (of those whose state is served,
+/// on `/state`), event types, and an actor or request id that is not blank.
+fn audit_parameters(path: &str, operation: &mut Operation) {
+    use audit::params;
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+    if !path.starts_with("/v1/audit/") {
+        return;
+    }
+    let names = |names: Vec<String>| ObjectBuilder::new().schema_type(Type::String).enum_values(Some(names)).build();
+    let kinds: Vec<String> = if path.ends_with("/state") {
+        domain::audit::STATE_KINDS.iter().map(|kind| kind.as_str().to_owned()).collect()
+    } else {
+        domain::audit::stream_type_names().into_iter().map(str::to_owned).collect()
+    };
+    for parameter in operation.parameters.iter_mut().flatten() {
+        let schema: Schema = match parameter.name.as_str() {
+            "stream_type" => names(kinds.clone()).into(),
+            "event_type" => ArrayBuilder::new().items(names(domain::audit::event_type_names())).build().into(),
+            "actor" | "request_id" => {
+                ObjectBuilder::new().schema_type(Type::String).pattern(Some(params::NOT_BLANK)).build().into()
+            }
+            _ => continue,
+        };
+        parameter.schema = Some(RefOr::T(schema));
     }
 }
 

@@ -3249,9 +3249,9 @@ export interface operations {
                 /** @description Only these streams (repeatable) */
                 stream_id?: string[];
                 /** @description Only streams of this type (`product`, `price_list`, …) */
-                stream_type?: string;
+                stream_type?: "category" | "brand" | "family" | "product" | "synonyms" | "user" | "company" | "product_terms" | "price_list" | "stock" | "cart" | "order" | "media";
                 /** @description Only these event types (repeatable) */
-                event_type?: string[];
+                event_type?: ("CategoryCreated" | "CategoryRenamed" | "CategoryMoved" | "CategoryPathChanged" | "CategoryRetired" | "AttributeDefined" | "AttributeRemoved" | "BrandCreated" | "BrandRenamed" | "ExternalIdChanged" | "FamilyCreated" | "FamilyRenamed" | "ProductCreated" | "ProductUpdated" | "ProductRetired" | "SynonymsDefined" | "SynonymsRemoved" | "UserCreated" | "UserDisabled" | "UserPasswordChanged" | "UserPasswordRehashed" | "UserRoleChanged" | "CompanyCreated" | "CompanyRenamed" | "CompanyDisabled" | "CompanyPaymentTermsSet" | "ProductTermsOpened" | "ListPriceSet" | "PurchasingRulesSet" | "PriceListCreated" | "PriceListEntrySet" | "PriceListEntryRemoved" | "PriceListAssigned" | "PriceListUnassigned" | "PriceListRescheduled" | "PriceListPrioritized" | "StockOpened" | "StockReceived" | "StockAdjusted" | "StockReserved" | "StockBackordered" | "StockAllocated" | "StockReleased" | "StockShipped" | "CartOpened" | "CartLineAdded" | "CartLineQuantityChanged" | "CartLineRemoved" | "CartCheckedOut" | "OrderPlaced" | "OrderConfirmed" | "OrderShipped" | "OrderDelivered" | "OrderCancelled" | "MediaOpened" | "MediumAttached" | "MediumDetailsChanged" | "MediumReordered" | "MediumReplaced" | "MediumDetached" | "MediumVariantsRecorded")[];
                 /** @description Only events recorded by this actor (a user id) */
                 actor?: string;
                 /** @description Only events of this correlation */
@@ -3371,9 +3371,9 @@ export interface operations {
                 /** @description Only these streams (repeatable) */
                 stream_id?: string[];
                 /** @description Only streams of this type */
-                stream_type?: string;
+                stream_type?: "category" | "brand" | "family" | "product" | "synonyms" | "user" | "company" | "product_terms" | "price_list" | "stock" | "cart" | "order" | "media";
                 /** @description Only these event types (repeatable) */
-                event_type?: string[];
+                event_type?: ("CategoryCreated" | "CategoryRenamed" | "CategoryMoved" | "CategoryPathChanged" | "CategoryRetired" | "AttributeDefined" | "AttributeRemoved" | "BrandCreated" | "BrandRenamed" | "ExternalIdChanged" | "FamilyCreated" | "FamilyRenamed" | "ProductCreated" | "ProductUpdated" | "ProductRetired" | "SynonymsDefined" | "SynonymsRemoved" | "UserCreated" | "UserDisabled" | "UserPasswordChanged" | "UserPasswordRehashed" | "UserRoleChanged" | "CompanyCreated" | "CompanyRenamed" | "CompanyDisabled" | "CompanyPaymentTermsSet" | "ProductTermsOpened" | "ListPriceSet" | "PurchasingRulesSet" | "PriceListCreated" | "PriceListEntrySet" | "PriceListEntryRemoved" | "PriceListAssigned" | "PriceListUnassigned" | "PriceListRescheduled" | "PriceListPrioritized" | "StockOpened" | "StockReceived" | "StockAdjusted" | "StockReserved" | "StockBackordered" | "StockAllocated" | "StockReleased" | "StockShipped" | "CartOpened" | "CartLineAdded" | "CartLineQuantityChanged" | "CartLineRemoved" | "CartCheckedOut" | "OrderPlaced" | "OrderConfirmed" | "OrderShipped" | "OrderDelivered" | "OrderCancelled" | "MediaOpened" | "MediumAttached" | "MediumDetailsChanged" | "MediumReordered" | "MediumReplaced" | "MediumDetached" | "MediumVariantsRecorded")[];
                 /** @description Only events recorded by this actor */
                 actor?: string;
                 /** @description Only events of this correlation */
@@ -3505,7 +3505,7 @@ export interface operations {
             };
             path: {
                 /** @description The entity's stream type (`product`, `category`, `price_list`, …) */
-                stream_type: string;
+                stream_type: "category" | "brand" | "family" | "product" | "synonyms" | "user" | "company" | "product_terms" | "price_list" | "stock" | "cart" | "order" | "media";
                 /** @description The entity */
                 id: string;
             };
@@ -3636,7 +3636,7 @@ export interface operations {
             };
             path: {
                 /** @description The entity's stream type */
-                stream_type: string;
+                stream_type: "category" | "brand" | "family" | "product" | "synonyms" | "user" | "company" | "product_terms" | "price_list" | "stock" | "cart" | "order" | "media";
                 /** @description The entity */
                 id: string;
                 /** @description The field (`name`, `specs.voltage`, `price`, …) */
@@ -3771,7 +3771,7 @@ export interface operations {
             };
             path: {
                 /** @description product, category, family, brand, price_list, stock, order, user or company */
-                stream_type: string;
+                stream_type: "product" | "category" | "family" | "brand" | "price_list" | "stock" | "order" | "user" | "company";
                 /** @description The entity */
                 id: string;
             };

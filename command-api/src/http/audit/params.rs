@@ -13,6 +13,15 @@ pub const LIMIT_CAP: i64 = 500;
 /// A page's size when `limit` is not given.
 pub const DEFAULT_LIMIT: i64 = 100;
 
+/// What a non-blank value matches (some character that is not a space of either Rust's or
+/// ECMAScript's kind), for the OpenAPI documents; `blank` is its negation.
+pub const NOT_BLANK: &str = "[^\\s\\u0085]";
+
+/// Whether a value is blank: spaces only, of Rust's kind or ECMAScript's (U+FEFF).
+fn blank(value: &str) -> bool {
+    value.chars().all(|c| c.is_whitespace() || c == '\u{feff}')
+}
+
 /// The parameters of a query: the filter, the page size, and what was wrong with them.
 pub struct Query {
     pub filter: AuditFilter,
@@ -93,15 +102,13 @@ pub fn read(raw: Option<&str>, shape: Shape) -> Query {
                     invalid(e, name, "unknown_event_type", format!("{value:?} is not an event type"));
                 }
             }
-            "actor" if events => match value.trim() {
-                "" => invalid(e, name, "blank", "actor is a user id (or a system actor's name)".into()),
-                actor => filter.actor = Some(actor.to_owned()),
-            },
+            "actor" if events && blank(value) => {
+                invalid(e, name, "blank", "actor is a user id (or a system actor's name)".into())
+            }
+            "actor" if events => filter.actor = Some(value.trim().to_owned()),
             "correlation_id" if events => filter.correlation_id = uuid(e, name, value),
-            "request_id" if events => match value.trim() {
-                "" => invalid(e, name, "blank", "request_id must not be blank".into()),
-                request => filter.request_id = Some(request.to_owned()),
-            },
+            "request_id" if events && blank(value) => invalid(e, name, "blank", "request_id must not be blank".into()),
+            "request_id" if events => filter.request_id = Some(value.trim().to_owned()),
             "from" if events => filter.from = time(e, name, value),
             "to" if events => filter.to = time(e, name, value),
             "after_position" => filter.after_position = number(e, name, value, 0),

@@ -12,7 +12,7 @@ is in the parameter's description, answered 422 naming the parameter, and tested
 tests/tests/audit_history.rs): a time or position range runs forwards (`from` before `to`,
 `after_position` below `before_position`, `from_version` at most `to_version`); a history query
 is bounded (a stream, actor, correlation or request id, or both ends of a range); a state is asked
-as of exactly one of `at`, `version`, `position`. A generated query that breaks one of these is
+as of at most one of `at`, `version`, `position`. A generated query that breaks one of these is
 mended before it is sent (swapped ends, one `as of` kept, a stream id added), so that schema-valid
 means acceptable; values that are invalid by the document are left as generated.
 """

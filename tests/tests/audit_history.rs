@@ -220,7 +220,6 @@ async fn bad_history_queries_are_422s_naming_the_parameter_and_unknown_entities_
         (format!("/v1/audit/events?stream_id={brand}&colour=red"), "colour", "unknown_parameter"),
         (format!("/v1/audit/widget/{brand}"), "stream_type", "unknown_stream_type"),
         (format!("/v1/audit/brand/{brand}?from_version=3&to_version=2"), "to_version", "inverted_range"),
-        (format!("/v1/audit/brand/{brand}/state"), "at", "missing_field"),
         (format!("/v1/audit/brand/{brand}/state?version=1&position=1"), "at", "ambiguous"),
         (format!("/v1/audit/synonyms/{brand}/state?version=1"), "stream_type", "unknown_kind"),
         ("/v1/audit/export".to_owned(), "from", "unbounded"),
@@ -271,6 +270,8 @@ async fn the_state_as_of_a_position_version_or_time_is_the_fold_of_the_prefix_th
         (latest.body["version"].as_i64(), &latest.body["state"]["specs"]["length"]["value"]),
         (Some(3), &json!(12.0))
     );
+    let current = app.get(&format!("/v1/audit/product/{id}/state")).await;
+    assert_eq!((current.status, current.body["version"].as_i64()), (StatusCode::OK, Some(3)), "{current:?}");
     let at_between = app.get(&format!("/v1/audit/product/{id}/state?at={}", at(between))).await;
     assert_eq!(at_between.body["state"]["name"], "Bolt", "{at_between:?}");
     let before = app.get(&format!("/v1/audit/product/{id}/state?position={}", created_at - 1)).await;

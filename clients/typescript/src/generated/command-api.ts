@@ -162,7 +162,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The entity's state as it was at a time, after a version, or at a global position, folded by
+         * The entity's state as it was at a time, after a version, or at a global position (or now), folded by
          *     the same `evolve` as the write side, with the event that produced it.
          */
         get: operations["get_v1_audit_stream_type_id_state"];
@@ -3758,7 +3758,7 @@ export interface operations {
     get_v1_audit_stream_type_id_state: {
         parameters: {
             query?: {
-                /** @description As it was at this time (RFC 3339) */
+                /** @description As it was at this time (RFC 3339); give at most one of at, version and position, none for the state now */
                 at?: string;
                 /** @description As it was at this version */
                 version?: number;
@@ -3840,7 +3840,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description An unknown kind, or not exactly one of at, version, position */
+            /** @description An unknown kind, or more than one of at, version, position */
             422: {
                 headers: {
                     /** @description The request's id: the client's, or generated */

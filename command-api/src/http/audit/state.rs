@@ -66,9 +66,13 @@ fn as_of(raw: Option<&str>) -> Result<AsOf, ApiError> {
             }
         }
     }
-    if errors.is_empty() && found.len() != 1 {
-        let message = "give exactly one of at, version or position";
-        errors.push(FieldError::new("at", if found.is_empty() { "missing_field" } else { "ambiguous" }, message));
+    if errors.is_empty() && found.len() > 1 {
+        let message = "give at most one of at, version or position";
+        errors.push(FieldError::new("at", "ambiguous", message));
+    }
+    // None of them: the state now, after every event of the stream.
+    if errors.is_empty() && found.is_empty() {
+        found.push(AsOf::Position(i64::MAX));
     }
     match (errors.is_empty(), found.pop()) {
         (true, Some(as_of)) => Ok(as_of),
@@ -76,13 +80,13 @@ fn as_of(raw: Option<&str>) -> Result<AsOf, ApiError> {
     }
 }
 
-/// The entity's state as it was at a time, after a version, or at a global position, folded by
+/// The entity's state as it was at a time, after a version, or at a global position (or now), folded by
 /// the same `evolve` as the write side, with the event that produced it.
 #[utoipa::path(get, path = "/v1/audit/{stream_type}/{id}/state", tag = "audit", security(("bearer" = [])),
     params(
         ("stream_type" = String, Path, description = "product, category, family, brand, price_list, stock, order, user or company"),
         ("id" = Uuid, Path, description = "The entity"),
-        ("at" = Option<DateTime<Utc>>, Query, description = "As it was at this time (RFC 3339)"),
+        ("at" = Option<DateTime<Utc>>, Query, description = "As it was at this time (RFC 3339); give at most one of at, version and position, none for the state now"),
         ("version" = Option<i64>, Query, minimum = 1, description = "As it was at this version"),
         ("position" = Option<i64>, Query, minimum = 1, description = "As it was at this global position"),
     ),
@@ -90,7 +94,7 @@ fn as_of(raw: Option<&str>) -> Result<AsOf, ApiError> {
               (status = 401, description = "No valid access token", body = service_http::openapi::Problem),
               (status = 403, description = "Not an admin, ops or auditor", body = service_http::openapi::Problem),
               (status = 404, description = "No such entity, or it did not exist yet then", body = service_http::openapi::Problem),
-              (status = 422, description = "An unknown kind, or not exactly one of at, version, position", body = service_http::openapi::Problem)))]
+              (status = 422, description = "An unknown kind, or more than one of at, version, position", body = service_http::openapi::Problem)))]
 #[tracing::instrument(skip_all)]
 pub async fn state_as_of(
     State(state): State<AppState>,

@@ -52,42 +52,12 @@ impl From<ChainHead> for ChainHeadRef {
     }
 }
 
-/// `value` as canonical JSON: object keys sorted, no whitespace.
+/// `value` as canonical JSON: object keys sorted, no whitespace — the encoding the hash chain
+/// uses for payloads (`event_store::chain::canonical_json`).
 pub fn canonical(value: &Value) -> Vec<u8> {
     let mut out = Vec::new();
-    write_canonical(value, &mut out);
+    event_store::chain::canonical_json(value, &mut out);
     out
-}
-
-fn write_canonical(value: &Value, out: &mut Vec<u8>) {
-    match value {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, key) in keys.into_iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(&Value::String(key.clone()), out);
-                out.push(b':');
-                write_canonical(&map[key], out);
-            }
-            out.push(b'}');
-        }
-        Value::Array(items) => {
-            out.push(b'[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                write_canonical(item, out);
-            }
-            out.push(b']');
-        }
-        // Leaves serialize the one way serde_json writes them.
-        leaf => out.extend(serde_json::to_vec(leaf).unwrap_or_default()),
-    }
 }
 
 /// The bytes a manifest's signature covers.

@@ -33,8 +33,11 @@ def before_call(context, case, kwargs):
         if name.lower() == "idempotency-key" and isinstance(value, str) and VALID_KEY.match(value):
             headers[name] = str(uuid.uuid4())
     path = case.operation.path
-    if path.startswith("/v1/audit/") and isinstance(case.query, dict):
-        _mend_audit(path, case.query)
+    if path.startswith("/v1/audit/"):
+        if case.query is None:
+            case.query = {}
+        if isinstance(case.query, dict):
+            _mend_audit(path, case.query)
 
 
 AUDIT_EVENTS = ("/v1/audit/events", "/v1/audit/export")

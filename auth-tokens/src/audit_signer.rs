@@ -145,6 +145,19 @@ pub fn key_id(public_key: &[u8]) -> String {
     digest.as_ref()[..8].iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A 32-byte Ed25519 public key given as a PEM `PUBLIC KEY` (SPKI, as `openssl pkey -pubout`
+/// writes it) or as the standard base64 of its 32 bytes (as the API and exports name it).
+pub fn parse_public_key(text: &str) -> Option<Vec<u8>> {
+    const SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+    let body: String = text.lines().filter(|line| !line.starts_with("-----")).map(str::trim).collect();
+    let der = base64::engine::general_purpose::STANDARD.decode(body.trim()).ok()?;
+    match der.len() {
+        32 => Some(der),
+        44 if der[..12] == SPKI_PREFIX => Some(der[12..].to_vec()),
+        _ => None,
+    }
+}
+
 /// Whether `signature` is a valid signature of `message` by the 32-byte `public_key`.
 pub fn verify(public_key: &[u8], message: &[u8], signature: &[u8]) -> bool {
     UnparsedPublicKey::new(&ED25519, public_key).verify(message, signature).is_ok()

@@ -145,24 +145,8 @@ pub fn check(export: &[u8], public_key: &[u8]) -> Result<Checked, CheckError> {
     Ok(Checked { event_count: manifest.event_count, key_id, sha256: actual })
 }
 
-/// A public key given as base64 of its 32 bytes, or as a PEM `PUBLIC KEY` (SPKI), as
-/// `openssl pkey -pubout` writes it.
-pub fn parse_public_key(text: &str) -> Option<Vec<u8>> {
-    let engine = base64::engine::general_purpose::STANDARD;
-    let trimmed = text.trim();
-    let body: String = if trimmed.starts_with("-----BEGIN") {
-        trimmed.lines().filter(|l| !l.starts_with("-----")).collect()
-    } else {
-        trimmed.to_owned()
-    };
-    let der = engine.decode(body.trim()).ok()?;
-    match der.len() {
-        32 => Some(der),
-        // SPKI of an Ed25519 key: a 12-byte header, then the 32 key bytes.
-        44 => Some(der[12..].to_vec()),
-        _ => None,
-    }
-}
+/// A public key given as base64 of its 32 bytes, or as a PEM `PUBLIC KEY` (SPKI).
+pub use auth_tokens::audit_signer::parse_public_key;
 
 #[cfg(test)]
 mod tests {

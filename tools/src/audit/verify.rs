@@ -3,8 +3,7 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::{bail, Context};
-use base64::Engine as _;
+use anyhow::Context;
 use clap::Args;
 use event_store::{EventStore, Verification, VerifyOptions};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -119,21 +118,9 @@ fn summary(verification: &Verification, elapsed: Duration, signatures_checked: b
 fn public_key(args: &VerifyArgs) -> anyhow::Result<Option<Vec<u8>>> {
     if let Some(path) = &args.public_key {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-        return parse_public_key(&text)
-            .map(Some)
-            .with_context(|| format!("{} holds no Ed25519 public key", path.display()));
+        return auth_tokens::audit_signer::parse_public_key(&text).map(Some).with_context(|| {
+            format!("{} holds no Ed25519 public key (a PEM PUBLIC KEY or 32 base64 bytes)", path.display())
+        });
     }
     Ok(args.audit_key.signer()?.map(|signer| signer.public_key().to_vec()))
-}
-
-/// A 32-byte Ed25519 public key from a PEM SPKI text or from bare base64.
-pub fn parse_public_key(text: &str) -> anyhow::Result<Vec<u8>> {
-    const SPKI_PREFIX: [u8; 12] = [0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
-    let body: String = text.lines().filter(|line| !line.starts_with("-----")).map(str::trim).collect();
-    let der = base64::engine::general_purpose::STANDARD.decode(body.trim()).context("not base64")?;
-    match der.len() {
-        32 => Ok(der),
-        44 if der[..12] == SPKI_PREFIX => Ok(der[12..].to_vec()),
-        _ => bail!("neither a PEM Ed25519 public key nor 32 base64 bytes"),
-    }
 }
